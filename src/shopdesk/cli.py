@@ -1,0 +1,102 @@
+"""`shopdesk` and its subcommands.
+
+Each area registers its subcommands from its own module in `shopdesk.commands`; a handler imports
+what it needs when it runs, so `shopdesk --version` and `shopdesk cases list` never load Textual or
+Litestar. Errors: one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from shopdesk import __version__
+
+# Modules with `register(subparsers)`; each adds its subcommands and sets `handler` on them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "shopdesk.commands.cases",
+    "shopdesk.commands.demo",
+)
+
+EXIT_USAGE = 2
+
+
+class Context:
+    """What every handler gets: the parsed arguments and where the store and config are."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    @property
+    def db_path(self) -> Path:
+        from shopdesk import paths
+
+        return Path(self.args.db) if self.args.db else paths.default_db()
+
+    def settings(self):
+        from shopdesk import paths
+        from shopdesk.config import load_settings
+
+        if self.args.config:
+            return load_settings(Path(self.args.config), required=True)
+        return load_settings(paths.config_file())
+
+    def operator(self) -> str:
+        import getpass
+        import os
+
+        return self.args.operator or os.environ.get("SHOPDESK_OPERATOR") or getpass.getuser()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shopdesk",
+        description="A case desk for the abnormal and urgent orders of a small online shop.",
+    )
+    parser.add_argument("--version", action="version", version=f"shopdesk {__version__}")
+    parser.add_argument("--db", help="store file (default: $SHOPDESK_DB or the user data dir)")
+    parser.add_argument("--config", help="config TOML (default: $SHOPDESK_CONFIG or the user config dir)")
+    parser.add_argument("--operator", help="who you are (default: $SHOPDESK_OPERATOR or $USER)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def run_async(coroutine) -> int:
+    return asyncio.run(coroutine) or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from shopdesk.domain.errors import ShopdeskError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[Context], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        handler = _default_handler()
+    try:
+        return handler(Context(args)) or 0
+    except ShopdeskError as error:
+        print(f"shopdesk: {error.detail}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _default_handler() -> Callable[[Context], int]:
+    """`shopdesk` alone: the TUI and the API in one process (shopdesk.commands.run)."""
+    try:
+        module = importlib.import_module("shopdesk.commands.run")
+    except ModuleNotFoundError:
+        def missing(context: Context) -> int:
+            print("shopdesk: the terminal UI is not installed in this build", file=sys.stderr)
+            return EXIT_USAGE
+        return missing
+    return module.run_default

@@ -1,0 +1,185 @@
+"""The records the desk keeps, as msgspec Structs: cases, their timeline, orders, remedies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+
+def case_ref(case_id: int) -> str:
+    """The human reference of a case: C-000123."""
+    return f"C-{case_id:06d}"
+
+
+def incident_ref(incident_id: int) -> str:
+    return f"I-{incident_id:04d}"
+
+
+class Actor(msgspec.Struct, frozen=True):
+    """Who does something: an operator name and the role config gives them."""
+
+    name: str
+    role: str = "operator"
+
+
+class Customer(msgspec.Struct, omit_defaults=True):
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class OrderItem(msgspec.Struct, omit_defaults=True):
+    name: str
+    quantity: int = 1
+    sku: str = ""
+    price_minor: int = 0
+
+
+class Order(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """shopdesk's snapshot of one order it heard about."""
+
+    id: int | None = None
+    source: str
+    external_id: str  # text: Shopify's ids exceed 2^53
+    number: str = ""
+    customer: Customer = msgspec.field(default_factory=Customer)
+    address: str = ""
+    items: list[OrderItem] = msgspec.field(default_factory=list)
+    total_minor: int = 0
+    paid_minor: int = 0
+    currency: str = "CNY"
+    status: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    placed_at: datetime | None = None
+    paid_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_tracking_at: datetime | None = None
+    ship_by: datetime | None = None
+    deliver_by: datetime | None = None
+    tags: list[str] = msgspec.field(default_factory=list)
+    is_test: bool = False
+    updated_at: datetime | None = None
+
+
+class OrderEvent(msgspec.Struct, kw_only=True):
+    id: int | None = None
+    order_id: int
+    type: str  # created, paid, shipped, tracking_update, delivered, cancelled, refund_requested, refunded, updated
+    at: datetime
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Case(msgspec.Struct, kw_only=True):
+    id: int
+    ref: str
+    kind: str
+    level: int
+    urgent: bool
+    status: str
+    tier: str
+    title: str
+    description: str
+    assignee: str | None
+    department: str | None
+    responsible_party: str | None
+    responsible_department: str | None
+    joint_department: str | None
+    root_cause: str
+    evidence: list[str]
+    order_id: int | None
+    customer: Customer
+    source: str  # manual | api | detection | demo
+    opened_by: str
+    opened_at: datetime
+    first_response_at: datetime | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    due_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    resolution: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+    # Joined from the order, for the queue (not columns of cases):
+    order_number: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+
+
+class CaseEvent(msgspec.Struct, kw_only=True):
+    """One line of the append-only timeline (异常处理档案)."""
+
+    id: int
+    case_id: int
+    at: datetime
+    actor: str
+    type: str
+    data: dict[str, Any]
+
+
+class Remedy(msgspec.Struct, kw_only=True):
+    id: int
+    case_id: int
+    type: str
+    amount_minor: int
+    currency: str
+    status: str
+    note: str
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    done_at: datetime | None
+
+
+class Contact(msgspec.Struct, kw_only=True):
+    id: int
+    case_id: int
+    at: datetime
+    actor: str
+    channel: str
+    direction: str
+    template: str | None
+    summary: str
+    next_follow_up_at: datetime | None
+
+
+class Survey(msgspec.Struct, kw_only=True):
+    case_id: int
+    score: int
+    comment: str
+    at: datetime
+    actor: str
+
+
+class Incident(msgspec.Struct, kw_only=True):
+    id: int
+    ref: str
+    title: str
+    type: str
+    level: int
+    status: str  # active | ended
+    started_at: datetime
+    ended_at: datetime | None
+    owner: str
+    description: str
+    review_cause: str
+    review_impact: str
+    review_changes: str
+
+
+class CaseDetail(msgspec.Struct, kw_only=True):
+    """Everything the case screen and `cases show` present."""
+
+    case: Case
+    order: Order | None
+    events: list[CaseEvent]
+    remedies: list[Remedy]
+    contacts: list[Contact]
+    survey: Survey | None
+    incidents: list[Incident]

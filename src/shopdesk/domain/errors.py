@@ -1,0 +1,49 @@
+"""The one error tree: every front end maps these to its own way of saying no."""
+
+from __future__ import annotations
+
+
+class ShopdeskError(Exception):
+    """A refusal a user can read. `field` names the input at fault, when there is one."""
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class ValidationError(ShopdeskError):
+    """An input is malformed or out of range."""
+
+
+class NotFoundError(ShopdeskError):
+    """The thing named does not exist."""
+
+
+class TransitionError(ShopdeskError):
+    """A workflow move that the status table does not allow."""
+
+    def __init__(self, action: str, status: str, allowed: list[str]) -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none (the case is final)"
+        super().__init__(
+            f"cannot {action} a case that is {status}; allowed from {status}: {allowed_text}",
+            field="status",
+        )
+        self.action = action
+        self.status = status
+        self.allowed = allowed
+
+
+class ConflictError(ShopdeskError):
+    """An edit made against a stale version, or a duplicate."""
+
+
+class PermissionDenied(ShopdeskError):
+    """The actor's role does not allow the action."""
+
+
+class StoreVersionError(ShopdeskError):
+    """The store file was written by a newer shopdesk."""

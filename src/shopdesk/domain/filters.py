@@ -1,0 +1,25 @@
+"""What a view, an export or an API query asks for: one filter shape for every front end."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class CaseFilter(msgspec.Struct, kw_only=True, omit_defaults=True):
+    statuses: list[str] | None = None
+    kinds: list[str] | None = None
+    levels: list[int] | None = None
+    urgent: bool | None = None
+    assignee: str | None = None
+    tier: str | None = None
+    overdue: bool | None = None
+    carrier: str | None = None
+    q: str | None = None  # ref, order number, customer name/phone/email, tracking number
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    resolved_from: datetime | None = None
+    resolved_to: datetime | None = None
+    incident_id: int | None = None
+    source: str | None = None

@@ -1,0 +1,124 @@
+"""Which SLA targets apply to a case, and its due times (DESIGN §2 SLA).
+
+Targets come per level ("L1".."L3"), optionally per kind (a kind's own entry wins over its level's),
+and for urgent orders, whose targets tighten the level's (the earlier due time of the two wins).
+A target of "eod" means the end of the business day the clock starts in (urgent: 当天评估).
+Waiting pauses both clocks: closed pauses push the due times later; while a pause is open the
+running clock has no due time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import msgspec
+
+from shopdesk.domain import sla
+from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.workflow import is_active
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d)\s*$")
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+
+
+class Dues(msgspec.Struct, frozen=True):
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    due_at: datetime | None  # the running clock's due time; None while paused or when done
+
+
+class SlaPolicy(msgspec.Struct, frozen=True):
+    calendar: sla.BusinessCalendar
+    # key ("L1".."L3", a kind, "urgent") -> (first response, resolution) as text: "4h", "3d", "eod"
+    targets: dict[str, tuple[str, str]]
+
+
+def parse_duration(text: str, field: str = "sla") -> sla.Target:
+    match = _DURATION.match(text)
+    if not match:
+        raise ValidationError(f"{field}: {text!r} is not a duration like 30m, 4h or 2d", field=field)
+    return sla.Target(amount=int(match.group(1)), unit=_UNITS[match.group(2)])
+
+
+def _due(policy: SlaPolicy, spec: str, start: datetime, paused: timedelta) -> datetime:
+    if spec == "eod":
+        return sla.end_of_business_day(policy.calendar, start)
+    amount = sla.target_duration(policy.calendar, parse_duration(spec))
+    return sla.add_business_time(policy.calendar, start, amount + paused)
+
+
+def _targets(policy: SlaPolicy, level: int, kind: str) -> tuple[str, str]:
+    return policy.targets.get(kind) or policy.targets[f"L{level}"]
+
+
+def paused_time(policy: SlaPolicy, pauses: list[sla.Pause]) -> timedelta:
+    """Business time spent in closed pauses."""
+    total = timedelta()
+    for pause in pauses:
+        if pause.end is not None:
+            total += sla.business_time_between(policy.calendar, pause.start, pause.end)
+    return total
+
+
+def compute_dues(
+    policy: SlaPolicy,
+    *,
+    level: int,
+    kind: str,
+    urgent: bool,
+    status: str,
+    opened_at: datetime,
+    first_response_at: datetime | None,
+    pauses: list[sla.Pause],
+) -> Dues:
+    paused = paused_time(policy, pauses)
+    first_spec, resolution_spec = _targets(policy, level, kind)
+    first_due = _due(policy, first_spec, opened_at, paused)
+    resolution_due = _due(policy, resolution_spec, opened_at, paused)
+    if urgent and "urgent" in policy.targets:
+        urgent_first, urgent_resolution = policy.targets["urgent"]
+        first_due = min(first_due, _due(policy, urgent_first, opened_at, paused))
+        resolution_due = min(resolution_due, _due(policy, urgent_resolution, opened_at, paused))
+    is_paused = any(pause.end is None for pause in pauses)
+    running: datetime | None
+    if not is_active(status) or is_paused:
+        running = None
+    elif first_response_at is None:
+        running = min(first_due, resolution_due)
+    else:
+        running = resolution_due
+    return Dues(first_response_due_at=first_due, resolution_due_at=resolution_due, due_at=running)
+
+
+def clocks(
+    policy: SlaPolicy,
+    *,
+    opened_at: datetime,
+    first_response_due_at: datetime | None,
+    resolution_due_at: datetime | None,
+    first_response_at: datetime | None,
+    resolved_at: datetime | None,
+    pauses: list[sla.Pause],
+    now: datetime,
+) -> tuple[sla.ClockState | None, sla.ClockState | None]:
+    """Each clock on its own: first response and resolution, as the case screen shows them."""
+    states: list[sla.ClockState | None] = []
+    for due, stopped in ((first_response_due_at, first_response_at), (resolution_due_at, resolved_at)):
+        if due is None:
+            states.append(None)
+            continue
+        target = sla.business_time_between(policy.calendar, opened_at, due) - paused_time(
+            policy, pauses
+        )
+        states.append(
+            sla.clock_state(
+                policy.calendar,
+                started_at=opened_at,
+                target=max(target, timedelta()),
+                pauses=pauses,
+                now=now,
+                stopped_at=stopped,
+            )
+        )
+    return states[0], states[1]

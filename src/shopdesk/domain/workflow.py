@@ -1,0 +1,105 @@
+"""Statuses, the transition table, escalation tiers and roles (DESIGN §2 status workflow).
+
+发现→报告→确认→分析→措施→执行→跟踪→总结: `new` is reported, `open` is confirmed and analysed,
+`waiting` pauses on a third party, `escalated` awaits a decision, `resolved` is done and told,
+`closed` is summarised. Every move not in the table is refused with the moves that are allowed.
+"""
+
+from __future__ import annotations
+
+from shopdesk.domain.errors import PermissionDenied, TransitionError, ValidationError
+
+STATUSES: tuple[str, ...] = ("new", "open", "waiting", "escalated", "resolved", "closed", "void")
+ACTIVE_STATUSES: frozenset[str] = frozenset({"new", "open", "waiting", "escalated"})
+FINAL_STATUSES: frozenset[str] = frozenset({"closed", "void"})
+
+# action -> {from status: to status}
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "acknowledge": {"new": "open"},
+    "wait": {"open": "waiting"},
+    "resume": {"waiting": "open"},
+    "escalate": {"new": "escalated", "open": "escalated", "waiting": "escalated", "escalated": "escalated"},
+    "return": {"escalated": "open"},
+    "resolve": {"open": "resolved", "escalated": "resolved"},
+    "close": {"resolved": "closed"},
+    "reopen": {"resolved": "open", "closed": "open"},
+    "void": {"new": "void", "open": "void", "waiting": "void", "escalated": "void"},
+}
+ACTIONS: tuple[str, ...] = tuple(TRANSITIONS)
+
+
+def allowed_actions(status: str) -> list[str]:
+    """The workflow actions that may be taken from `status`, in table order."""
+    return [action for action, moves in TRANSITIONS.items() if status in moves]
+
+
+def can_transition(action: str, status: str) -> bool:
+    return status in TRANSITIONS.get(action, {})
+
+
+def next_status(action: str, status: str) -> str:
+    """The status after `action`, or a TransitionError naming the move and the allowed ones."""
+    if action not in TRANSITIONS:
+        raise ValidationError(f"unknown action {action!r}", field="action")
+    moves = TRANSITIONS[action]
+    if status not in moves:
+        raise TransitionError(action, status, allowed_actions(status))
+    return moves[status]
+
+
+def is_active(status: str) -> bool:
+    return status in ACTIVE_STATUSES
+
+
+# Escalation tiers: operator -> supervisor -> owner (上报/决策).
+TIERS: tuple[str, ...] = ("operator", "supervisor", "owner")
+ROLES: tuple[str, ...] = TIERS
+
+
+def next_tier(tier: str) -> str:
+    index = TIERS.index(tier)
+    if index + 1 >= len(TIERS):
+        raise TransitionError("escalate", f"escalated to {tier}", [])
+    return TIERS[index + 1]
+
+
+def role_rank(role: str) -> int:
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="role")
+    return ROLES.index(role)
+
+
+def require_role(role: str, needed: str, action: str) -> None:
+    """Refuse `action` unless `role` is at least `needed`."""
+    if role_rank(role) < role_rank(needed):
+        raise PermissionDenied(f"{action} needs the role {needed} or above; your role is {role}", field="role")
+
+
+# Remedy lifecycle: proposed -> approved -> done, or proposed -> rejected.
+REMEDY_STATUSES: tuple[str, ...] = ("proposed", "approved", "done", "rejected")
+REMEDY_TRANSITIONS: dict[str, dict[str, str]] = {
+    "approve": {"proposed": "approved"},
+    "reject": {"proposed": "rejected", "approved": "rejected"},
+    "complete": {"approved": "done"},
+}
+
+
+def next_remedy_status(action: str, status: str) -> str:
+    moves = REMEDY_TRANSITIONS[action]
+    if status not in moves:
+        allowed = [name for name, table in REMEDY_TRANSITIONS.items() if status in table]
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        raise ValidationError(
+            f"cannot {action} a remedy that is {status}; allowed: {allowed_text}", field="remedy"
+        )
+    return moves[status]
+
+
+def needs_approval(amount_minor: int, limit_minor: int | None) -> bool:
+    """True when a remedy of `amount_minor` is above the proposer's limit (None = no limit)."""
+    return limit_minor is not None and amount_minor > limit_minor
+
+
+def can_approve(amount_minor: int, limit_minor: int | None, role: str) -> bool:
+    """A supervisor or owner may approve what their own limit covers."""
+    return role_rank(role) >= role_rank("supervisor") and not needs_approval(amount_minor, limit_minor)

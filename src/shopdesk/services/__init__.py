@@ -1,0 +1,49 @@
+"""The use cases: one API for the TUI, the HTTP API and the CLI.
+
+`Services` is built once by the composition root (runtime.py, cli.py) and handed to every front
+end. Each area lives in its own module and is reached as an attribute: `services.cases`, …
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from shopdesk.config import Settings
+from shopdesk.domain.cases import Actor
+from shopdesk.services.changes import Change, Changes
+from shopdesk.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Services:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        from shopdesk.services.cases import CaseService
+        from shopdesk.services.incidents import IncidentService
+
+        self.store = store
+        self.settings = settings or Settings()
+        self.clock = clock
+        self.changes = Changes()
+        self.policy = self.settings.sla_policy()
+        self.cases = CaseService(self)
+        self.incidents = IncidentService(self)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def actor(self, name: str) -> Actor:
+        """The actor `name` with the role config gives them."""
+        return Actor(name=name, role=self.settings.role_of(name))
+
+
+__all__ = ["Services", "Change", "Changes", "utc_now"]

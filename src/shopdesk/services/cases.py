@@ -1,0 +1,682 @@
+"""Case use cases: open, triage, assign, note, contact, wait, escalate, remedies, resolve, close …
+
+Each write loads the case inside `store.transaction()`, asks the domain whether the move is allowed,
+writes the change and its timeline event in the same transaction, then publishes a Change.
+An edit against a stale version is refused with who changed the case and when; nothing is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from shopdesk.domain import kinds, workflow
+from shopdesk.domain.cases import Actor, Case, CaseDetail, Customer, Remedy
+from shopdesk.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    TransitionError,
+    ValidationError,
+)
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.domain.sla import ClockState
+from shopdesk.domain.sla_policy import clocks, compute_dues
+from shopdesk.services.changes import Change
+from shopdesk.store import cases as case_rows
+from shopdesk.store import followups, incidents, orders
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
+
+SYSTEM = Actor(name="shopdesk", role="owner")
+
+
+def _required(text: str | None, field: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(f"{what} is required", field=field)
+    return text
+
+
+class CaseService:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def _store(self):
+        return self._services.store
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def get(self, ref: str) -> Case:
+        case = await case_rows.get_case(self._store.reader, ref.strip().upper())
+        if case is None:
+            raise NotFoundError(f"no case {ref}", field="ref")
+        return case
+
+    async def detail(self, ref: str) -> CaseDetail:
+        conn = self._store.reader
+        case = await self.get(ref)
+        return CaseDetail(
+            case=case,
+            order=await orders.get_order(conn, case.order_id) if case.order_id else None,
+            events=await case_rows.list_events(conn, case.id),
+            remedies=await followups.list_remedies(conn, case.id),
+            contacts=await followups.list_contacts(conn, case.id),
+            survey=await followups.get_survey(conn, case.id),
+            incidents=await incidents.incidents_of_case(conn, case.id),
+        )
+
+    async def clocks(self, case: Case) -> tuple[ClockState | None, ClockState | None]:
+        """(first response, resolution) clocks of a case, each on its own."""
+        pauses = await case_rows.list_pauses(self._store.reader, case.id)
+        return clocks(
+            self._services.policy,
+            opened_at=case.opened_at,
+            first_response_due_at=case.first_response_due_at,
+            resolution_due_at=case.resolution_due_at,
+            first_response_at=case.first_response_at,
+            resolved_at=case.resolved_at,
+            pauses=pauses,
+            now=self._services.now(),
+        )
+
+    async def list(
+        self, case_filter: CaseFilter | None = None, *, limit: int = 100, offset: int = 0
+    ) -> list[Case]:
+        """Cases matching the filter, in queue order (overdue, urgent, level, due)."""
+        return await case_rows.list_cases(
+            self._store.reader, case_filter or CaseFilter(), self._services.now(),
+            limit=limit, offset=offset,
+        )
+
+    async def count(self, case_filter: CaseFilter | None = None) -> int:
+        return await case_rows.count_cases(
+            self._store.reader, case_filter or CaseFilter(), self._services.now()
+        )
+
+    async def pending_remedies(self) -> list[Remedy]:
+        return await followups.list_pending_remedies(self._store.reader)
+
+    # --- the write path ------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _editing(
+        self, ref: str, expected_version: int | None
+    ) -> AsyncIterator[tuple[aiosqlite.Connection, Case]]:
+        async with self._store.transaction() as conn:
+            case = await case_rows.get_case(conn, ref.strip().upper())
+            if case is None:
+                raise NotFoundError(f"no case {ref}", field="ref")
+            if expected_version is not None and case.version != expected_version:
+                raise self._stale(case)
+            yield conn, case
+
+    def _stale(self, case: Case) -> ConflictError:
+        zone = ZoneInfo(self._services.settings.timezone)
+        when = case.updated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return ConflictError(
+            f"{case.ref} was changed by {case.updated_by} at {when}; reload it and try again",
+            field="version",
+        )
+
+    async def _save(
+        self,
+        conn: aiosqlite.Connection,
+        case: Case,
+        actor: Actor,
+        event_type: str,
+        data: dict[str, Any],
+        values: dict[str, Any] | None = None,
+        *,
+        now: datetime,
+        recompute: bool = False,
+    ) -> None:
+        values = dict(values or {})
+        if recompute or "status" in values or "level" in values or "urgent" in values:
+            values.update(await self._dues(conn, case, values))
+        if not await case_rows.update_case(
+            conn, case.id, case.version, values, at=now, actor=actor.name
+        ):
+            raise self._stale(case)
+        await case_rows.insert_event(
+            conn, case.id, at=now, actor=actor.name, type=event_type, data=data
+        )
+
+    async def _dues(
+        self, conn: aiosqlite.Connection, case: Case, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        pauses = await case_rows.list_pauses(conn, case.id)
+        dues = compute_dues(
+            self._services.policy,
+            level=values.get("level", case.level),
+            kind=values.get("kind", case.kind),
+            urgent=values.get("urgent", case.urgent),
+            status=values.get("status", case.status),
+            opened_at=case.opened_at,
+            first_response_at=values.get("first_response_at", case.first_response_at),
+            pauses=pauses,
+        )
+        return {
+            "first_response_due_at": dues.first_response_due_at,
+            "resolution_due_at": dues.resolution_due_at,
+            "due_at": dues.due_at,
+        }
+
+    def _published(self, case: Case, actor: Actor, what: str = "case_changed") -> None:
+        self._services.changes.publish(
+            Change(what=what, ref=case.ref, level=case.level, urgent=case.urgent, actor=actor.name)
+        )
+
+    async def _reloaded(self, ref: str) -> Case:
+        case = await case_rows.get_case(self._store.reader, ref.strip().upper())
+        assert case is not None
+        return case
+
+    async def _transition(
+        self,
+        actor: Actor,
+        ref: str,
+        action: str,
+        *,
+        expected_version: int | None,
+        data: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        event_type: str | None = None,
+    ) -> Case:
+        async with self._editing(ref, expected_version) as (conn, case):
+            now = self._services.now()
+            status = workflow.next_status(action, case.status)
+            changes = {"status": status, **(values or {})}
+            event_data = {"from": case.status, "to": status, **(data or {})}
+            await self._on_status_change(conn, case, status, now)
+            if status == "resolved":
+                changes.setdefault("resolved_at", now)
+            if status == "closed":
+                changes.setdefault("closed_at", now)
+            if action == "reopen":
+                changes.update(resolved_at=None, closed_at=None)
+            await self._save(conn, case, actor, event_type or action, event_data, changes, now=now)
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    async def _on_status_change(
+        self, conn: aiosqlite.Connection, case: Case, status: str, now: datetime
+    ) -> None:
+        """Open or close the SLA pause as the case enters or leaves `waiting`."""
+        if status == "waiting" and case.status != "waiting":
+            await case_rows.open_pause(conn, case.id, now)
+        elif case.status == "waiting" and status != "waiting":
+            await case_rows.close_pause(conn, case.id, now)
+
+    # --- opening ---------------------------------------------------------------------------
+
+    async def open(
+        self,
+        actor: Actor,
+        *,
+        kind: str,
+        level: int = 1,
+        urgent: bool = False,
+        title: str = "",
+        description: str = "",
+        order_id: int | None = None,
+        customer: Customer | None = None,
+        evidence: list[str] | None = None,
+        source: str = "manual",
+        dedupe_key: str | None = None,
+        assignee: str | None = None,
+        department: str | None = None,
+        opened_at: datetime | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> tuple[Case, bool]:
+        """Open a case; returns (case, created). With a dedupe_key seen before, the earlier case."""
+        kinds.check_kind(kind)
+        kinds.check_level(level)
+        if department is not None:
+            kinds.check_department(department)
+        title = title.strip() or kind.replace("_", " ")
+        async with self._store.transaction() as conn:
+            if dedupe_key is not None:
+                existing = await case_rows.find_by_dedupe_key(conn, dedupe_key)
+                if existing is not None:
+                    return existing, False
+            now = self._services.now()
+            opened = opened_at or now
+            if customer is None and order_id is not None:
+                order = await orders.get_order(conn, order_id)
+                if order is None:
+                    raise NotFoundError(f"no order {order_id}", field="order_id")
+                customer = order.customer
+            values: dict[str, Any] = {
+                "kind": kind, "level": level, "urgent": urgent, "status": "new", "tier": "operator",
+                "title": title, "description": description, "order_id": order_id,
+                "customer": customer or Customer(), "evidence": list(evidence or []),
+                "source": source, "dedupe_key": dedupe_key, "opened_by": actor.name,
+                "opened_at": opened, "assignee": assignee, "department": department,
+            }
+            dues = compute_dues(
+                self._services.policy, level=level, kind=kind, urgent=urgent, status="new",
+                opened_at=opened, first_response_at=None, pauses=[],
+            )
+            values.update(
+                first_response_due_at=dues.first_response_due_at,
+                resolution_due_at=dues.resolution_due_at,
+                due_at=dues.due_at,
+            )
+            case_id = await case_rows.insert_case(conn, values, at=now, actor=actor.name)
+            await case_rows.insert_event(
+                conn, case_id, at=opened, actor=actor.name, type="opened",
+                data={"kind": kind, "level": level, "urgent": urgent, "source": source,
+                      **(data or {})},
+            )
+            case = await case_rows.get_case_by_id(conn, case_id)
+        assert case is not None
+        self._published(case, actor, "case_opened")
+        return case, True
+
+    # --- triage and people -----------------------------------------------------------------
+
+    async def triage(
+        self,
+        actor: Actor,
+        ref: str,
+        *,
+        kind: str | None = None,
+        level: int | None = None,
+        urgent: bool | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Classify and grade (核对信息、分类、分级). A new case becomes open (acknowledged)."""
+        if kind is not None:
+            kinds.check_kind(kind)
+        if level is not None:
+            kinds.check_level(level)
+        async with self._editing(ref, expected_version) as (conn, case):
+            if not workflow.is_active(case.status):
+                raise TransitionError("triage", case.status, workflow.allowed_actions(case.status))
+            now = self._services.now()
+            values: dict[str, Any] = {}
+            data: dict[str, Any] = {}
+            for name, value in (("kind", kind), ("level", level), ("urgent", urgent)):
+                if value is not None and value != getattr(case, name):
+                    values[name] = value
+                    data[name] = {"from": getattr(case, name), "to": value}
+            if case.status == "new":
+                values["status"] = workflow.next_status("acknowledge", case.status)
+                data["status"] = {"from": "new", "to": values["status"]}
+            if not values:
+                return case
+            await self._save(conn, case, actor, "triaged", data, values, now=now, recompute=True)
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    async def set_urgent(
+        self, actor: Actor, ref: str, urgent: bool, *, expected_version: int | None = None
+    ) -> Case:
+        async with self._editing(ref, expected_version) as (conn, case):
+            if not workflow.is_active(case.status):
+                raise TransitionError(
+                    "mark urgent", case.status, workflow.allowed_actions(case.status)
+                )
+            if case.urgent == urgent:
+                return case
+            now = self._services.now()
+            await self._save(
+                conn, case, actor, "urgent_set" if urgent else "urgent_cleared",
+                {"urgent": urgent}, {"urgent": urgent}, now=now,
+            )
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    async def assign(
+        self, actor: Actor, ref: str, assignee: str | None, *, expected_version: int | None = None
+    ) -> Case:
+        assignee = (assignee or "").strip() or None
+        async with self._editing(ref, expected_version) as (conn, case):
+            if case.status in workflow.FINAL_STATUSES:
+                raise TransitionError("assign", case.status, workflow.allowed_actions(case.status))
+            if assignee == case.assignee:
+                return case
+            now = self._services.now()
+            await self._save(
+                conn, case, actor, "assigned", {"from": case.assignee, "to": assignee},
+                {"assignee": assignee}, now=now,
+            )
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    async def take(self, actor: Actor, ref: str, *, expected_version: int | None = None) -> Case:
+        return await self.assign(actor, ref, actor.name, expected_version=expected_version)
+
+    async def add_note(
+        self, actor: Actor, ref: str, text: str, *, expected_version: int | None = None
+    ) -> Case:
+        text = _required(text, "text", "a note's text")
+        async with self._editing(ref, expected_version) as (conn, case):
+            await self._save(conn, case, actor, "note", {"text": text}, now=self._services.now())
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    async def log_contact(
+        self,
+        actor: Actor,
+        ref: str,
+        *,
+        channel: str,
+        direction: str = "outbound",
+        summary: str,
+        template: str | None = None,
+        next_follow_up_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Log a contact with the customer (沟通与反馈). The first outbound one is the first response."""
+        kinds.check_channel(channel)
+        kinds.check_direction(direction)
+        summary = _required(summary, "summary", "a contact's summary")
+        async with self._editing(ref, expected_version) as (conn, case):
+            if case.status == "void":
+                raise TransitionError("log a contact on", case.status, [])
+            now = self._services.now()
+            if next_follow_up_at is not None and next_follow_up_at < now:
+                raise ValidationError("the next follow-up is in the past", field="next_follow_up_at")
+            await followups.insert_contact(
+                conn, case.id, at=now, actor=actor.name, channel=channel, direction=direction,
+                template=template, summary=summary, next_follow_up_at=next_follow_up_at,
+            )
+            values: dict[str, Any] = {}
+            first = direction == "outbound" and case.first_response_at is None
+            if first:
+                values["first_response_at"] = now
+            await self._save(
+                conn, case, actor, "contact",
+                {"channel": channel, "direction": direction, "template": template,
+                 "summary": summary, "first_response": first},
+                values, now=now, recompute=first,
+            )
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    # --- workflow moves ----------------------------------------------------------------------
+
+    async def wait(
+        self, actor: Actor, ref: str, *, on: str = "customer", note: str = "",
+        expected_version: int | None = None,
+    ) -> Case:
+        """Wait on the customer, carrier or supplier: the SLA clock pauses."""
+        if on not in ("customer", "carrier", "supplier", "warehouse", "platform"):
+            raise ValidationError(f"cannot wait on {on!r}", field="on")
+        return await self._transition(
+            actor, ref, "wait", expected_version=expected_version, data={"on": on, "note": note}
+        )
+
+    async def resume(
+        self, actor: Actor, ref: str, *, note: str = "", expected_version: int | None = None
+    ) -> Case:
+        return await self._transition(
+            actor, ref, "resume", expected_version=expected_version, data={"note": note}
+        )
+
+    async def escalate(
+        self, actor: Actor, ref: str, reason: str, *, expected_version: int | None = None
+    ) -> Case:
+        """Ask a higher tier to decide (上报): operator → supervisor → owner. A reason is required."""
+        reason = _required(reason, "reason", "a reason to escalate")
+        async with self._editing(ref, expected_version) as (conn, case):
+            status = workflow.next_status("escalate", case.status)
+            tier = workflow.next_tier(case.tier)
+            now = self._services.now()
+            await self._on_status_change(conn, case, status, now)
+            await self._save(
+                conn, case, actor, "escalated",
+                {"from": case.status, "to": status, "tier": tier, "reason": reason},
+                {"status": status, "tier": tier}, now=now,
+            )
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    async def return_to_operator(
+        self, actor: Actor, ref: str, decision: str, *, expected_version: int | None = None
+    ) -> Case:
+        """The supervisor's decision sends the case back to work (escalated → open)."""
+        decision = _required(decision, "decision", "the decision")
+        case = await self.get(ref)
+        workflow.require_role(actor.role, case.tier, "deciding an escalated case")
+        return await self._transition(
+            actor, ref, "return", expected_version=expected_version,
+            data={"decision": decision}, event_type="decided",
+        )
+
+    async def resolve(
+        self, actor: Actor, ref: str, summary: str, *, expected_version: int | None = None
+    ) -> Case:
+        """Remedy done and customer told. Refused while a remedy still awaits a decision or its doing."""
+        summary = _required(summary, "summary", "a resolution summary")
+        case = await self.get(ref)
+        workflow.next_status("resolve", case.status)
+        for remedy in await followups.list_remedies(self._store.reader, case.id):
+            if remedy.status in ("proposed", "approved"):
+                raise ValidationError(
+                    f"remedy #{remedy.id} ({remedy.type}) is {remedy.status}: "
+                    "complete or reject it before resolving",
+                    field="remedies",
+                )
+        return await self._transition(
+            actor, ref, "resolve", expected_version=expected_version,
+            data={"summary": summary}, values={"resolution": summary}, event_type="resolved",
+        )
+
+    async def close(self, actor: Actor, ref: str, *, expected_version: int | None = None) -> Case:
+        return await self._transition(
+            actor, ref, "close", expected_version=expected_version, event_type="closed"
+        )
+
+    async def reopen(
+        self, actor: Actor, ref: str, reason: str, *, expected_version: int | None = None
+    ) -> Case:
+        reason = _required(reason, "reason", "a reason to reopen")
+        return await self._transition(
+            actor, ref, "reopen", expected_version=expected_version, data={"reason": reason},
+            event_type="reopened",
+        )
+
+    async def void(
+        self, actor: Actor, ref: str, reason: str, *, expected_version: int | None = None
+    ) -> Case:
+        """End a case that was a mistake or a duplicate."""
+        reason = _required(reason, "reason", "a reason to void")
+        return await self._transition(
+            actor, ref, "void", expected_version=expected_version, data={"reason": reason},
+            event_type="voided",
+        )
+
+    # --- responsibility ------------------------------------------------------------------------
+
+    async def set_responsibility(
+        self,
+        actor: Actor,
+        ref: str,
+        *,
+        party: str,
+        department: str | None = None,
+        joint_department: str | None = None,
+        root_cause: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """责任划分: the responsible party and department, and a jointly responsible one (连带责任)."""
+        kinds.check_party(party)
+        if department is not None:
+            kinds.check_department(department)
+        if joint_department is not None:
+            kinds.check_department(joint_department)
+            if joint_department == department:
+                raise ValidationError(
+                    "the jointly responsible department must differ from the responsible one",
+                    field="joint_department",
+                )
+        async with self._editing(ref, expected_version) as (conn, case):
+            if case.status == "void":
+                raise TransitionError("set responsibility on", case.status, [])
+            values: dict[str, Any] = {
+                "responsible_party": party,
+                "responsible_department": department,
+                "joint_department": joint_department,
+            }
+            if root_cause is not None:
+                values["root_cause"] = root_cause.strip()
+            await self._save(
+                conn, case, actor, "responsibility", dict(values), values,
+                now=self._services.now(),
+            )
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    # --- remedies --------------------------------------------------------------------------------
+
+    async def propose_remedy(
+        self,
+        actor: Actor,
+        ref: str,
+        *,
+        type: str,
+        amount_minor: int = 0,
+        currency: str | None = None,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> Remedy:
+        """Propose a remedy; within the proposer's approval limit it is approved at once."""
+        kinds.check_remedy_type(type)
+        if amount_minor < 0:
+            raise ValidationError("the amount cannot be negative", field="amount_minor")
+        if type in kinds.MONEY_REMEDIES and amount_minor == 0:
+            raise ValidationError(f"a {type} needs an amount", field="amount_minor")
+        currency = (currency or self._services.settings.currency).upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ValidationError(f"{currency!r} is not a currency code", field="currency")
+        limit = self._services.settings.approval_limit(actor.role)
+        status = "proposed" if workflow.needs_approval(amount_minor, limit) else "approved"
+        async with self._editing(ref, expected_version) as (conn, case):
+            if not workflow.is_active(case.status):
+                raise TransitionError(
+                    "propose a remedy on", case.status, workflow.allowed_actions(case.status)
+                )
+            now = self._services.now()
+            remedy_id = await followups.insert_remedy(
+                conn, case.id, type=type, amount_minor=amount_minor, currency=currency,
+                status=status, note=note.strip(), actor=actor.name, at=now,
+            )
+            await self._save(
+                conn, case, actor, "remedy_proposed",
+                {"remedy_id": remedy_id, "type": type, "amount_minor": amount_minor,
+                 "currency": currency, "status": status, "note": note.strip()},
+                now=now,
+            )
+            remedy = await followups.get_remedy(conn, remedy_id)
+        self._published(case, actor)
+        assert remedy is not None
+        return remedy
+
+    async def _remedy_move(
+        self, actor: Actor, remedy_id: int, action: str, data: dict[str, Any]
+    ) -> Remedy:
+        async with self._store.transaction() as conn:
+            remedy = await followups.get_remedy(conn, remedy_id)
+            if remedy is None:
+                raise NotFoundError(f"no remedy #{remedy_id}", field="remedy_id")
+            status = workflow.next_remedy_status(action, remedy.status)
+            if action == "approve":
+                limit = self._services.settings.approval_limit(actor.role)
+                if not workflow.can_approve(remedy.amount_minor, limit, actor.role):
+                    workflow.require_role(actor.role, "supervisor", "approving a remedy")
+                    raise PermissionDenied(
+                        f"remedy #{remedy_id} is above your approval limit as {actor.role}; "
+                        "it needs the owner",
+                        field="role",
+                    )
+            if action == "reject":
+                workflow.require_role(actor.role, "supervisor", "rejecting a remedy")
+            case = await case_rows.get_case_by_id(conn, remedy.case_id)
+            assert case is not None
+            now = self._services.now()
+            await followups.set_remedy_status(conn, remedy_id, status, actor=actor.name, at=now)
+            await self._save(
+                conn, case, actor, f"remedy_{status}",
+                {"remedy_id": remedy_id, "type": remedy.type, "amount_minor": remedy.amount_minor,
+                 "currency": remedy.currency, **data},
+                now=now,
+            )
+            remedy = await followups.get_remedy(conn, remedy_id)
+        self._published(case, actor)
+        assert remedy is not None
+        return remedy
+
+    async def approve_remedy(self, actor: Actor, remedy_id: int, note: str = "") -> Remedy:
+        return await self._remedy_move(actor, remedy_id, "approve", {"note": note})
+
+    async def reject_remedy(self, actor: Actor, remedy_id: int, reason: str) -> Remedy:
+        reason = _required(reason, "reason", "a reason to reject")
+        return await self._remedy_move(actor, remedy_id, "reject", {"reason": reason})
+
+    async def complete_remedy(self, actor: Actor, remedy_id: int, note: str = "") -> Remedy:
+        return await self._remedy_move(actor, remedy_id, "complete", {"note": note})
+
+    # --- survey ------------------------------------------------------------------------------------
+
+    async def record_survey(
+        self, actor: Actor, ref: str, score: int, comment: str = "",
+        *, expected_version: int | None = None,
+    ) -> Case:
+        """满意度调查: once per case, after resolution. A resolved case closes with it."""
+        if not isinstance(score, int) or not 1 <= score <= 5:
+            raise ValidationError("the score is a whole number from 1 to 5", field="score")
+        async with self._editing(ref, expected_version) as (conn, case):
+            if case.status not in ("resolved", "closed"):
+                raise ValidationError(
+                    f"a survey is recorded after resolution; {case.ref} is {case.status}",
+                    field="status",
+                )
+            now = self._services.now()
+            if not await followups.insert_survey(
+                conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name
+            ):
+                raise ConflictError(f"{case.ref} already has its survey", field="score")
+            values: dict[str, Any] = {}
+            data: dict[str, Any] = {"score": score, "comment": comment.strip()}
+            if case.status == "resolved":
+                values = {"status": "closed", "closed_at": now}
+                data.update({"from": "resolved", "to": "closed"})
+            await self._save(conn, case, actor, "survey", data, values, now=now)
+        self._published(case, actor)
+        return await self._reloaded(case.ref)
+
+    # --- the sweep -----------------------------------------------------------------------------------
+
+    async def sweep(self) -> dict[str, int]:
+        """Escalate breached cases once (tier operator → supervisor); close stale resolved cases."""
+        now = self._services.now()
+        breached = await self.list(
+            CaseFilter(statuses=["new", "open"], overdue=True, tier="operator"), limit=1000
+        )
+        escalated = 0
+        for case in breached:
+            with contextlib.suppress(ConflictError, TransitionError):
+                await self.escalate(
+                    SYSTEM, case.ref, "SLA breached", expected_version=case.version
+                )
+                escalated += 1
+        stale_before = now - timedelta(days=self._services.settings.close_after_days)
+        stale = await self.list(
+            CaseFilter(statuses=["resolved"], resolved_to=stale_before), limit=1000
+        )
+        closed = 0
+        for case in stale:
+            with contextlib.suppress(ConflictError, TransitionError):
+                await self.close(SYSTEM, case.ref, expected_version=case.version)
+                closed += 1
+        return {"escalated": escalated, "closed": closed}

@@ -1,0 +1,309 @@
+"""SQL for cases, their timeline events and their SLA pauses."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from shopdesk.domain.cases import Case, CaseEvent, Customer, case_ref
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.domain.sla import Pause
+from shopdesk.store.codec import from_db, json_dumps, json_loads, to_db
+
+# Columns a service may set on a case (anything else is the store's own bookkeeping).
+CASE_FIELDS: frozenset[str] = frozenset(
+    {
+        "kind", "level", "urgent", "status", "tier", "title", "description", "assignee",
+        "department", "responsible_party", "responsible_department", "joint_department",
+        "root_cause", "evidence", "order_id", "customer", "source", "dedupe_key", "opened_by",
+        "opened_at", "first_response_at", "first_response_due_at", "resolution_due_at", "due_at",
+        "resolved_at", "closed_at", "resolution",
+    }
+)
+_TIME_FIELDS = frozenset(
+    {"opened_at", "first_response_at", "first_response_due_at", "resolution_due_at", "due_at",
+     "resolved_at", "closed_at"}
+)
+
+CASE_SELECT = """
+SELECT c.*, coalesce(o.number, '') AS order_number, coalesce(o.carrier, '') AS carrier,
+       coalesce(o.tracking_number, '') AS tracking_number
+FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id
+"""
+
+QUEUE_ORDER = """
+ORDER BY (c.due_at IS NOT NULL AND c.due_at < :now) DESC, c.urgent DESC, c.level DESC,
+         c.due_at IS NULL, c.due_at, c.id
+"""
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Service-level values -> column values."""
+    unknown = set(values) - CASE_FIELDS
+    if unknown:
+        raise KeyError(f"not a case field: {sorted(unknown)}")
+    columns: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "customer":
+            columns["customer_name"] = value.name
+            columns["customer_email"] = value.email
+            columns["customer_phone"] = value.phone
+        elif name == "evidence":
+            columns["evidence"] = json_dumps(value)
+        elif name == "urgent":
+            columns["urgent"] = int(bool(value))
+        elif name in _TIME_FIELDS:
+            columns[name] = to_db(value)
+        else:
+            columns[name] = value
+    return columns
+
+
+def case_from_row(row: sqlite3.Row) -> Case:
+    keys = row.keys()
+    return Case(
+        id=row["id"],
+        ref=row["ref"],
+        kind=row["kind"],
+        level=row["level"],
+        urgent=bool(row["urgent"]),
+        status=row["status"],
+        tier=row["tier"],
+        title=row["title"],
+        description=row["description"],
+        assignee=row["assignee"],
+        department=row["department"],
+        responsible_party=row["responsible_party"],
+        responsible_department=row["responsible_department"],
+        joint_department=row["joint_department"],
+        root_cause=row["root_cause"],
+        evidence=json_loads(row["evidence"], []),
+        order_id=row["order_id"],
+        customer=Customer(
+            name=row["customer_name"], email=row["customer_email"], phone=row["customer_phone"]
+        ),
+        source=row["source"],
+        opened_by=row["opened_by"],
+        opened_at=from_db(row["opened_at"]),
+        first_response_at=from_db(row["first_response_at"]),
+        first_response_due_at=from_db(row["first_response_due_at"]),
+        resolution_due_at=from_db(row["resolution_due_at"]),
+        due_at=from_db(row["due_at"]),
+        resolved_at=from_db(row["resolved_at"]),
+        closed_at=from_db(row["closed_at"]),
+        resolution=row["resolution"],
+        version=row["version"],
+        updated_at=from_db(row["updated_at"]),
+        updated_by=row["updated_by"],
+        order_number=row["order_number"] if "order_number" in keys else "",
+        carrier=row["carrier"] if "carrier" in keys else "",
+        tracking_number=row["tracking_number"] if "tracking_number" in keys else "",
+    )
+
+
+async def insert_case(
+    conn: aiosqlite.Connection, values: dict[str, Any], *, at: datetime, actor: str
+) -> int:
+    columns = _columns(values)
+    columns.update(ref="", version=1, updated_at=to_db(at), updated_by=actor)
+    names = ", ".join(columns)
+    params = ", ".join(f":{name}" for name in columns)
+    cursor = await conn.execute(f"INSERT INTO cases ({names}) VALUES ({params})", columns)
+    case_id = cursor.lastrowid
+    await conn.execute(
+        "UPDATE cases SET ref = :ref WHERE id = :id", {"ref": case_ref(case_id), "id": case_id}
+    )
+    return case_id
+
+
+async def update_case(
+    conn: aiosqlite.Connection,
+    case_id: int,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    at: datetime,
+    actor: str,
+) -> bool:
+    """Apply `values` if the case is still at `expected_version`; False if someone got there first."""
+    columns = _columns(values)
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    if assignments:
+        assignments += ", "
+    params = dict(columns, id=case_id, expected=expected_version, at=to_db(at), actor=actor)
+    cursor = await conn.execute(
+        f"""UPDATE cases SET {assignments}version = version + 1, updated_at = :at, updated_by = :actor
+            WHERE id = :id AND version = :expected""",
+        params,
+    )
+    return cursor.rowcount == 1
+
+
+async def find_by_dedupe_key(conn: aiosqlite.Connection, dedupe_key: str) -> Case | None:
+    async with conn.execute(CASE_SELECT + " WHERE c.dedupe_key = :key", {"key": dedupe_key}) as cur:
+        row = await cur.fetchone()
+    return case_from_row(row) if row else None
+
+
+async def get_case(conn: aiosqlite.Connection, ref: str) -> Case | None:
+    async with conn.execute(CASE_SELECT + " WHERE c.ref = :ref", {"ref": ref}) as cursor:
+        row = await cursor.fetchone()
+    return case_from_row(row) if row else None
+
+
+async def get_case_by_id(conn: aiosqlite.Connection, case_id: int) -> Case | None:
+    async with conn.execute(CASE_SELECT + " WHERE c.id = :id", {"id": case_id}) as cursor:
+        row = await cursor.fetchone()
+    return case_from_row(row) if row else None
+
+
+def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause (with its parameters) for a CaseFilter, on `cases AS c` joined to `orders AS o`."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {"now": to_db(now)}
+
+    def add_in(column: str, values: list[Any], prefix: str) -> None:
+        names = []
+        for index, value in enumerate(values):
+            params[f"{prefix}{index}"] = value
+            names.append(f":{prefix}{index}")
+        clauses.append(f"{column} IN ({', '.join(names) or 'NULL'})")
+
+    if case_filter.statuses is not None:
+        add_in("c.status", case_filter.statuses, "status")
+    if case_filter.kinds is not None:
+        add_in("c.kind", case_filter.kinds, "kind")
+    if case_filter.levels is not None:
+        add_in("c.level", case_filter.levels, "level")
+    if case_filter.urgent is not None:
+        clauses.append("c.urgent = :urgent")
+        params["urgent"] = int(case_filter.urgent)
+    if case_filter.assignee is not None:
+        clauses.append("c.assignee = :assignee")
+        params["assignee"] = case_filter.assignee
+    if case_filter.tier is not None:
+        clauses.append("c.tier = :tier")
+        params["tier"] = case_filter.tier
+    if case_filter.overdue is not None:
+        overdue = "(c.due_at IS NOT NULL AND c.due_at < :now)"
+        clauses.append(overdue if case_filter.overdue else f"NOT {overdue}")
+    if case_filter.carrier is not None:
+        clauses.append("o.carrier = :carrier")
+        params["carrier"] = case_filter.carrier
+    if case_filter.source is not None:
+        clauses.append("c.source = :source")
+        params["source"] = case_filter.source
+    if case_filter.q:
+        params["q"] = case_filter.q
+        params["q_like"] = "%" + case_filter.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(
+            """(c.ref = upper(:q) OR c.ref LIKE :q_like ESCAPE '\\'
+                OR c.customer_name LIKE :q_like ESCAPE '\\' OR c.customer_phone LIKE :q_like ESCAPE '\\'
+                OR c.customer_email LIKE :q_like ESCAPE '\\' OR o.number LIKE :q_like ESCAPE '\\'
+                OR o.external_id = :q OR o.tracking_number LIKE :q_like ESCAPE '\\'
+                OR c.title LIKE :q_like ESCAPE '\\')"""
+        )
+    for name, column, op in (
+        ("opened_from", "c.opened_at", ">="),
+        ("opened_to", "c.opened_at", "<"),
+        ("resolved_from", "c.resolved_at", ">="),
+        ("resolved_to", "c.resolved_at", "<"),
+    ):
+        value = getattr(case_filter, name)
+        if value is not None:
+            clauses.append(f"{column} {op} :{name}")
+            params[name] = to_db(value)
+    if case_filter.incident_id is not None:
+        clauses.append(
+            "c.id IN (SELECT case_id FROM incident_cases WHERE incident_id = :incident_id)"
+        )
+        params["incident_id"] = case_filter.incident_id
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    return where, params
+
+
+async def list_cases(
+    conn: aiosqlite.Connection,
+    case_filter: CaseFilter,
+    now: datetime,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Case]:
+    """Cases matching the filter, in queue order."""
+    where, params = filter_sql(case_filter, now)
+    params.update(limit=limit, offset=offset)
+    sql = CASE_SELECT + where + QUEUE_ORDER + " LIMIT :limit OFFSET :offset"
+    async with conn.execute(sql, params) as cursor:
+        rows = await cursor.fetchall()
+    return [case_from_row(row) for row in rows]
+
+
+async def count_cases(conn: aiosqlite.Connection, case_filter: CaseFilter, now: datetime) -> int:
+    where, params = filter_sql(case_filter, now)
+    sql = "SELECT count(*) FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id" + where
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0])
+
+
+async def insert_event(
+    conn: aiosqlite.Connection,
+    case_id: int,
+    *,
+    at: datetime,
+    actor: str,
+    type: str,
+    data: dict[str, Any],
+) -> int:
+    cursor = await conn.execute(
+        """INSERT INTO case_events (case_id, at, actor, type, data)
+           VALUES (:case_id, :at, :actor, :type, :data)""",
+        {"case_id": case_id, "at": to_db(at), "actor": actor, "type": type, "data": json_dumps(data)},
+    )
+    return cursor.lastrowid
+
+
+def event_from_row(row: sqlite3.Row) -> CaseEvent:
+    return CaseEvent(
+        id=row["id"],
+        case_id=row["case_id"],
+        at=from_db(row["at"]),
+        actor=row["actor"],
+        type=row["type"],
+        data=json_loads(row["data"], {}),
+    )
+
+
+async def list_events(conn: aiosqlite.Connection, case_id: int) -> list[CaseEvent]:
+    async with conn.execute(
+        "SELECT * FROM case_events WHERE case_id = :case_id ORDER BY id", {"case_id": case_id}
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [event_from_row(row) for row in rows]
+
+
+async def open_pause(conn: aiosqlite.Connection, case_id: int, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO sla_pauses (case_id, started_at) VALUES (:case_id, :at)",
+        {"case_id": case_id, "at": to_db(at)},
+    )
+
+
+async def close_pause(conn: aiosqlite.Connection, case_id: int, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE sla_pauses SET ended_at = :at WHERE case_id = :case_id AND ended_at IS NULL",
+        {"case_id": case_id, "at": to_db(at)},
+    )
+
+
+async def list_pauses(conn: aiosqlite.Connection, case_id: int) -> list[Pause]:
+    async with conn.execute(
+        "SELECT started_at, ended_at FROM sla_pauses WHERE case_id = :case_id ORDER BY id",
+        {"case_id": case_id},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Pause(start=from_db(row[0]), end=from_db(row[1])) for row in rows]

@@ -1,0 +1,130 @@
+"""Opening a store: pragmas, migrations, one serialised writer, a separate reader.
+
+Writes go through `Store.transaction()`: one asyncio.Lock (statements from two tasks would otherwise
+interleave inside each other's transactions on a shared connection, omnilib/aiosqlite#19), then
+`BEGIN IMMEDIATE` so another process waits on busy_timeout instead of failing mid-transaction. Reads
+use their own connection, so in WAL mode they never wait behind a write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+
+from shopdesk.domain.errors import ShopdeskError, StoreVersionError
+from shopdesk.store import migrations
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    if readonly:
+        await conn.execute("PRAGMA query_only = ON")
+    else:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a delivery answered 2xx survives power loss.
+        await conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class Store:
+    """One store file: a writer connection behind a lock and a reader connection."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            writer = await _connect(path, readonly=False)
+        except sqlite3.Error as error:
+            raise ShopdeskError(f"cannot open store {path}: {error}", field="db") from error
+        try:
+            await _migrate(writer, path)
+            reader = await _connect(path, readonly=True)
+        except sqlite3.DatabaseError as error:
+            await writer.close()
+            raise ShopdeskError(f"{path} is not a shopdesk store: {error}", field="db") from error
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._reader.close()
+            await self._writer.close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write: lock, BEGIN IMMEDIATE, commit on success, roll back on any error."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The connection for reads; never used for writes."""
+        return self._reader
+
+    async def data_version(self) -> int:
+        """Changes whenever any other connection (this process's writer included) commits."""
+        async with self._reader.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0])
+
+
+async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        async with conn.execute("PRAGMA user_version") as cursor:
+            version = int((await cursor.fetchone())[0])
+        if version > migrations.SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{path} is a version {version} store, written by a newer shopdesk; "
+                f"this shopdesk reads up to version {migrations.SCHEMA_VERSION}: upgrade shopdesk",
+                field="db",
+            )
+        async with conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'") as cursor:
+            has_tables = int((await cursor.fetchone())[0]) > 0
+        statements = migrations.plan(version, has_tables)
+        for statement in statements:
+            await conn.execute(statement)
+        await conn.execute("COMMIT")
+        if statements and version:
+            log.info("upgraded %s from version %d to %d", path, version, migrations.SCHEMA_VERSION)
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+
+
+@contextlib.asynccontextmanager
+async def open_store(path: str | Path) -> AsyncIterator[Store]:
+    store = await Store.open(path)
+    try:
+        yield store
+    finally:
+        await store.close()
