@@ -29,6 +29,7 @@ class Services:
     ) -> None:
         from shopdesk.services.cases import CaseService
         from shopdesk.services.incidents import IncidentService
+        from shopdesk.services.orders import OrderService
 
         self.store = store
         self.settings = settings or Settings()
@@ -37,6 +38,7 @@ class Services:
         self.policy = self.settings.sla_policy()
         self.cases = CaseService(self)
         self.incidents = IncidentService(self)
+        self.orders = OrderService(self)
 
     def now(self) -> datetime:
         return self.clock()
