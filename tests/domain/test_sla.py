@@ -356,9 +356,11 @@ def test_closed_pause_moves_the_due_time_and_keeps_time_left():
 def test_open_pause_freezes_the_clock():
     started = sh(2026, 6, 1, 9, 0)
     pauses = [Pause(sh(2026, 6, 1, 10, 0))]
-    monday = clock_state(CAL, started_at=started, target=4 * H, pauses=pauses, now=sh(2026, 6, 1, 11, 0))
-    friday = clock_state(CAL, started_at=started, target=4 * H, pauses=pauses, now=sh(2026, 6, 5, 17, 0))
-    for state in (monday, friday):
+    states = [
+        clock_state(CAL, started_at=started, target=4 * H, pauses=pauses, now=now)
+        for now in (sh(2026, 6, 1, 11, 0), sh(2026, 6, 5, 17, 0))
+    ]
+    for state in states:
         assert state.paused
         assert state.due_at is None
         assert state.elapsed == H

@@ -256,7 +256,10 @@ def _aware(t: datetime, field: str) -> datetime:
 
 
 def _intervals(comp: _Compiled, t: datetime, until: datetime | None = None):
-    """Business intervals ending after `t`, in time order; stops at days starting at/after `until`."""
+    """Business intervals ending after `t`, in time order.
+
+    Stops before a day that starts at or after `until`; raises after `MAX_EMPTY_DAYS` empty days.
+    """
     day = t.astimezone(comp.zone).date() - _ONE_DAY
     empty_days = 0
     while True:
