@@ -520,3 +520,16 @@ def fraction_left(state: ClockState) -> float:
     if state.target <= _ZERO:
         return -1.0 if state.breached else 0.0
     return min(1.0, state.remaining / state.target)
+
+
+def due_after_pauses(
+    cal: BusinessCalendar, started_at: datetime, target: timedelta, pauses: list[Pause]
+) -> datetime:
+    """When a clock started at `started_at` reaches `target` of counted business time, the closed
+    pauses excluded (an open pause is ignored: the caller knows the clock is paused). A pause taken
+    after the target was already missed does not move the due time."""
+    started_at = _aware(started_at, "started_at")
+    closed = [pause for pause in pauses if pause.end is not None]
+    until = max([_aware(pause.end, "pause.end") for pause in closed], default=started_at)
+    spans = _merged_pauses(closed, started_at, max(until, started_at))
+    return _due_with_pauses(cal, started_at, target, spans)

@@ -41,24 +41,26 @@ def parse_duration(text: str, field: str = "sla") -> sla.Target:
     return sla.Target(amount=int(match.group(1)), unit=_UNITS[match.group(2)])
 
 
-def _due(policy: SlaPolicy, spec: str, start: datetime, paused: timedelta) -> datetime:
+def _duration(policy: SlaPolicy, spec: str, start: datetime) -> timedelta:
     if spec == "eod":
-        return sla.end_of_business_day(policy.calendar, start)
-    amount = sla.target_duration(policy.calendar, parse_duration(spec))
-    return sla.add_business_time(policy.calendar, start, amount + paused)
+        return sla.business_time_between(
+            policy.calendar, start, sla.end_of_business_day(policy.calendar, start)
+        )
+    return sla.target_duration(policy.calendar, parse_duration(spec))
 
 
-def _targets(policy: SlaPolicy, level: int, kind: str) -> tuple[str, str]:
-    return policy.targets.get(kind) or policy.targets[f"L{level}"]
-
-
-def paused_time(policy: SlaPolicy, pauses: list[sla.Pause]) -> timedelta:
-    """Business time spent in closed pauses."""
-    total = timedelta()
-    for pause in pauses:
-        if pause.end is not None:
-            total += sla.business_time_between(policy.calendar, pause.start, pause.end)
-    return total
+def targets(
+    policy: SlaPolicy, *, level: int, kind: str, urgent: bool, opened_at: datetime
+) -> tuple[timedelta, timedelta]:
+    """(first response, resolution) targets in business time for a case."""
+    first_spec, resolution_spec = policy.targets.get(kind) or policy.targets[f"L{level}"]
+    first = _duration(policy, first_spec, opened_at)
+    resolution = _duration(policy, resolution_spec, opened_at)
+    if urgent and "urgent" in policy.targets:
+        urgent_first, urgent_resolution = policy.targets["urgent"]
+        first = min(first, _duration(policy, urgent_first, opened_at))
+        resolution = min(resolution, _duration(policy, urgent_resolution, opened_at))
+    return first, resolution
 
 
 def compute_dues(
@@ -72,14 +74,9 @@ def compute_dues(
     first_response_at: datetime | None,
     pauses: list[sla.Pause],
 ) -> Dues:
-    paused = paused_time(policy, pauses)
-    first_spec, resolution_spec = _targets(policy, level, kind)
-    first_due = _due(policy, first_spec, opened_at, paused)
-    resolution_due = _due(policy, resolution_spec, opened_at, paused)
-    if urgent and "urgent" in policy.targets:
-        urgent_first, urgent_resolution = policy.targets["urgent"]
-        first_due = min(first_due, _due(policy, urgent_first, opened_at, paused))
-        resolution_due = min(resolution_due, _due(policy, urgent_resolution, opened_at, paused))
+    first, resolution = targets(policy, level=level, kind=kind, urgent=urgent, opened_at=opened_at)
+    first_due = sla.due_after_pauses(policy.calendar, opened_at, first, pauses)
+    resolution_due = sla.due_after_pauses(policy.calendar, opened_at, resolution, pauses)
     is_paused = any(pause.end is None for pause in pauses)
     running: datetime | None
     if not is_active(status) or is_paused:
@@ -94,31 +91,24 @@ def compute_dues(
 def clocks(
     policy: SlaPolicy,
     *,
+    level: int,
+    kind: str,
+    urgent: bool,
     opened_at: datetime,
-    first_response_due_at: datetime | None,
-    resolution_due_at: datetime | None,
     first_response_at: datetime | None,
     resolved_at: datetime | None,
     pauses: list[sla.Pause],
     now: datetime,
-) -> tuple[sla.ClockState | None, sla.ClockState | None]:
+) -> tuple[sla.ClockState, sla.ClockState]:
     """Each clock on its own: first response and resolution, as the case screen shows them."""
-    states: list[sla.ClockState | None] = []
-    for due, stopped in ((first_response_due_at, first_response_at), (resolution_due_at, resolved_at)):
-        if due is None:
-            states.append(None)
-            continue
-        target = sla.business_time_between(policy.calendar, opened_at, due) - paused_time(
-            policy, pauses
-        )
-        states.append(
-            sla.clock_state(
-                policy.calendar,
-                started_at=opened_at,
-                target=max(target, timedelta()),
-                pauses=pauses,
-                now=now,
-                stopped_at=stopped,
-            )
-        )
-    return states[0], states[1]
+    first, resolution = targets(policy, level=level, kind=kind, urgent=urgent, opened_at=opened_at)
+    return (
+        sla.clock_state(
+            policy.calendar, started_at=opened_at, target=first, pauses=pauses, now=now,
+            stopped_at=first_response_at,
+        ),
+        sla.clock_state(
+            policy.calendar, started_at=opened_at, target=resolution, pauses=pauses, now=now,
+            stopped_at=resolved_at,
+        ),
+    )

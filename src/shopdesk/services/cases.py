@@ -73,14 +73,15 @@ class CaseService:
             incidents=await incidents.incidents_of_case(conn, case.id),
         )
 
-    async def clocks(self, case: Case) -> tuple[ClockState | None, ClockState | None]:
+    async def clocks(self, case: Case) -> tuple[ClockState, ClockState]:
         """(first response, resolution) clocks of a case, each on its own."""
         pauses = await case_rows.list_pauses(self._store.reader, case.id)
         return clocks(
             self._services.policy,
+            level=case.level,
+            kind=case.kind,
+            urgent=case.urgent,
             opened_at=case.opened_at,
-            first_response_due_at=case.first_response_due_at,
-            resolution_due_at=case.resolution_due_at,
             first_response_at=case.first_response_at,
             resolved_at=case.resolved_at,
             pauses=pauses,
