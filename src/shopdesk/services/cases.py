@@ -89,12 +89,18 @@ class CaseService:
         )
 
     async def list(
-        self, case_filter: CaseFilter | None = None, *, limit: int = 100, offset: int = 0
+        self, case_filter: CaseFilter | None = None, *, limit: int = 100, offset: int = 0,
+        sort: str = "queue",
     ) -> list[Case]:
-        """Cases matching the filter, in queue order (overdue, urgent, level, due)."""
+        """Cases matching the filter, in queue order (overdue, urgent, level, due) or `sort`."""
+        if sort not in case_rows.SORTS:
+            raise ValidationError(
+                f"unknown sort {sort!r}; expected one of: {', '.join(case_rows.SORTS)}",
+                field="sort",
+            )
         return await case_rows.list_cases(
             self._store.reader, case_filter or CaseFilter(), self._services.now(),
-            limit=limit, offset=offset,
+            limit=limit, offset=offset, sort=sort,
         )
 
     async def count(self, case_filter: CaseFilter | None = None) -> int:

@@ -39,6 +39,15 @@ ORDER BY (c.due_at IS NOT NULL AND c.due_at < :now) DESC, c.urgent DESC, c.level
          c.due_at IS NULL, c.due_at, c.id
 """
 
+# The sorts a list may ask for (the TUI's `s` cycles them); "queue" is DESIGN §2's order.
+SORTS: dict[str, str] = {
+    "queue": QUEUE_ORDER,
+    "due": " ORDER BY c.due_at IS NULL, c.due_at, c.id",
+    "newest": " ORDER BY c.id DESC",
+    "oldest": " ORDER BY c.id",
+    "updated": " ORDER BY c.updated_at DESC, c.id DESC",
+}
+
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:
     """Service-level values -> column values."""
@@ -232,11 +241,12 @@ async def list_cases(
     *,
     limit: int = 100,
     offset: int = 0,
+    sort: str = "queue",
 ) -> list[Case]:
-    """Cases matching the filter, in queue order."""
+    """Cases matching the filter, in queue order (or another of SORTS)."""
     where, params = filter_sql(case_filter, now)
     params.update(limit=limit, offset=offset)
-    sql = CASE_SELECT + where + QUEUE_ORDER + " LIMIT :limit OFFSET :offset"
+    sql = CASE_SELECT + where + SORTS[sort] + " LIMIT :limit OFFSET :offset"
     async with conn.execute(sql, params) as cursor:
         rows = await cursor.fetchall()
     return [case_from_row(row) for row in rows]
