@@ -52,8 +52,15 @@ class Context:
         return self.args.operator or os.environ.get("SHOPDESK_OPERATOR") or getpass.getuser()
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (with where to get help), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="shopdesk",
         description="A case desk for the abnormal and urgent orders of a small online shop.",
     )
