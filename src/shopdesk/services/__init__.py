@@ -29,7 +29,10 @@ class Services:
     ) -> None:
         from shopdesk.services.cases import CaseService
         from shopdesk.services.incidents import IncidentService
+        from shopdesk.services.intake import IntakeService
         from shopdesk.services.orders import OrderService
+        from shopdesk.services.sources import SourceService
+        from shopdesk.services.tokens import TokenService
 
         self.store = store
         self.settings = settings or Settings()
@@ -39,6 +42,9 @@ class Services:
         self.cases = CaseService(self)
         self.incidents = IncidentService(self)
         self.orders = OrderService(self)
+        self.sources = SourceService(self)
+        self.tokens = TokenService(self)
+        self.intake = IntakeService(self)
 
     def now(self) -> datetime:
         return self.clock()

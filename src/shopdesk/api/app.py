@@ -1,0 +1,69 @@
+"""The Litestar app: `create_app(services)` is called by runtime.py (TUI + API in one loop),
+`shopdesk serve` (server.serve_api) and the tests, with the same Services object the TUI uses.
+
+Handlers are thin: read the body, verify, decode, one service call, return a Struct (STYLE §1.3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from shopdesk import __version__
+from shopdesk.api import auth, cases, exports, health, webhooks
+from shopdesk.api.errors import EXCEPTION_HANDLERS
+from shopdesk.api.hosts import AllowedHostsMiddleware
+
+if TYPE_CHECKING:
+    from litestar.logging.config import BaseLoggingConfig
+
+    from shopdesk.services import Services
+
+
+def _propagating_logging_config() -> LoggingConfig:
+    """No handler of Litestar's own: its records go to the root logger, which
+    logs.configure_file_logging points at the log file."""
+    return LoggingConfig(
+        handlers={
+            "console": {"class": "logging.NullHandler"},
+            "queue_listener": {"class": "logging.NullHandler"},
+        },
+        loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+        configure_root_logger=False,
+        log_exceptions="never",  # api.errors logs 500s with their traceback
+    )
+
+
+def create_app(services: Services, *, logging_config: BaseLoggingConfig | None = None) -> Litestar:
+    """The API on `services`. Logging never goes to the terminal: pass server.file_logging_config()
+    for a file of Litestar's own, or leave None to log through the root logger."""
+    settings = services.settings.api
+    intake_routes = webhooks.ROUTES
+
+    async def stop_intake() -> None:
+        await services.intake.aclose()
+
+    return Litestar(
+        route_handlers=[*health.ROUTES, *intake_routes, *cases.ROUTES, *exports.ROUTES],
+        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        state=State({"services": services}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts)],
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=logging_config or _propagating_logging_config(),
+        on_shutdown=[stop_intake],
+        openapi_config=OpenAPIConfig(
+            title="shopdesk",
+            version=__version__,
+            description="Webhook intake from shop plugins and the case API of shopdesk.",
+            path="/schema",
+            components=Components(security_schemes={auth.SCHEME: auth.SECURITY_SCHEME}),
+        ),
+        debug=False,
+    )

@@ -1,0 +1,138 @@
+"""One place that turns refusals into HTTP answers: `{"detail": ..., "field": ...}`.
+
+| error                                   | status |
+|-----------------------------------------|--------|
+| ValidationError, msgspec decode errors  | 400 (the detail names the path, e.g. `$.items[0].qty`) |
+| SignatureError, missing/bad token       | 401    |
+| PermissionDenied                        | 403    |
+| NotFoundError                           | 404    |
+| ConflictError                           | 409    |
+| TransitionError                         | 409: the request is well formed but conflicts with the case's current status; the detail lists the moves allowed from it |
+| body too large / wrong content type     | 413 / 415 |
+| anything else                           | 500 `{"detail": "internal error"}`, traceback in the log file |
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from shopdesk.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    ShopdeskError,
+    TransitionError,
+    ValidationError,
+)
+from shopdesk.domain.intake.signatures import SignatureError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(msgspec.Struct):
+    """Every 4xx/5xx answer of the API."""
+
+    detail: str
+    field: str | None = None
+
+
+_STATUS_BY_ERROR: tuple[tuple[type[ShopdeskError], int], ...] = (
+    (SignatureError, 401),
+    (PermissionDenied, 403),
+    (NotFoundError, 404),
+    (TransitionError, 409),
+    (ConflictError, 409),
+    (ValidationError, 400),
+)
+
+_DESCRIPTIONS = {
+    400: "Malformed input; `field` names the part at fault",
+    401: "Missing or bad signature or bearer token",
+    403: "The token's operator may not do this",
+    404: "No such thing",
+    409: "Conflicts with the current state (a stale version, or a move the status does not allow)",
+    413: "Body larger than the limit",
+    415: "Wrong Content-Type",
+    422: "Well formed but refused",
+}
+
+
+def status_of(error: ShopdeskError) -> int:
+    for error_type, status in _STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return 400
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error statuses a route returns (400 is always possible)."""
+    return {
+        status: ResponseSpec(data_container=ErrorBody, description=_DESCRIPTIONS[status])
+        for status in sorted({400, *statuses})
+    }
+
+
+def error_response(status: int, detail: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> Response[ErrorBody]:
+    return Response(
+        ErrorBody(detail=detail, field=field), status_code=status, media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def _shopdesk_error(request: Request, error: ShopdeskError) -> Response[ErrorBody]:
+    return error_response(status_of(error), error.detail, error.field)
+
+
+def _msgspec_error(request: Request, error: msgspec.DecodeError) -> Response[ErrorBody]:
+    # msgspec's text names the path: "Expected `int`, got `str` - at `$.items[0].qty`".
+    return error_response(400, f"invalid JSON body: {error}", _field_of(str(error)))
+
+
+def _field_of(message: str) -> str | None:
+    if "- at `" in message:
+        return message.rsplit("- at `", 1)[1].rstrip("`")
+    return None
+
+
+def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
+    headers = dict(error.headers or {})
+    if isinstance(error, ValidationException) and error.extra:
+        problems = error.extra if isinstance(error.extra, list) else [error.extra]
+        messages, field = [], None
+        for problem in problems:
+            if isinstance(problem, dict):
+                message = str(problem.get("message", ""))
+                key = problem.get("key")
+                source = problem.get("source")
+                if key and key != "body" and source in ("query", "path", "header", "cookie"):
+                    message = f"{source} parameter {key!r}: {message}"
+                messages.append(message)
+                field = field or _field_of(message) or (str(key) if key else None)
+            else:
+                messages.append(str(problem))
+        return error_response(400, "; ".join(m for m in messages if m) or error.detail, field,
+                              headers)
+    detail = error.detail or "error"
+    if error.status_code == 400 and detail.startswith("Validation failed"):
+        detail = "invalid request"
+    return error_response(error.status_code, detail, None, headers)
+
+
+def _internal_error(request: Request, error: Exception) -> Response[ErrorBody]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return error_response(500, "internal error; see the shopdesk log file")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ShopdeskError: _shopdesk_error,
+    msgspec.DecodeError: _msgspec_error,
+    HTTPException: _http_error,
+    Exception: _internal_error,
+}

@@ -1,0 +1,1 @@
+"""Webhook intake, pure part: signatures, and mapping shop payloads to shopdesk orders."""

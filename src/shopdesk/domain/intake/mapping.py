@@ -1,0 +1,121 @@
+"""What a mapped delivery is, whichever platform sent it, and the pure steps shared by all.
+
+Each platform module (generic, woocommerce, shopify) turns (headers, raw body) into a `Mapped`, or
+raises `UnmappableError` naming what it could not read. The intake service then stores it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from shopdesk.domain.cases import Order
+from shopdesk.domain.errors import ValidationError
+
+
+class UnmappableError(ValidationError):
+    """A (correctly signed) body that cannot be read as an order event."""
+
+
+class EventIn(msgspec.Struct, kw_only=True):
+    """An order event to append: created, paid, shipped, …"""
+
+    type: str
+    at: datetime | None = None
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ReportIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An exception report (异常上报) from a plugin: opens a case."""
+
+    kind: str
+    level: int = 1
+    urgent: bool = False
+    title: str = ""
+    description: str = ""
+    evidence: list[str] = msgspec.field(default_factory=list)
+
+
+class OrderPatch(msgspec.Struct, kw_only=True):
+    """Some fields of an order known by its external id (a fulfilment, a refund, a deletion)."""
+
+    external_id: str
+    values: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Mapped(msgspec.Struct, kw_only=True):
+    topic: str
+    dedupe_key: str
+    order: Order | None = None
+    """A full snapshot; events are derived from how it differs from the stored one."""
+    patch: OrderPatch | None = None
+    events: list[EventIn] = msgspec.field(default_factory=list)
+    """Events the sender stated; when empty, derived from the snapshot change."""
+    report: ReportIn | None = None
+    report_key: str | None = None
+    """Dedupes the case a report opens (the sender's event id, else the delivery's key)."""
+    is_test: bool = False
+    at: datetime | None = None
+    """When the change happened at the shop, if the payload says."""
+
+
+def apply_patch(previous: Order | None, source: str, patch: OrderPatch) -> Order:
+    """The stored snapshot with the patch's values, or a minimal snapshot when none is stored."""
+    base = previous or Order(source=source, external_id=patch.external_id)
+    values = dict(patch.values)
+    if "tags" in values:
+        values["tags"] = sorted({*base.tags, *values["tags"]})
+    return msgspec.structs.replace(base, **values)
+
+
+def derive_events(previous: Order | None, current: Order) -> list[EventIn]:
+    """Order events implied by a new snapshot: what changed since the stored one."""
+    events: list[EventIn] = []
+    if previous is None:
+        events.append(EventIn(type="created", at=current.placed_at))
+
+    def newly(name: str) -> bool:
+        return getattr(current, name) is not None and (
+            previous is None or getattr(previous, name) is None
+        )
+
+    if newly("paid_at"):
+        events.append(EventIn(type="paid", at=current.paid_at,
+                              data={"paid_minor": current.paid_minor}))
+    if current.tracking_number and (previous is None
+                                    or previous.tracking_number != current.tracking_number):
+        events.append(EventIn(type="shipped" if previous is None or not previous.tracking_number
+                              else "tracking_update",
+                              at=current.shipped_at or current.last_tracking_at,
+                              data={"carrier": current.carrier,
+                                    "tracking_number": current.tracking_number}))
+    elif newly("shipped_at"):
+        events.append(EventIn(type="shipped", at=current.shipped_at))
+    if newly("delivered_at"):
+        events.append(EventIn(type="delivered", at=current.delivered_at))
+    if previous is not None and current.status != previous.status:
+        if current.status in ("cancelled", "refunded") and not any(
+            event.type == current.status for event in events
+        ):
+            events.append(EventIn(type=current.status))
+    if previous is not None and not events:
+        events.append(EventIn(type="updated", data={"status": current.status}))
+    return events
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """An aware datetime in UTC; a naive one is taken as UTC (WooCommerce's *_gmt fields)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def decode_error(error: msgspec.DecodeError, what: str) -> UnmappableError:
+    """msgspec's message, which names the path, as an UnmappableError."""
+    text = str(error)
+    field = text.rsplit("- at `", 1)[1].rstrip("`") if "- at `" in text else None
+    return UnmappableError(f"{what}: {text}", field=field)

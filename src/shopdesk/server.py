@@ -1,0 +1,162 @@
+"""Serving the HTTP API with uvicorn inside a loop that someone else owns (STYLE §2).
+
+- `EmbeddedServer` is uvicorn without its own signal handling: the composition root (runtime.py for
+  the TUI, `serve_api` for `shopdesk serve`) installs the handlers and sets `should_exit`, which
+  makes uvicorn stop accepting, drain in-flight requests and return.
+- `bind_api_socket` binds the listening socket ourselves, so a busy port is a branch (None), not a
+  `SystemExit` raised from inside uvicorn's startup into the shared loop.
+- `file_logging_config` is the Litestar logging config that writes to the log file only: Litestar's
+  default config installs a console StreamHandler that would write over the TUI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from shopdesk.domain.errors import ShopdeskError
+
+if TYPE_CHECKING:
+    from litestar.logging.config import LoggingConfig
+
+    from shopdesk.config import Settings
+    from shopdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_SECONDS = 10.0
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: whoever runs it owns the process signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind_api_socket(host: str, port: int) -> socket.socket | None:
+    """A listening socket on host:port, or None when the port is already taken.
+
+    Any other failure (an address this machine does not have, a privileged port) is a
+    ShopdeskError naming the address.
+    """
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    try:
+        sock = socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return None
+        raise ShopdeskError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", field="api.host"
+        ) from error
+    except (OverflowError, ValueError) as error:  # port out of range
+        raise ShopdeskError(f"cannot listen on {host}:{port}: {error}", field="api.port") from error
+    sock.setblocking(False)
+    return sock
+
+
+def uvicorn_config(app, **overrides) -> uvicorn.Config:
+    """The server settings every shopdesk API runs with: no uvicorn logging config (our file
+    logging is already in place), no access log, graceful drain on shutdown."""
+    options = dict(
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        server_header=False,
+    )
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
+
+
+def file_logging_config(path: Path | None = None) -> LoggingConfig:
+    """Litestar logging to the log file only: no console or queue handler anywhere."""
+    from litestar.logging.config import LoggingConfig
+
+    from shopdesk import paths
+    from shopdesk.logs import FORMAT
+
+    path = path or paths.log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return LoggingConfig(
+        formatters={"standard": {"format": FORMAT}},
+        # Litestar adds "console" and "queue_listener" unless they are present: name both, as files.
+        handlers={
+            "console": {"class": "logging.NullHandler"},
+            "queue_listener": {"class": "logging.NullHandler"},
+            "file": {
+                "class": "logging.FileHandler",
+                "filename": str(path),
+                "encoding": "utf-8",
+                "formatter": "standard",
+            },
+        },
+        loggers={"litestar": {"level": "INFO", "handlers": ["file"], "propagate": False}},
+        configure_root_logger=False,
+        log_exceptions="never",  # api.errors logs 500s with their traceback
+    )
+
+
+async def serve_api(
+    services: Services,
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    announce: Callable[[str], None] | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """`shopdesk serve`: the API alone until SIGTERM or SIGINT, then drain in-flight requests.
+
+    Call `logs.configure_file_logging` first. `announce` receives one line once the socket is bound.
+    """
+    from shopdesk.api.app import create_app
+
+    host = host or settings.api.host
+    port = settings.api.port if port is None else port
+    sock = bind_api_socket(host, port)
+    if sock is None:
+        raise ShopdeskError(
+            f"port {port} on {host} is already in use (another shopdesk serving?); "
+            "choose another with --port",
+            field="port",
+        )
+    app = create_app(services, logging_config=file_logging_config())
+    server = EmbeddedServer(uvicorn_config(app))
+    loop = asyncio.get_running_loop()
+    stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def stop(signum: int) -> None:
+        log.info("received %s: draining and stopping", signal.Signals(signum).name)
+        if server.should_exit:  # a second signal: stop waiting for slow requests
+            server.force_exit = True
+        server.should_exit = True
+
+    for signum in stop_signals:
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        shown = f"[{host}]" if ":" in host else host
+        if announce is not None:
+            announce(f"serving {services.store.path} on http://{shown}:{port}")
+        log.info("serving %s on %s:%d", services.store.path, host, port)
+        task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
+        if ready is not None:
+            while not server.started and not task.done():
+                await asyncio.sleep(0.01)
+            ready.set()
+        await task
+    finally:
+        for signum in stop_signals:
+            loop.remove_signal_handler(signum)
+        sock.close()
+        log.info("stopped serving %s", services.store.path)

@@ -1,0 +1,294 @@
+"""Webhook intake: verify, map, store the delivery with its order snapshot and events, answer.
+
+`receive()` is what POST /webhooks/{source} calls. In order:
+1. the source must exist (NotFoundError → 404);
+2. WooCommerce's unsigned `webhook_id=N` ping is acknowledged and not stored;
+3. the signature is checked over the raw bytes, in constant time (SignatureError → 401);
+4. the body is mapped to an order snapshot/patch + events (+ an exception report). A generic body
+   that does not map is refused (ValidationError naming the path → 400): its sender is code written
+   against our documentation. A WooCommerce or Shopify body that does not map is stored in
+   quarantine (202): those platforms cannot fix their payload, and WooCommerce disables a hook after
+   a few failures;
+5. delivery, order snapshot and order events are written in one transaction; the call returns only
+   after it committed. Deliveries waiting at the same time share one transaction (group commit: one
+   fsync for many deliveries under synchronous=FULL);
+6. an exception report then opens a case (CaseService.open with a dedupe key, so a replay or a
+   retry after a crash between the two commits opens it once).
+
+A replayed delivery (same source and dedupe key) changes nothing and is answered as a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiosqlite
+import msgspec
+
+from shopdesk.domain.cases import Actor
+from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.intake import generic, shopify, signatures, woocommerce
+from shopdesk.domain.intake.mapping import (
+    Mapped,
+    UnmappableError,
+    apply_patch,
+    derive_events,
+)
+from shopdesk.domain.intake.records import Delivery, Source
+from shopdesk.services.changes import Change
+from shopdesk.store import deliveries as delivery_rows
+from shopdesk.store import orders as order_rows
+from shopdesk.store import sources as source_rows
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+INTAKE = Actor(name="intake", role="operator")
+MAX_BATCH = 256
+
+# Headers kept with a delivery (the rest, e.g. cookies or proxies' additions, are not).
+KEPT_HEADERS = (
+    "content-type", "user-agent", "shopdesk-signature", "x-wc-webhook-topic", "x-wc-webhook-id",
+    "x-wc-webhook-delivery-id", "x-wc-webhook-source", "x-wc-webhook-resource",
+    "x-wc-webhook-event", "x-shopify-topic", "x-shopify-webhook-id", "x-shopify-shop-domain",
+    "x-shopify-api-version", "x-shopify-triggered-at", "x-shopify-event-id",
+)
+
+
+class Receipt(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What happened to one delivery."""
+
+    status: str
+    """processed | duplicate | quarantined | test | ping"""
+    delivery_id: int | None = None
+    order_id: int | None = None
+    case: str | None = None
+    """The reference of the case an exception report opened (or had opened before)."""
+    detail: str = ""
+
+
+class _Job(msgspec.Struct, kw_only=True):
+    source: Source
+    received_at: datetime
+    headers: dict[str, str]
+    body: bytes
+    topic: str
+    dedupe_key: str
+    status: str  # processed | quarantined | test
+    error: str = ""
+    mapped: Mapped | None = None
+
+
+class _Written(msgspec.Struct, kw_only=True):
+    delivery_id: int | None
+    order_id: int | None
+    order_ref: str = ""
+    duplicate: bool = False
+
+
+class IntakeService:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._pending: list[tuple[_Job, asyncio.Future[_Written]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    # --- receiving ---------------------------------------------------------------------------
+
+    async def receive(
+        self, source_name: str, headers: Mapping[str, str], body: bytes, *,
+        content_type: str = "application/json",
+    ) -> Receipt:
+        """One webhook POST; `headers` with lower-case names."""
+        source = await source_rows.get_source(self._services.store.reader, source_name)
+        if source is None:
+            from shopdesk.domain.errors import NotFoundError
+
+            raise NotFoundError(f"no webhook source named {source_name!r}", field="source")
+        if (source.kind == "woocommerce" and "x-wc-webhook-signature" not in headers
+                and woocommerce.is_ping(content_type, body)):
+            return Receipt(status="ping", detail="WooCommerce ping acknowledged")
+        now = self._services.now()
+        self._verify(source, headers, body, int(now.timestamp()))
+        job = self._job(source, headers, body, now)
+        written = await self._submit(job)
+        if written.duplicate:
+            receipt = Receipt(status="duplicate", delivery_id=written.delivery_id,
+                              order_id=written.order_id,
+                              detail="delivered before; nothing changed")
+        else:
+            receipt = Receipt(status=job.status, delivery_id=written.delivery_id,
+                              order_id=written.order_id, detail=job.error)
+            self._publish(job, written)
+        if job.status == "processed" and job.mapped is not None and job.mapped.report is not None:
+            receipt.case = await self._open_case(source, job.mapped, written.order_id)
+        return receipt
+
+    def _verify(self, source: Source, headers: Mapping[str, str], body: bytes, now: int) -> None:
+        secrets = source.secrets()
+        if source.kind == "generic":
+            signatures.verify_generic(headers.get("shopdesk-signature"), body, secrets, now=now)
+        elif source.kind == "woocommerce":
+            signatures.verify_base64(headers.get("x-wc-webhook-signature"), body, secrets,
+                                     header_name="X-WC-Webhook-Signature")
+        else:
+            signatures.verify_base64(headers.get("x-shopify-hmac-sha256"), body, secrets,
+                                     header_name="X-Shopify-Hmac-Sha256")
+
+    def _job(self, source: Source, headers: Mapping[str, str], body: bytes, now: datetime) -> _Job:
+        kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
+        digest = signatures.body_hash(body)
+        if source.kind == "generic":
+            try:
+                mapped = generic.map_event(source.name, body)
+            except UnmappableError as error:
+                raise ValidationError(error.detail, field=error.field) from None
+            return _Job(source=source, received_at=now, headers=kept, body=body,
+                        topic=mapped.topic, dedupe_key=mapped.dedupe_key, status="processed",
+                        mapped=mapped)
+        if source.kind == "woocommerce":
+            topic = headers.get("x-wc-webhook-topic", "")
+            fallback_key = f"wc:body:{digest}"
+        else:
+            topic = headers.get("x-shopify-topic", "")
+            webhook_id = headers.get("x-shopify-webhook-id")
+            fallback_key = f"shopify:{webhook_id}" if webhook_id else f"body:{digest}"
+        try:
+            if source.kind == "woocommerce":
+                mapped = woocommerce.map_delivery(source.name, topic, body)
+            else:
+                mapped = shopify.map_delivery(source.name, topic, headers.get("x-shopify-webhook-id"),
+                                              body, digest)
+        except UnmappableError as error:
+            log.warning("quarantined a %s delivery from %s: %s", topic or "(no topic)",
+                        source.name, error.detail)
+            return _Job(source=source, received_at=now, headers=kept, body=body, topic=topic,
+                        dedupe_key=fallback_key, status="quarantined", error=error.detail)
+        return _Job(source=source, received_at=now, headers=kept, body=body, topic=topic,
+                    dedupe_key=mapped.dedupe_key,
+                    status="test" if mapped.is_test else "processed", mapped=mapped)
+
+    async def _open_case(self, source: Source, mapped: Mapped, order_id: int | None) -> str:
+        report = mapped.report
+        assert report is not None
+        case, _created = await self._services.cases.open(
+            INTAKE, kind=report.kind, level=report.level, urgent=report.urgent,
+            title=report.title, description=report.description, order_id=order_id,
+            evidence=list(report.evidence), source="api",
+            dedupe_key=f"report:{source.name}:{mapped.report_key or mapped.dedupe_key}",
+            data={"webhook_source": source.name},
+        )
+        return case.ref
+
+    def _publish(self, job: _Job, written: _Written) -> None:
+        changes = self._services.changes
+        if job.status == "processed" and written.order_id is not None:
+            changes.publish(Change(what="order", ref=written.order_ref, actor=INTAKE.name))
+        changes.publish(Change(what="delivery", ref=job.source.name, actor=INTAKE.name))
+
+    # --- the writer: group commit --------------------------------------------------------------
+
+    async def _submit(self, job: _Job) -> _Written:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_Written] = loop.create_future()
+        self._pending.append((job, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = loop.create_task(self._drain(), name="intake-writer")
+        return await future
+
+    async def _drain(self) -> None:
+        """Write everything waiting, many deliveries per transaction, until nothing waits."""
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                outcomes = await self._write_batch([job for job, _ in batch])
+            except Exception:
+                # One delivery broke the shared transaction: write each on its own, so only the
+                # broken one fails.
+                log.exception("a batch of %d deliveries failed; writing them one by one", len(batch))
+                outcomes = []
+                for job, _ in batch:
+                    try:
+                        outcomes.extend(await self._write_batch([job]))
+                    except Exception as error:
+                        outcomes.append(error)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # the request was cancelled meanwhile
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    async def _write_batch(self, jobs: list[_Job]) -> list[_Written | BaseException]:
+        results: list[_Written | BaseException] = []
+        async with self._services.store.transaction() as conn:
+            for job in jobs:
+                results.append(await self._write(conn, job))
+        return results
+
+    async def _write(self, conn: aiosqlite.Connection, job: _Job) -> _Written:
+        delivery_id = await delivery_rows.insert_delivery(
+            conn, source_id=job.source.id, dedupe_key=job.dedupe_key, received_at=job.received_at,
+            topic=job.topic, status=job.status, error=job.error, headers=job.headers, body=job.body,
+        )
+        if delivery_id is None:
+            earlier = await delivery_rows.find_delivery(conn, job.source.id, job.dedupe_key)
+            return _Written(delivery_id=earlier.id if earlier else None,
+                            order_id=earlier.order_id if earlier else None, duplicate=True)
+        mapped = job.mapped
+        if job.status != "processed" or mapped is None:
+            return _Written(delivery_id=delivery_id, order_id=None)
+        source = job.source.name
+        if mapped.order is not None:
+            order = mapped.order
+            events = mapped.events
+            if not events:
+                previous = await order_rows.find_order(conn, source, order.external_id)
+                events = derive_events(previous, order)
+        elif mapped.patch is not None:
+            previous = await order_rows.find_order(conn, source, mapped.patch.external_id)
+            order = apply_patch(previous, source, mapped.patch)
+            events = mapped.events
+        else:
+            return _Written(delivery_id=delivery_id, order_id=None)
+        order_id = await order_rows.upsert_order(conn, order, job.received_at)
+        for event in events:
+            await order_rows.insert_order_event(
+                conn, order_id, type=event.type, at=event.at or mapped.at or job.received_at,
+                data={**event.data, "topic": job.topic}, delivery_id=delivery_id,
+            )
+        await delivery_rows.set_delivery_order(conn, delivery_id, order_id)
+        return _Written(delivery_id=delivery_id, order_id=order_id,
+                        order_ref=order.number or order.external_id)
+
+    async def aclose(self) -> None:
+        """Wait for the deliveries already accepted to be written."""
+        drainer = self._drainer
+        if drainer is not None and not drainer.done():
+            await drainer
+
+    # --- what operators see --------------------------------------------------------------------
+
+    async def problems(self, *, limit: int = 100) -> list[Delivery]:
+        """Quarantined deliveries, newest first: bodies that were signed but could not be read."""
+        return await delivery_rows.list_deliveries(
+            self._services.store.reader, status="quarantined", limit=limit
+        )
+
+    async def deliveries(
+        self, *, source: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        return await delivery_rows.list_deliveries(
+            self._services.store.reader, source=source, status=status, limit=limit
+        )
+
+    async def count_problems(self) -> int:
+        return await delivery_rows.count_deliveries_by_status(
+            self._services.store.reader, "quarantined"
+        )
