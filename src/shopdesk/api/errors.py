@@ -30,6 +30,7 @@ from shopdesk.domain.errors import (
     TransitionError,
     ValidationError,
 )
+from shopdesk.domain.intake.mapping import WrongContentType
 from shopdesk.domain.intake.signatures import SignatureError
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class ErrorBody(msgspec.Struct):
 
 _STATUS_BY_ERROR: tuple[tuple[type[ShopdeskError], int], ...] = (
     (SignatureError, 401),
+    (WrongContentType, 415),
     (PermissionDenied, 403),
     (NotFoundError, 404),
     (TransitionError, 409),
@@ -120,6 +122,8 @@ def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
         return error_response(400, "; ".join(m for m in messages if m) or error.detail, field,
                               headers)
     detail = error.detail or "error"
+    if error.status_code == 401:
+        return error_response(401, detail, "Authorization", headers)
     if error.status_code == 400 and detail.startswith("Validation failed"):
         detail = "invalid request"
     return error_response(error.status_code, detail, None, headers)

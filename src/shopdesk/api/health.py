@@ -6,6 +6,7 @@ import os
 
 import msgspec
 from litestar import get
+from litestar.di import NamedDependency
 
 from shopdesk import __version__
 from shopdesk.services import Services
@@ -23,7 +24,7 @@ class Health(msgspec.Struct):
 
 
 @get("/healthz", summary="Liveness and which store is served", tags=["health"], sync_to_thread=False)
-def healthz(services: Services) -> Health:
+def healthz(services: NamedDependency[Services]) -> Health:
     return Health(
         status="ok", app="shopdesk", version=__version__,
         store=str(services.store.path.resolve()), pid=os.getpid(),

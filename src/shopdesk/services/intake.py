@@ -30,11 +30,12 @@ import aiosqlite
 import msgspec
 
 from shopdesk.domain.cases import Actor
-from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.errors import NotFoundError, ValidationError
 from shopdesk.domain.intake import generic, shopify, signatures, woocommerce
 from shopdesk.domain.intake.mapping import (
     Mapped,
     UnmappableError,
+    WrongContentType,
     apply_patch,
     derive_events,
 )
@@ -107,12 +108,15 @@ class IntakeService:
         """One webhook POST; `headers` with lower-case names."""
         source = await source_rows.get_source(self._services.store.reader, source_name)
         if source is None:
-            from shopdesk.domain.errors import NotFoundError
-
             raise NotFoundError(f"no webhook source named {source_name!r}", field="source")
         if (source.kind == "woocommerce" and "x-wc-webhook-signature" not in headers
                 and woocommerce.is_ping(content_type, body)):
             return Receipt(status="ping", detail="WooCommerce ping acknowledged")
+        if content_type != "application/json":
+            raise WrongContentType(
+                f"Content-Type must be application/json, not {content_type or 'missing'}",
+                field="Content-Type",
+            )
         now = self._services.now()
         self._verify(source, headers, body, int(now.timestamp()))
         job = self._job(source, headers, body, now)

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from shopdesk.domain.cases import Order
-from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.errors import ShopdeskError, ValidationError
 
 
 class UnmappableError(ValidationError):
@@ -119,3 +119,7 @@ def decode_error(error: msgspec.DecodeError, what: str) -> UnmappableError:
     text = str(error)
     field = text.rsplit("- at `", 1)[1].rstrip("`") if "- at `" in text else None
     return UnmappableError(f"{what}: {text}", field=field)
+
+
+class WrongContentType(ShopdeskError):
+    """A webhook body that is not JSON (HTTP 415)."""

@@ -223,7 +223,7 @@ def map_delivery(source: str, topic: str, webhook_id: str | None, body: bytes,
         total = sum((t.amount for t in amounts), Decimal(0))
         return Mapped(
             topic=topic, dedupe_key=key,
-            patch=OrderPatch(external_id=str(refund.order_id), values={"status": "refunded"}),
+            patch=OrderPatch(external_id=str(refund.order_id)),
             events=[EventIn(type="refunded", at=utc(refund.created_at), data={
                 "refund_id": str(refund.id), "note": refund.note or "",
                 "amount_minor": to_minor(total, currency or "XXX", field="$.transactions"),
