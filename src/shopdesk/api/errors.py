@@ -111,12 +111,16 @@ def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
         for problem in problems:
             if isinstance(problem, dict):
                 message = str(problem.get("message", ""))
-                key = problem.get("key")
-                source = problem.get("source")
-                if key and key != "body" and source in ("query", "path", "header", "cookie"):
+                key = str(problem.get("key") or "")
+                source = getattr(problem.get("source"), "value", problem.get("source"))
+                if source == "body" or key == "data":
+                    path = "$" if key in ("", "data") else f"$.{key}"
+                    message = f"{message} - at `{path}`"
+                    key = path
+                elif key and source in ("query", "path", "header", "cookie"):
                     message = f"{source} parameter {key!r}: {message}"
                 messages.append(message)
-                field = field or _field_of(message) or (str(key) if key else None)
+                field = field or key or None
             else:
                 messages.append(str(problem))
         return error_response(400, "; ".join(m for m in messages if m) or error.detail, field,
