@@ -1,0 +1,47 @@
+"""A yes/no question: `y` or enter confirms, `n` or escape declines."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from shopdesk.tui.i18n import t
+
+
+class ConfirmModal(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmModal {
+        align: center middle;
+    }
+    ConfirmModal > #confirm {
+        width: 60;
+        max-width: 100%;
+        height: auto;
+        border: round $warning;
+        background: $panel;
+        padding: 0 1;
+    }
+    ConfirmModal #confirm-hint {
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(self.question, id="confirm-question", markup=False)
+            yield Static(t("form.confirm_hint"), id="confirm-hint")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

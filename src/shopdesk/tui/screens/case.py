@@ -1,0 +1,241 @@
+"""The case screen: everything about one case, and every action on it by key.
+
+The header (ref, urgent marker, level, status, tier, assignee, both SLA clocks) stays in view; the
+body scrolls by keyboard: order and customer, facts, responsibility, remedies, survey, incidents
+and the timeline, newest first. Wide terminals get two columns of bordered panels, narrow ones one
+column of headed sections; empty sections collapse away.
+
+Nothing is read in compose: the detail loads in a worker after mount and again whenever the
+case changes (a service change for this ref, or the app's `CasesChanged`), and the clocks refresh
+every 30 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from shopdesk.domain.cases import Case, CaseDetail
+from shopdesk.domain.errors import ShopdeskError
+from shopdesk.domain.sla import day_length
+from shopdesk.services.changes import Change
+from shopdesk.tui.action_runner import FLOWS, run_action
+from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ActionSpec
+from shopdesk.tui.commands import install_registry_bindings
+from shopdesk.tui.i18n import t
+from shopdesk.tui.messages import CasesChanged
+from shopdesk.tui.widgets.case_panels import Presenter
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
+
+NARROW_BELOW = 100
+"""Terminal width under which the panels stack in one column."""
+
+CASE_ACTIONS: tuple[ActionSpec, ...] = tuple(
+    spec for spec in ACTIONS if spec.needs_case and spec.id in FLOWS
+)
+"""Every registry action that works on a case (all but open, which is the queue's)."""
+
+
+SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
+    *CASE_ACTIONS,
+    *(ACTIONS_BY_ID[action_id] for action_id in ("help", "back", "quit")),
+)
+"""The keys of this screen: the case actions, help, escape back, quit."""
+
+
+class CaseScreen(Screen[None]):
+    DEFAULT_CSS = """
+    CaseScreen {
+        layout: vertical;
+    }
+    CaseScreen #case-head {
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+    }
+    CaseScreen #case-body {
+        height: 1fr;
+        padding: 0 1;
+    }
+    CaseScreen #case-body:focus {
+        background-tint: $foreground 0%;
+    }
+    CaseScreen #case-columns {
+        height: auto;
+    }
+    CaseScreen .case-column {
+        width: 1fr;
+        height: auto;
+    }
+    CaseScreen .panel {
+        height: auto;
+        border: round $primary-darken-2;
+        border-title-color: $text-accent;
+        padding: 0 1;
+    }
+    CaseScreen .panel.-empty {
+        display: none;
+    }
+    CaseScreen.-narrow #case-columns {
+        layout: vertical;
+    }
+    CaseScreen.-narrow .panel {
+        border: none;
+        border-top: solid $primary-darken-2;
+        padding: 0;
+    }
+    CaseScreen #case-message {
+        padding: 1 2;
+    }
+    """
+
+    @dataclass
+    class Reload(Message):
+        """The case (or something shown on it) changed; a burst becomes one reload."""
+
+        ref: str
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CaseScreen.Reload)
+
+    def __init__(self, services: Services, ref: str) -> None:
+        super().__init__()
+        install_registry_bindings(self, SCREEN_ACTIONS)
+        self.services = services
+        self.ref = ref.strip().upper()
+        self.case: Case | None = None
+        self.detail: CaseDetail | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # --- building -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="case-head"):
+            yield Static(t("case.loading", ref=self.ref), id="case-header")
+            yield Static("", id="case-clocks")
+        with VerticalScroll(id="case-body"):
+            with Horizontal(id="case-columns"):
+                with Vertical(classes="case-column", id="case-left"):
+                    yield self._panel("order", "case.panel_order")
+                    yield self._panel("responsibility", "case.panel_responsibility")
+                with Vertical(classes="case-column", id="case-right"):
+                    yield self._panel("facts", "case.panel_facts")
+                    yield self._panel("remedies", "case.panel_remedies")
+                    yield self._panel("survey", "case.panel_survey")
+                    yield self._panel("incidents", "case.panel_incidents")
+            yield self._panel("timeline", "case.panel_timeline")
+        yield Footer()
+
+    @staticmethod
+    def _panel(name: str, title_key: str) -> Static:
+        panel = Static("", id=f"panel-{name}", classes="panel -empty")
+        panel.border_title = t(title_key)
+        return panel
+
+    def on_mount(self) -> None:
+        self.title = self.ref
+        self._unsubscribe = self.services.changes.subscribe(self._changed)
+        self.set_interval(30, self.load, name="clock-tick")
+        self.query_one("#case-body").focus()
+        self.load()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
+    # --- live -------------------------------------------------------------------------------------
+
+    def _changed(self, change: Change) -> None:
+        """Service callback (any task): only this case, or an incident it may belong to."""
+        if change.ref == self.ref or change.what == "incident":
+            self.post_message(self.Reload(self.ref))
+
+    @on(Reload)
+    def _reload(self) -> None:
+        self.load()
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        """The app's `CasesChanged` (another process, a burst of intake): reload if it may be us."""
+        if not message.refs or self.ref in message.refs or "incident" in message.whats:
+            self.load()
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="case-load", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            detail = await self.services.cases.detail(self.ref)
+            clocks = await self.services.cases.clocks(detail.case)
+        except ShopdeskError as error:
+            self.query_one("#case-header", Static).update(error.detail)
+            self.notify(error.detail, severity="error", markup=False)
+            return
+        settings = self.services.settings
+        presenter = Presenter(
+            detail, clocks, zone=ZoneInfo(settings.timezone), now=self.services.now(),
+            business_day=day_length(settings.calendar()),
+        )
+        self.detail = detail
+        self.case = detail.case
+        self._show(presenter)
+
+    def _show(self, presenter: Presenter) -> None:
+        self.query_one("#case-header", Static).update(presenter.header())
+        self.query_one("#case-clocks", Static).update(presenter.clocks_table())
+        panels = {
+            "order": presenter.order_panel(),
+            "facts": presenter.facts_panel(),
+            "responsibility": presenter.responsibility_panel(),
+            "remedies": presenter.remedies_panel(),
+            "survey": presenter.survey_panel(),
+            "incidents": presenter.incidents_panel(),
+            "timeline": presenter.timeline(),
+        }
+        for name, renderable in panels.items():
+            panel = self.query_one(f"#panel-{name}", Static)
+            panel.set_class(renderable is None, "-empty")
+            panel.update(renderable if renderable is not None else "")
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    async def run_case_action(self, action_id: str) -> None:
+        await run_action(self, action_id, self.case)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_help(self) -> None:
+        from shopdesk.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+
+def _action_method(action_id: str):
+    async def action(self: CaseScreen) -> None:
+        await self.run_case_action(action_id)
+
+    action.__name__ = f"action_{action_id}"
+    action.__doc__ = f"Run the registry action {action_id!r} on this case."
+    return action
+
+
+for _spec in CASE_ACTIONS:
+    setattr(CaseScreen, f"action_{_spec.id}", _action_method(_spec.id))

@@ -1,0 +1,90 @@
+"""The words for the desk's codes in the UI language: statuses, kinds, parties, remedies, channels …
+
+Codes stay codes in the store and the API; the screens show these. A code without a catalog entry
+shows as itself with spaces for underscores.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from shopdesk.domain.kinds import KIND_LABELS_ZH
+from shopdesk.tui.i18n import language, t
+
+
+def _word(group: str, code: str | None) -> str:
+    if not code:
+        return "—"
+    key = f"vocab.{group}.{code}"
+    text = t(key)
+    return code.replace("_", " ") if text == key else text
+
+
+def kind_label(kind: str) -> str:
+    if language() == "zh":
+        return KIND_LABELS_ZH.get(kind, kind)
+    return kind.replace("_", " ")
+
+
+def status_label(status: str) -> str:
+    return _word("status", status)
+
+
+def tier_label(tier: str) -> str:
+    return _word("tier", tier)
+
+
+def party_label(party: str | None) -> str:
+    return _word("party", party)
+
+
+def department_label(department: str | None) -> str:
+    return _word("department", department)
+
+
+def remedy_label(remedy_type: str) -> str:
+    return _word("remedy", remedy_type)
+
+
+def remedy_status_label(status: str) -> str:
+    return _word("remedy_status", status)
+
+
+def channel_label(channel: str) -> str:
+    return _word("channel", channel)
+
+
+def direction_label(direction: str) -> str:
+    return _word("direction", direction)
+
+
+def wait_on_label(on: str) -> str:
+    return _word("wait_on", on)
+
+
+def level_label(level: int) -> str:
+    return t(f"vocab.level.{level}")
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """"11-23 14:05" in the shop's zone; the year is added when it is not the current one."""
+    if moment is None:
+        return "—"
+    local = moment.astimezone(zone)
+    if now is not None and local.year != now.astimezone(zone).year:
+        return local.strftime("%Y-%m-%d %H:%M")
+    return local.strftime("%m-%d %H:%M")
+
+
+def business_span(span: timedelta, day: timedelta) -> str:
+    """A length of business time: "45m", "3h 20m", "2d 1h" (d = one business day of `day`)."""
+    minutes = max(0, int(abs(span).total_seconds()) // 60)
+    day_minutes = max(1, int(day.total_seconds()) // 60)
+    days, rest = divmod(minutes, day_minutes)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return t("vocab.span_days", days=days, hours=hours)
+    if hours:
+        return t("vocab.span_hours", hours=hours, minutes=mins)
+    return t("vocab.span_minutes", minutes=mins)

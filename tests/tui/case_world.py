@@ -1,0 +1,174 @@
+"""A small, deterministic world for the case screen and action tests: a store with a fixed clock,
+a supervisor and an operator, and helpers that open cases in known states through the services.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual.app import App
+
+from shopdesk.config import Operator, Settings
+from shopdesk.domain.cases import Actor, Case, Customer, Order, OrderItem
+from shopdesk.services import Services
+from shopdesk.store import Store
+from shopdesk.tui.screens.case import CaseScreen
+
+# Monday 2026-11-23 10:30 in Shanghai: inside business hours.
+NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
+OPERATOR = "olga"
+SUPERVISOR = "sam"
+
+
+class FakeClock:
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def settings() -> Settings:
+    return Settings(
+        shop_name="Teahouse",
+        operators=[Operator(name=SUPERVISOR, role="supervisor"), Operator(name=OPERATOR)],
+    )
+
+
+def services_for(store: Store, clock: FakeClock | None = None) -> Services:
+    return Services(store, settings(), clock=clock or FakeClock())
+
+
+async def seed_order(services: Services, number: str = "1001") -> Order:
+    return await services.orders.record_order(Order(
+        source="shopify",
+        external_id=f"ext-{number}",
+        number=number,
+        customer=Customer(name="张伟", email="zhang.wei@example.cn", phone="138 0013 8000"),
+        address="上海市浦东新区张江路 88 号 3 栋 1201 室",
+        items=[OrderItem(name="西湖龙井 Longjing green tea 250g", quantity=2, sku="TEA-LJ250",
+                         price_minor=16800),
+               OrderItem(name="竹制茶盘 Bamboo tea tray", quantity=1, sku="TRAY-BM40",
+                         price_minor=15800)],
+        total_minor=49400,
+        paid_minor=49400,
+        currency="CNY",
+        status="shipped",
+        carrier="SF Express",
+        tracking_number="SF1234567890",
+        placed_at=NOW - timedelta(days=4),
+    ), at=NOW - timedelta(days=4))
+
+
+async def open_case(
+    services: Services, *, kind: str = "delivery_delayed", level: int = 2, urgent: bool = False,
+    number: str = "1001", with_order: bool = True, minutes_ago: int = 90,
+) -> Case:
+    order = await seed_order(services, number) if with_order else None
+    case, _ = await services.cases.open(
+        Actor("intake", "operator"), kind=kind, level=level, urgent=urgent,
+        title="Parcel stuck at the sorting centre", description="No tracking update for 4 days.",
+        order_id=order.id if order else None, source="api",
+        opened_at=NOW - timedelta(minutes=minutes_ago),
+    )
+    return case
+
+
+async def working_case(services: Services, **options) -> Case:
+    """An open case assigned to the operator, with a contact, a note and a remedy on its timeline."""
+    case = await open_case(services, **options)
+    olga = services.actor(OPERATOR)
+    case = await services.cases.triage(olga, case.ref, level=case.level)
+    case = await services.cases.take(olga, case.ref)
+    case = await services.cases.log_contact(
+        olga, case.ref, channel="phone", summary="Told the customer we are chasing the carrier",
+    )
+    case = await services.cases.add_note(olga, case.ref, "Carrier hotline says: sorting backlog")
+    await services.cases.propose_remedy(olga, case.ref, type="coupon", amount_minor=2000,
+                                        note="sorry coupon")
+    return await services.cases.get(case.ref)
+
+
+class CaseApp(App[None]):
+    """The smallest host for a CaseScreen: the services and the operator, as ShopdeskApp has."""
+
+    def __init__(self, services: Services, ref: str, operator: str = OPERATOR) -> None:
+        super().__init__()
+        self.services = services
+        self.operator = operator
+        self.ref = ref
+
+    def on_mount(self) -> None:
+        self.push_screen(CaseScreen(self.services, self.ref))
+
+
+class SnapshotCaseApp(App[None]):
+    """For snapshots (their own event loop): opens a seeded store file itself, on its own loop."""
+
+    def __init__(self, path: Path, ref: str, operator: str = OPERATOR) -> None:
+        super().__init__()
+        self.path = path
+        self.ref = ref
+        self.operator = operator
+        self.services: Services | None = None
+
+    async def on_mount(self) -> None:
+        store = await Store.open(self.path)
+        self.services = services_for(store)
+        await self.push_screen(CaseScreen(self.services, self.ref))
+
+    async def on_unmount(self) -> None:
+        if self.services is not None:
+            await self.services.store.close()
+
+
+# --- driving the UI -------------------------------------------------------------------------------
+
+
+async def settle(pilot) -> None:
+    """Let messages, workers and the reloads they cause finish."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*text)
+
+
+async def focus_field(pilot, name: str):
+    widget = pilot.app.screen.query_one(f"#field-{name}")
+    widget.focus()
+    await pilot.pause()
+    return widget
+
+
+async def choose(pilot, name: str, search: str) -> None:
+    """Open the select `name`, type to search for an option, pick it with enter."""
+    await focus_field(pilot, name)
+    await pilot.press("enter")
+    await type_text(pilot, search)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def fill(pilot, name: str, text: str) -> None:
+    """Replace the text of an input field by typing."""
+    widget = await focus_field(pilot, name)
+    widget.clear()
+    await type_text(pilot, text)
+
+
+def notifications(app, severity: str | None = None) -> list[str]:
+    return [n.message for n in app._notifications if severity is None or n.severity == severity]
+
+
+def field_error(app, name: str) -> str:
+    """The validation message shown under a form field ('' when none is shown)."""
+    widget = app.screen.query_one(f"#error-{name}")
+    return str(widget.render()) if widget.has_class("-shown") else ""
