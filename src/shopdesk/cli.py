@@ -20,6 +20,9 @@ from shopdesk import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.cases",
     "shopdesk.commands.demo",
+    "shopdesk.commands.sources",
+    "shopdesk.commands.tokens",
+    "shopdesk.commands.serve",
 )
 
 EXIT_USAGE = 2

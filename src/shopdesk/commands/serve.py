@@ -1,0 +1,54 @@
+"""`shopdesk serve`: the HTTP API alone (a service), until SIGTERM/SIGINT; logs to the log file."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shopdesk.cli import Context
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser(
+        "serve", help="run the HTTP API without the terminal UI",
+        description="Serve webhooks and the case API on the store until SIGTERM or Ctrl+C (then "
+        "in-flight requests finish). Logs go to the log file ($SHOPDESK_LOG or the user log dir).",
+    )
+    serve.add_argument("--host", help="address to listen on (default: api.host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: api.port, 8765)")
+    serve.set_defaults(handler=serve_api)
+
+
+def serve_api(ctx: Context) -> int:
+    import asyncio
+
+    from shopdesk import paths
+    from shopdesk.domain.errors import ShopdeskError, ValidationError
+    from shopdesk.logs import configure_file_logging
+
+    port = ctx.args.port
+    if port is not None and not 0 <= port <= 65535:
+        raise ValidationError(f"--port must be 0-65535, not {port}", field="port")
+    db_path = ctx.db_path
+    if db_path.is_dir():
+        raise ShopdeskError(f"{db_path} is a directory, not a store file", field="db")
+    settings = ctx.settings()
+    configure_file_logging(paths.log_file())
+
+    async def main() -> int:
+        from shopdesk.server import serve_api as serve
+        from shopdesk.services import Services
+        from shopdesk.store import open_store
+
+        async with open_store(db_path) as store:
+            services = Services(store, settings)
+            await serve(services, settings, host=ctx.args.host, port=port,
+                        announce=lambda line: print(line, flush=True))
+        return 0
+
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        return asyncio.run(main())
+    return uvloop.run(main())
