@@ -28,9 +28,11 @@ class Services:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         from shopdesk.services.cases import CaseService
+        from shopdesk.services.exports import ExportService
         from shopdesk.services.incidents import IncidentService
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.orders import OrderService
+        from shopdesk.services.reports import ReportService
         from shopdesk.services.sources import SourceService
         from shopdesk.services.tokens import TokenService
 
@@ -42,6 +44,8 @@ class Services:
         self.cases = CaseService(self)
         self.incidents = IncidentService(self)
         self.orders = OrderService(self)
+        self.reports = ReportService(self)
+        self.exports = ExportService(self)
         self.sources = SourceService(self)
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)

@@ -1,0 +1,285 @@
+"""ExportService: CSV exports for the CLI, the HTTP API and the TUI (docs/exports.md).
+
+`stream` yields bytes: the optional BOM and the header line at once, then one chunk per
+`fetchmany` of store rows, so the first byte leaves before the query has produced anything and
+memory stays flat whatever the row count. `write` does the same into a file, with progress.
+
+Kinds: rows of the store ("cases", "events", "remedies") and the review figures ("summary",
+"carriers", "departments"). A CaseFilter selects the cases; its opened_from/opened_to is the period
+(for "carriers": orders shipped in it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shopdesk.domain import reports
+from shopdesk.domain.csvsafe import (
+    BOM,
+    Column,
+    TimeFormatter,
+    format_money,
+    header_line,
+    render_chunk,
+    render_rows,
+)
+from shopdesk.domain.errors import NotFoundError, ValidationError
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.store import reports as report_rows
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
+
+Progress = Callable[[int, int], Any]  # (rows done, rows in all)
+
+CASE_COLUMNS: tuple[Column, ...] = (
+    Column("ref"),
+    Column("kind"),
+    Column("level", "int"),
+    Column("urgent", "bool"),
+    Column("status"),
+    Column("tier"),
+    Column("title"),
+    Column("assignee"),
+    Column("department"),
+    Column("responsible_party"),
+    Column("responsible_department"),
+    Column("joint_department"),
+    Column("root_cause"),
+    Column("order_number"),
+    Column("carrier"),
+    Column("tracking_number"),
+    Column("order_total", "money", currency_column="order_currency"),
+    Column("order_currency"),
+    Column("customer_name"),
+    Column("customer_email"),
+    Column("customer_phone"),
+    Column("source"),
+    Column("opened_by"),
+    Column("opened_at", "time"),
+    Column("first_response_at", "time"),
+    Column("first_response_due_at", "time"),
+    Column("resolved_at", "time"),
+    Column("resolution_due_at", "time"),
+    Column("closed_at", "time"),
+    Column("first_response_met", "bool"),
+    Column("resolution_met", "bool"),
+    Column("description"),
+    Column("resolution"),
+)
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("case_ref"),
+    Column("event_id", "int"),
+    Column("at", "time"),
+    Column("actor"),
+    Column("type"),
+    Column("data"),
+)
+REMEDY_COLUMNS: tuple[Column, ...] = (
+    Column("case_ref"),
+    Column("remedy_id", "int"),
+    Column("type"),
+    Column("amount", "money", currency_column="currency"),
+    Column("currency"),
+    Column("status"),
+    Column("note"),
+    Column("proposed_by"),
+    Column("proposed_at", "time"),
+    Column("decided_by"),
+    Column("decided_at", "time"),
+    Column("done_at", "time"),
+)
+_PERIOD = (Column("period_from", "time"), Column("period_to", "time"))
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    *_PERIOD,
+    Column("section"),
+    Column("key"),
+    Column("metric"),
+    Column("value", "number"),
+    Column("currency"),
+)
+CARRIER_COLUMNS: tuple[Column, ...] = (
+    *_PERIOD,
+    Column("carrier"),
+    Column("shipped_orders", "int"),
+    Column("lost", "int"),
+    Column("damaged", "int"),
+    Column("delayed", "int"),
+    Column("lost_per_100", "number"),
+    Column("damaged_per_100", "number"),
+    Column("delayed_per_100", "number"),
+)
+DEPARTMENT_COLUMNS: tuple[Column, ...] = (
+    *_PERIOD,
+    Column("department"),
+    Column("responsible_cases", "int"),
+    Column("joint_cases", "int"),
+    Column("points", "number"),
+)
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "cases": CASE_COLUMNS,
+    "events": EVENT_COLUMNS,
+    "remedies": REMEDY_COLUMNS,
+    "summary": SUMMARY_COLUMNS,
+    "carriers": CARRIER_COLUMNS,
+    "departments": DEPARTMENT_COLUMNS,
+}
+KINDS: tuple[str, ...] = tuple(COLUMNS)
+
+
+def summary_rows(summary: reports.Summary) -> Iterator[tuple[str, str, str, Any, str]]:
+    """The summary in long form: (section, key, metric, value, currency)."""
+    yield ("total", "all", "cases", summary.total, "")
+    for section, counts in (
+        ("status", summary.by_status), ("kind", summary.by_kind), ("group", summary.by_group),
+        ("level", summary.by_level), ("carrier", summary.by_carrier),
+        ("party", summary.by_party), ("department", summary.by_department),
+    ):
+        for count in counts:
+            yield (section, count.key, "cases", count.count, "")
+    for key, figure in (("first_response", summary.first_response), ("resolution", summary.resolution)):
+        for metric in ("met", "breached", "pending", "compliance_pct"):
+            yield ("sla", key, metric, getattr(figure, metric), "")
+    for key, duration in (
+        ("first_response", summary.time_to_first_response),
+        ("resolution", summary.time_to_resolution),
+    ):
+        for metric in ("cases", "median_hours", "p90_hours"):
+            yield ("time_to", key, metric, getattr(duration, metric), "")
+    for item in summary.compensation:
+        yield ("compensation", item.type, "remedies", item.remedies, item.currency)
+        yield ("compensation", item.type, "amount",
+               format_money(item.amount_minor, item.currency), item.currency)
+    satisfaction = summary.satisfaction
+    for metric in ("responses", "eligible", "mean", "response_rate_pct"):
+        yield ("satisfaction", "all", metric, getattr(satisfaction, metric), "")
+    for score, responses in satisfaction.distribution.items():
+        yield ("satisfaction", f"score_{score}", "responses", responses, "")
+    for carrier in summary.carriers:
+        for metric in ("shipped_orders", "lost", "damaged", "delayed",
+                       "lost_per_100", "damaged_per_100", "delayed_per_100"):
+            yield ("carrier_score", carrier.carrier, metric, getattr(carrier, metric), "")
+    for department in summary.departments:
+        for metric in ("responsible_cases", "joint_cases", "points"):
+            yield ("department_points", department.department, metric,
+                   getattr(department, metric), "")
+    urgent = summary.urgent
+    for metric in ("urgent_cases", "on_time", "late", "pending", "on_time_pct"):
+        yield ("urgent", "all", metric, getattr(urgent, metric), "")
+
+
+class ExportService:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def check_kind(self, kind: str) -> tuple[Column, ...]:
+        """The columns of `kind`; NotFoundError (field "kind") for a kind that does not exist."""
+        columns = COLUMNS.get(kind)
+        if columns is None:
+            raise NotFoundError(
+                f"no export {kind!r}; exports: {', '.join(KINDS)}", field="kind"
+            )
+        return columns
+
+    def _bom(self, bom: bool | None) -> bool:
+        return self._services.settings.csv_bom if bom is None else bom
+
+    def _times(self) -> TimeFormatter:
+        return TimeFormatter(self._services.settings.timezone)
+
+    async def count(self, kind: str, case_filter: CaseFilter | None = None) -> int:
+        """Rows `kind` will have (for progress); summaries count as their rows once computed."""
+        self.check_kind(kind)
+        if kind in report_rows.ROW_KINDS:
+            return await report_rows.count_rows(
+                self._services.store, kind, case_filter or CaseFilter(), self._services.now()
+            )
+        return len(await self._figure_rows(kind, case_filter or CaseFilter()))
+
+    async def _figure_rows(self, kind: str, case_filter: CaseFilter) -> list[tuple]:
+        period = (case_filter.opened_from, case_filter.opened_to)
+        service = self._services.reports
+        if kind == "summary":
+            summary = await service.summary(*period, case_filter)
+            return [(*period, *row) for row in summary_rows(summary)]
+        if kind == "carriers":
+            scores = await service.carriers(*period, case_filter.carrier)
+            return [
+                (*period, s.carrier, s.shipped_orders, s.lost, s.damaged, s.delayed,
+                 s.lost_per_100, s.damaged_per_100, s.delayed_per_100)
+                for s in scores
+            ]
+        points = await service.departments(*period, case_filter)
+        return [
+            (*period, p.department, p.responsible_cases, p.joint_cases, p.points) for p in points
+        ]
+
+    async def stream(
+        self, kind: str, case_filter: CaseFilter | None = None, *, bom: bool | None = None
+    ) -> AsyncIterator[bytes]:
+        """The CSV of `kind` in chunks of bytes: BOM and header first, then the rows."""
+        async for chunk, _ in self._chunks(kind, case_filter or CaseFilter(), bom):
+            yield chunk
+
+    async def _chunks(
+        self, kind: str, case_filter: CaseFilter, bom: bool | None
+    ) -> AsyncIterator[tuple[bytes, int]]:
+        """(bytes, rows in them) — the header line is a chunk of 0 rows."""
+        columns = self.check_kind(kind)
+        times = self._times()
+        yield ((BOM if self._bom(bom) else "") + header_line(columns)).encode(), 0
+        if kind in report_rows.ROW_KINDS:
+            rows_stream = report_rows.stream_rows(
+                self._services.store, kind, case_filter, self._services.now()
+            )
+            try:
+                async for rows in rows_stream:
+                    yield render_chunk(columns, rows, times).encode(), len(rows)
+            finally:
+                await rows_stream.aclose()
+        else:
+            rows = await self._figure_rows(kind, case_filter)
+            yield render_rows(columns, rows, times).encode(), len(rows)
+
+    async def write(
+        self,
+        kind: str,
+        case_filter: CaseFilter | None,
+        path: str | Path,
+        *,
+        bom: bool | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Write the CSV of `kind` to `path` (whole or not at all); returns the rows written.
+
+        `progress(rows_done, rows_total)` is called after each chunk.
+        """
+        self.check_kind(kind)
+        case_filter = case_filter or CaseFilter()
+        path = Path(path)
+        if path.is_dir():
+            raise ValidationError(f"{path} is a directory", field="output")
+        total = await self.count(kind, case_filter)
+        partial = path.with_name(path.name + ".part")
+        done = 0
+        try:
+            with partial.open("wb") as handle:
+                async for chunk, rows in self._chunks(kind, case_filter, bom):
+                    handle.write(chunk)
+                    done += rows
+                    if progress is not None and rows:
+                        progress(done, max(total, done))
+            os.replace(partial, path)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise ValidationError(f"cannot write {path}: {error.strerror}", field="output") from error
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        if progress is not None and done == 0:
+            progress(0, 0)
+        return done
