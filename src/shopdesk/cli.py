@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help="store file (default: $SHOPDESK_DB or the user data dir)")
     parser.add_argument("--config", help="config TOML (default: $SHOPDESK_CONFIG or the user config dir)")
     parser.add_argument("--operator", help="who you are (default: $SHOPDESK_OPERATOR or $USER)")
+    parser.add_argument("--lang", help="UI language of the terminal UI: en or zh (default: config, $LANG)")
+    parser.add_argument("--no-api", action="store_true", help="run the terminal UI without the API")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)

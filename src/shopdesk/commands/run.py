@@ -1,0 +1,28 @@
+"""Plain `shopdesk`: the terminal UI and the API in one process (runtime.run)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shopdesk.cli import Context
+
+
+def run_default(ctx: Context) -> int:
+    from shopdesk import runtime
+    from shopdesk.domain.errors import ValidationError
+
+    lang = getattr(ctx.args, "lang", None)
+    if lang not in (None, "en", "zh"):
+        raise ValidationError(f"--lang must be en or zh, not {lang!r}", field="lang")
+    settings = ctx.settings()
+    return asyncio.run(
+        runtime.run(
+            db_path=ctx.db_path,
+            settings=settings,
+            operator=ctx.operator(),
+            lang=lang,
+            serve_api=not getattr(ctx.args, "no_api", False),
+        )
+    ) or 0

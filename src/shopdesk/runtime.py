@@ -1,0 +1,213 @@
+"""The composition root of `shopdesk` (STYLE §2.2): one loop, one store, one Services object, the
+embedded API (uvicorn) and the Textual app.
+
+1. File logging first, before uvicorn or Litestar exist (they would log to the terminal).
+2. One store, one Services, handed to both front ends.
+3. The API socket is bound here: a busy port is a branch, not a SystemExit from inside uvicorn.
+   If the port is busy, /healthz says who holds it: the same store -> attach ("API served by
+   pid N"); anything else -> run without the API and say so.
+4. This process owns the signals: SIGTERM and SIGHUP end the app; the server drains in `finally`,
+   then the store closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shopdesk import logs, paths
+from shopdesk.domain.errors import ShopdeskError
+from shopdesk.tui import i18n
+from shopdesk.tui.i18n import t
+
+if TYPE_CHECKING:
+    from shopdesk.config import Settings
+    from shopdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_SECONDS = 2.0
+FIRST_SWEEP_SECONDS = 10.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass
+class PortOwner:
+    """Who answers /healthz on a busy port."""
+
+    shopdesk: bool
+    pid: int | None = None
+    store: str | None = None
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
+
+
+def _fetch_health(host: str, port: int) -> PortOwner:
+    url = f"http://{_address(host, port)}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_SECONDS) as response:
+            body = json.loads(response.read().decode("utf-8"))
+    except (OSError, ValueError, urllib.error.URLError):
+        return PortOwner(shopdesk=False)
+    if not isinstance(body, dict) or body.get("app") != "shopdesk":
+        return PortOwner(shopdesk=False)
+    pid = body.get("pid")
+    return PortOwner(shopdesk=True, pid=pid if isinstance(pid, int) else None,
+                     store=body.get("store") if isinstance(body.get("store"), str) else None)
+
+
+async def port_owner(host: str, port: int) -> PortOwner:
+    return await asyncio.to_thread(_fetch_health, host, port)
+
+
+def same_store(owner: PortOwner, store_path: Path) -> bool:
+    if not owner.shopdesk or not owner.store:
+        return False
+    try:
+        return Path(owner.store).resolve() == store_path.resolve()
+    except OSError:
+        return False
+
+
+async def sweep_forever(services: Services) -> None:
+    """Escalate breached cases and close stale resolved ones, every detection.sweep_seconds."""
+    interval = max(1, services.settings.detection.sweep_seconds)
+    await asyncio.sleep(min(FIRST_SWEEP_SECONDS, interval))
+    while True:
+        try:
+            result = await services.cases.sweep()
+            if any(result.values()):
+                log.info("sweep: %s", result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sweep failed")
+        await asyncio.sleep(interval)
+
+
+class ApiHandle:
+    """The embedded API while it runs: server, task, socket and the sweep beside it."""
+
+    def __init__(self, server, task: asyncio.Task, sock, sweep: asyncio.Task) -> None:
+        self.server = server
+        self.task = task
+        self.sock = sock
+        self.sweep = sweep
+
+    async def stop(self) -> None:
+        self.sweep.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.sweep
+        if not self.task.done():
+            self.server.should_exit = True  # stop accepting, drain in-flight requests
+        try:
+            await self.task
+        except (Exception, asyncio.CancelledError, SystemExit):
+            log.exception("the API server ended with an error")
+        finally:
+            self.sock.close()
+        log.info("API stopped")
+
+
+async def start_api(services: Services, settings: Settings, log_path: Path) -> tuple[ApiHandle | None, str]:
+    """Serve the API in this loop if the port is free; returns (handle or None, the note to show)."""
+    host, port = settings.api.host, settings.api.port
+    address = _address(host, port)
+    try:
+        from shopdesk.api.app import create_app
+        from shopdesk.server import (
+            EmbeddedServer,
+            bind_api_socket,
+            file_logging_config,
+            uvicorn_config,
+        )
+    except ImportError as error:
+        log.warning("API not available: %s", error)
+        return None, t("api.unavailable")
+    try:
+        sock = bind_api_socket(host, port)
+    except ShopdeskError as error:
+        log.warning("API not started: %s", error.detail)
+        return None, f"{t('app.api_off')}: {error.detail}"
+    if sock is None:
+        owner = await port_owner(host, port)
+        if same_store(owner, services.store.path):
+            log.info("API on %s is served by pid %s for this store: attaching", address, owner.pid)
+            return None, t("api.attached", pid=owner.pid if owner.pid is not None else "?")
+        log.warning("port %s is taken by %s; running without the API", address, owner)
+        return None, t("api.port_taken", address=address)
+    api = create_app(services, logging_config=file_logging_config(log_path))
+    server = EmbeddedServer(uvicorn_config(api))
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
+    sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+    log.info("serving %s on http://%s", services.store.path, address)
+    return ApiHandle(server, task, sock, sweep), t("api.serving", address=address)
+
+
+async def run(
+    *,
+    db_path: Path,
+    settings: Settings,
+    operator: str,
+    lang: str | None = None,
+    serve_api: bool = True,
+    log_path: Path | None = None,
+    headless: bool = False,
+) -> int:
+    """`shopdesk`: the TUI and (unless another shopdesk serves it) the API, until the app exits."""
+    from shopdesk.services import Services
+    from shopdesk.store import open_store
+    from shopdesk.tui.app import ShopdeskApp
+    from shopdesk.tui.messages import ApiStopped
+
+    log_path = log_path or paths.log_file()
+    logs.configure_file_logging(log_path)  # 1. before uvicorn and Litestar exist
+    i18n.set_language(i18n.detect_language(lang or settings.lang))
+    log.info("starting shopdesk on %s as %s", db_path, operator)
+    async with open_store(db_path) as store:  # 2. one store, one Services
+        services = Services(store, settings)
+        api: ApiHandle | None = None
+        note = t("api.disabled")
+        if serve_api:
+            api, note = await start_api(services, settings, log_path)
+        tui = ShopdeskApp(services, operator=operator, api_note=note, lang=lang)
+        if api is not None:
+            def api_ended(task: asyncio.Task) -> None:
+                if task.cancelled() or api.server.should_exit:
+                    return
+                error = task.exception()
+                reason = str(error) if error is not None else "stopped"
+                log.error("the API ended while the app runs: %s", reason)
+                tui.post_message(ApiStopped(reason))
+
+            api.task.add_done_callback(api_ended)
+        loop = asyncio.get_running_loop()
+
+        def stop(signum: int) -> None:
+            log.info("received %s: ending", signal.Signals(signum).name)
+            tui.exit(0)
+
+        for signum in STOP_SIGNALS:  # 4. SSH hangup / kill -> clean exit
+            loop.add_signal_handler(signum, stop, signum)
+        try:
+            await tui.run_async(headless=headless)
+        finally:
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+            if api is not None:
+                await api.stop()  # 5. drain in-flight webhooks, then stop
+            intake = getattr(services, "intake", None)
+            if intake is not None and hasattr(intake, "aclose"):
+                await intake.aclose()
+    log.info("stopped; store %s closed", db_path)
+    return tui.return_code or 0

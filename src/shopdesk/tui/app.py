@@ -1,0 +1,220 @@
+"""The Textual app: one factory for the runtime, the tests and the snapshots (posting's shape).
+
+`ShopdeskApp(services, operator=...)` runs on services built by the composition root (runtime.py).
+`ShopdeskApp.for_store(path, ...)` opens its own store on the app's own loop, closed on exit — what
+the SVG snapshots need, since `snap_compare` runs the app on a new event loop (STYLE §1.6).
+
+Live: the app subscribes to `services.changes` (this process's writes, the API's included) and
+polls the store's data_version every second (other processes' commits); both post CasesChanged,
+which coalesces, is throttled, and is forwarded to every screen in the stack. New urgent or L3
+cases raise a notification and, if configured, the bell.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.binding import Binding
+
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.domain.kinds import KIND_LABELS_ZH
+from shopdesk.domain.workflow import is_active
+from shopdesk.services.changes import Change
+from shopdesk.tui import i18n
+from shopdesk.tui.commands import RegistryProvider
+from shopdesk.tui.i18n import t
+from shopdesk.tui.messages import ApiStopped, CasesChanged
+
+if TYPE_CHECKING:
+    from shopdesk.config import Settings
+    from shopdesk.domain.cases import Case
+    from shopdesk.services import Services
+
+ServicesFactory = Callable[[], Awaitable[tuple["Services", Callable[[], Awaitable[None]]]]]
+
+POLL_SECONDS = 1.0  # another process's commit shows within 2 s
+MIN_REFRESH_SECONDS = 0.25  # a burst of changes refreshes at most 4 times a second
+CLOCK_REFRESH_SECONDS = 30.0  # SLA-left and age columns move with time
+NEWEST_CHECKED = 50
+
+
+class ShopdeskApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "shopdesk"
+    COMMANDS = App.COMMANDS | {RegistryProvider}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+c", "quit", show=False, priority=True, id="ctrl_c_quit"),
+    ]
+
+    def __init__(
+        self,
+        services: Services | None = None,
+        *,
+        operator: str,
+        api_note: str | None = None,
+        lang: str | None = None,
+        services_factory: ServicesFactory | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        if services is None and services_factory is None:
+            raise ValueError("ShopdeskApp needs services or a services_factory")
+        settings_lang = services.settings.lang if services is not None else None
+        i18n.set_language(i18n.detect_language(lang or settings_lang))
+        super().__init__()
+        self.services = services
+        self.operator = operator
+        self.api_note = api_note
+        self._services_factory = services_factory
+        self._close_services: Callable[[], Awaitable[None]] | None = None
+        self._poll_seconds = poll_seconds
+        self._unsubscribe: Callable[[], None] | None = None
+        self._data_version: int | None = None
+        self._last_refresh = 0.0
+        self._refresh_timer = None
+        self._max_seen_id: int | None = None
+        self.alerts: list[str] = []  # texts of the new-case notifications raised (for tests)
+
+    @classmethod
+    def for_store(
+        cls,
+        path: str | Path,
+        *,
+        operator: str,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
+        lang: str | None = None,
+        api_note: str | None = None,
+    ) -> ShopdeskApp:
+        """An app that opens the store at `path` on its own loop and closes it on exit."""
+
+        async def open_services():
+            from shopdesk.services import Services, utc_now
+            from shopdesk.store import Store
+
+            store = await Store.open(path)
+            services = Services(store, settings, clock=clock or utc_now)
+            return services, store.close
+
+        lang = lang or (settings.lang if settings is not None else None)
+        return cls(None, operator=operator, api_note=api_note, lang=lang,
+                   services_factory=open_services)
+
+    # --- life ------------------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        from shopdesk.tui.screens.queue import QueueScreen
+
+        if self.services is None:
+            assert self._services_factory is not None
+            self.services, self._close_services = await self._services_factory()
+        if not self.is_headless and self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"  # 16 colours: the terminal's own palette reads best
+        self.sub_title = self.services.settings.shop_name
+        self._unsubscribe = self.services.changes.subscribe(self._on_change)
+        self._data_version = await self.services.store.data_version()
+        await self.push_screen(
+            QueueScreen(self.services, operator=self.operator, api_note=self.api_note)
+        )
+        self.set_interval(self._poll_seconds, self._poll_store, name="poll-store")
+        self.set_interval(CLOCK_REFRESH_SECONDS, self._clock_tick, name="clock")
+        self.run_worker(self._check_new_cases(), group="alerts", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._close_services is not None:
+            await self._close_services()
+            self._close_services = None
+
+    def action_quit(self) -> None:
+        self.exit(0)
+
+    # --- live --------------------------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        """services.changes callback; may run in an API request's task: only post a message."""
+        self.post_message(CasesChanged(whats=frozenset({change.what}),
+                                       refs=frozenset({change.ref} if change.ref else ())))
+
+    async def _poll_store(self) -> None:
+        if self.services is None:
+            return
+        try:
+            version = await self.services.store.data_version()
+        except Exception:  # the store is closing
+            return
+        if version != self._data_version:
+            self._data_version = version
+            self.post_message(CasesChanged(whats=frozenset({"store"})))
+
+    def _clock_tick(self) -> None:
+        self.post_message(CasesChanged(whats=frozenset({"clock"})))
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        waited = time.monotonic() - self._last_refresh
+        if waited < MIN_REFRESH_SECONDS:
+            if self._refresh_timer is None:
+                self._refresh_timer = self.set_timer(
+                    MIN_REFRESH_SECONDS - waited, self._refresh_screens, name="refresh"
+                )
+            return
+        self._refresh_screens()
+
+    def _refresh_screens(self) -> None:
+        self._refresh_timer = None
+        self._last_refresh = time.monotonic()
+        for screen in self.screen_stack:
+            screen.post_message(CasesChanged(whats=frozenset({"refresh"})))
+        self.run_worker(self._check_new_cases(), group="alerts", exclusive=True,
+                        exit_on_error=False)
+
+    async def _check_new_cases(self) -> None:
+        """Notify (and ring) for cases opened since the last look that are urgent or L3."""
+        services = self.services
+        if services is None:
+            return
+        self._data_version = await services.store.data_version()
+        newest = await services.cases.list(CaseFilter(), sort="newest", limit=NEWEST_CHECKED)
+        highest = max((case.id for case in newest), default=0)
+        if self._max_seen_id is None:
+            self._max_seen_id = highest
+            return
+        fresh = [case for case in newest if case.id > self._max_seen_id]
+        self._max_seen_id = max(self._max_seen_id, highest)
+        alerts = [c for c in fresh if is_active(c.status) and (c.urgent or c.level >= 3)]
+        for case in reversed(alerts[:5]):
+            text = self._alert_text(case)
+            self.alerts.append(text)
+            self.notify(text, title=t("alert.title"), severity="warning", timeout=10)
+        if len(alerts) > 5:
+            self.notify(t("alert.more", count=len(alerts) - 5), severity="warning", timeout=10)
+        if alerts and services.settings.bell:
+            self.bell()
+
+    def _alert_text(self, case: Case) -> str:
+        kind = KIND_LABELS_ZH.get(case.kind, case.kind) if i18n.language() == "zh" else (
+            case.kind.replace("_", " "))
+        marks = []
+        if case.urgent:
+            marks.append(t("alert.urgent"))
+        if case.level >= 3:
+            marks.append("L3")
+        who = case.customer.name or case.order_number
+        return t("alert.new_case", ref=case.ref, marks=" ".join(marks), kind=kind, who=who).strip()
+
+    # --- the API's state ---------------------------------------------------------------------------
+
+    def on_api_stopped(self, message: ApiStopped) -> None:
+        self.notify(t("app.api_stopped", reason=message.reason), severity="error", timeout=30)
+        self.api_note = t("app.api_off")
+        for screen in self.screen_stack:
+            setter = getattr(screen, "set_api_note", None)
+            if setter is not None:
+                setter(self.api_note)

@@ -1,0 +1,149 @@
+"""What the queue and the incidents board share: every registry key bound, and what those keys do
+when the screen shows a list of cases (the highlighted one is the case an action works on).
+
+Actions that need a case go to `shopdesk.tui.action_runner.run_action(screen, action_id, case)`
+(the case engineer's: it asks with a modal, calls the service and notifies), in a worker so the
+modal can be awaited. enter opens `CaseScreen(services, ref)`; R reports; E exports the view.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from textual.screen import Screen
+
+from shopdesk.domain.cases import Case
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.tui.actions import ACTIONS
+from shopdesk.tui.commands import install_registry_bindings
+from shopdesk.tui.i18n import t
+from shopdesk.tui.messages import CasesChanged
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def optional_module(name: str) -> Any | None:
+    """A module another engineer owns, or None while it does not exist yet."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name and name.startswith(error.name):
+            return None
+        raise
+
+
+class DeskScreen(Screen[None]):
+    """A screen with the registry's keys. Subclasses say which case is highlighted."""
+
+    def __init__(self, services: Services, *, operator: str, name: str | None = None,
+                 id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.services = services
+        self.operator = operator
+        install_registry_bindings(self)
+
+    # --- what subclasses provide --------------------------------------------------------------
+
+    def highlighted_case(self) -> Case | None:
+        return None
+
+    def current_filter(self) -> CaseFilter | None:
+        """The filter of what the screen shows (for E export)."""
+        return None
+
+    async def reload(self) -> None:
+        """Read the store again (called on CasesChanged)."""
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        self.run_worker(self.reload(), group="reload", exclusive=True, exit_on_error=False)
+
+    # --- case actions -----------------------------------------------------------------------------
+
+    def run_case_action(self, action_id: str) -> None:
+        case = self.highlighted_case()
+        if case is None:
+            self.notify(t("desk.no_case"), severity="warning")
+            return
+        runner = optional_module("shopdesk.tui.action_runner")
+        if runner is None or not hasattr(runner, "run_action"):
+            self.notify(t("desk.not_available", what=t(f"action.{action_id}")), severity="warning")
+            return
+        self.run_worker(
+            runner.run_action(self, action_id, case), group="action", exit_on_error=False
+        )
+
+    def action_open_case(self) -> None:
+        case = self.highlighted_case()
+        if case is None:
+            self.notify(t("desk.no_case"), severity="warning")
+            return
+        module = optional_module("shopdesk.tui.screens.case")
+        if module is None or not hasattr(module, "CaseScreen"):
+            self.notify(t("desk.not_available", what=t("action.open")), severity="warning")
+            return
+        self.app.push_screen(module.CaseScreen(self.services, case.ref))
+
+    # --- actions without a case -------------------------------------------------------------------
+
+    def action_incidents(self) -> None:
+        from shopdesk.tui.screens.incidents import IncidentsScreen
+
+        if isinstance(self, IncidentsScreen):
+            return
+        self.app.push_screen(IncidentsScreen(self.services, operator=self.operator))
+
+    def action_reports(self) -> None:
+        module = optional_module("shopdesk.tui.screens.reports")
+        if module is None or not hasattr(module, "ReportsScreen"):
+            self.notify(t("desk.not_available", what=t("action.reports")), severity="warning")
+            return
+        self.app.push_screen(module.ReportsScreen(self.services))
+
+    def action_export(self) -> None:
+        case_filter = self.current_filter()
+        if case_filter is None:
+            self.notify(t("desk.nothing_to_export"), severity="warning")
+            return
+        module = optional_module("shopdesk.tui.export_view")
+        export = getattr(module, "export_view", None) if module is not None else None
+        if export is None:
+            self.notify(t("desk.not_available", what=t("action.export")), severity="warning")
+            return
+        self.run_worker(export(self, self.services, case_filter), group="export",
+                        exit_on_error=False)
+
+    def action_help(self) -> None:
+        from shopdesk.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_filter(self) -> None:
+        pass
+
+    def action_sort(self) -> None:
+        pass
+
+
+def _case_action(action_id: str):
+    def action(self: DeskScreen) -> None:
+        self.run_case_action(action_id)
+
+    action.__name__ = f"action_{action_id}"
+    action.__doc__ = f"Run the registry action {action_id!r} on the highlighted case."
+    return action
+
+
+for _spec in ACTIONS:
+    if _spec.needs_case and _spec.id != "open_case":
+        setattr(DeskScreen, f"action_{_spec.id}", _case_action(_spec.id))

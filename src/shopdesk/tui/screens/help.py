@@ -1,0 +1,75 @@
+"""`?` help: every key of the action registry, then the navigation keys, from the same sources
+as the footer and the command palette."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from shopdesk.tui.actions import ACTIONS
+from shopdesk.tui.commands import key_display
+from shopdesk.tui.i18n import t
+
+NAVIGATION: tuple[tuple[str, str], ...] = (
+    ("↑ ↓ j k", "help.nav.move"),
+    ("PgUp PgDn", "help.nav.page"),
+    ("Home End", "help.nav.ends"),
+    ("← → 1-8", "help.nav.views"),
+    ("ctrl+p", "help.nav.palette"),
+    ("ctrl+c", "help.nav.quit"),
+)
+
+
+def help_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for spec in ACTIONS:
+        table.add_row(key_display(spec.key), t(spec.label), t(spec.help))
+    table.add_row("", "", "")
+    table.add_row(Text(t("help.navigation"), style="bold"), "", "")
+    for keys, help_key in NAVIGATION:
+        table.add_row(keys, "", t(help_key))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """All keys; any of escape, q or ? closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 100%;
+        max-width: 100;
+        height: 100%;
+        max-height: 40;
+        border: round $primary;
+        border-title-align: center;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss_help", show=False, id="help_close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        scroll = VerticalScroll(Static(help_table(), id="help-keys"))
+        scroll.border_title = t("help.title")
+        scroll.border_subtitle = t("help.subtitle")
+        yield scroll
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)

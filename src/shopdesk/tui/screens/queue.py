@@ -1,0 +1,256 @@
+"""The queue: views as tabs with live counts, the paged case table, `/` filter, `s` sort."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from shopdesk.domain.cases import Case
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.tui.i18n import t
+from shopdesk.tui.screens.desk import DeskScreen
+from shopdesk.tui.views import (
+    DEFAULT_VIEW,
+    INTAKE_VIEW,
+    SORT_CYCLE,
+    VIEW_IDS,
+    VIEWS,
+    IntakeProblems,
+    view_filter,
+    with_query,
+)
+from shopdesk.tui.widgets.key_bar import KeyBar
+from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
+from shopdesk.tui.widgets.sla_badge import short_duration
+from shopdesk.tui.widgets.view_tabs import ViewTabs
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
+
+
+def _problem_cell(*names: str):
+    def cell(problem: Any, now) -> tuple[str, str]:
+        for name in names:
+            value = problem.get(name) if isinstance(problem, dict) else getattr(problem, name, None)
+            if value not in (None, ""):
+                if hasattr(value, "tzinfo"):
+                    return short_duration(now - value), ""
+                return str(value), ""
+        return "", ""
+
+    return cell
+
+
+INTAKE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "col.delivery", 7, 0, _problem_cell("id")),
+    Column("received", "col.received", 6, 1, _problem_cell("received_at"), justify="right"),
+    Column("source", "col.source", 12, 2, _problem_cell("source_name", "source"), grow=6),
+    Column("topic", "col.topic", 14, 3, _problem_cell("topic"), grow=6),
+    Column("error", "col.error", 20, 1, _problem_cell("error", "reason"), grow=80),
+)
+
+
+class IntakePages:
+    """A RowSource over the intake problems adapter."""
+
+    def __init__(self, problems: IntakeProblems) -> None:
+        self.problems = problems
+
+    async def count(self) -> int:
+        return await self.problems.count()
+
+    async def rows(self, offset: int, limit: int) -> list:
+        return await self.problems.list(limit=limit, offset=offset)
+
+
+class QueueScreen(DeskScreen):
+    """Where operators live all day."""
+
+    BINDINGS = [
+        Binding("right", "next_view", "Next view", show=False, id="next_view"),
+        Binding("left", "previous_view", "Previous view", show=False, id="previous_view"),
+        *[
+            Binding(str(number), f"show_view('{view.id}')", show=False, id=f"view_{view.id}")
+            for number, view in enumerate(VIEWS, start=1)
+        ],
+    ]
+
+    def __init__(self, services: Services, *, operator: str, api_note: str | None = None) -> None:
+        super().__init__(services, operator=operator, id="queue")
+        self.api_note = api_note
+        self.view_id = DEFAULT_VIEW
+        self.sort = SORT_CYCLE[0]
+        self.query_text = ""
+        self.intake = IntakeProblems(services)
+        self.pages = CasePages(services, self._case_filter(), self.sort)
+        self.first_paint_done = False
+
+    # --- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._top_line(), id="topbar")
+        yield ViewTabs(VIEWS, self.view_id, id="tabs")
+        yield Input(placeholder=t("queue.filter_placeholder"), id="filter", classes="-hidden")
+        yield CaseTable(source=self.pages, now=self.services.now, empty_text=t("queue.empty"),
+                        id="cases")
+        yield PagedTable(INTAKE_COLUMNS, source=IntakePages(self.intake), now=self.services.now,
+                         empty_text=t("queue.no_problems"), id="intake", classes="-hidden")
+        yield Static("", id="status")
+        yield KeyBar()
+
+    def _top_line(self) -> str:
+        actor = self.services.actor(self.operator)
+        parts = [f"shopdesk · {self.services.settings.shop_name}",
+                 t("queue.operator", name=actor.name, role=t(f"role.{actor.role}"))]
+        if self.api_note:
+            parts.append(self.api_note)
+        return "  ".join(parts)
+
+    def set_api_note(self, note: str | None) -> None:
+        self.api_note = note
+        self.query_one("#topbar", Static).update(self._top_line())
+
+    async def on_mount(self) -> None:
+        self.query_one("#cases", CaseTable).focus()
+        self.run_worker(self.first_load(), group="reload", exclusive=True, exit_on_error=False)
+
+    async def first_load(self) -> None:
+        await self.query_one("#cases", CaseTable).reload(keep_cursor=False)
+        self.first_paint_done = True
+        self._update_status()
+        await self.refresh_counts()
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def _case_filter(self) -> CaseFilter:
+        case_filter = view_filter(self.view_id, self.services, self.operator)
+        if case_filter is None:  # the intake view: the queue table keeps its last case filter
+            case_filter = view_filter(DEFAULT_VIEW, self.services, self.operator)
+        return with_query(case_filter, self.query_text)
+
+    @property
+    def table(self) -> PagedTable:
+        if self.view_id == INTAKE_VIEW:
+            return self.query_one("#intake", PagedTable)
+        return self.query_one("#cases", CaseTable)
+
+    async def refresh_counts(self) -> None:
+        counts: dict[str, int] = {}
+        for view_id in VIEW_IDS:
+            if view_id == INTAKE_VIEW:
+                counts[view_id] = await self.intake.count()
+            else:
+                counts[view_id] = await self.services.cases.count(
+                    view_filter(view_id, self.services, self.operator)
+                )
+        self.query_one(ViewTabs).set_counts(counts)
+
+    async def reload(self) -> None:
+        """Live refresh: rows (cursor stays on its case), then the tab counts."""
+        self.pages.case_filter = self._case_filter()
+        await self.table.reload(keep_cursor=True)
+        self._update_status()
+        await self.refresh_counts()
+
+    async def _reload_view(self) -> None:
+        self.pages.case_filter = self._case_filter()
+        self.pages.sort = self.sort
+        await self.table.reload(keep_cursor=False)
+        self._update_status()
+
+    def _start_reload_view(self) -> None:
+        self.run_worker(self._reload_view(), group="view", exclusive=True, exit_on_error=False)
+
+    def highlighted_case(self) -> Case | None:
+        if self.view_id == INTAKE_VIEW:
+            return None
+        row = self.query_one("#cases", CaseTable).current
+        return row if isinstance(row, Case) else None
+
+    def current_filter(self) -> CaseFilter | None:
+        if self.view_id == INTAKE_VIEW or self.table.total == 0:
+            return None
+        return self._case_filter()
+
+    # --- status line -----------------------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        table = self.table
+        position = f"{table.cursor + 1}/{table.total}" if table.total else "0/0"
+        parts = [position]
+        if self.view_id != INTAKE_VIEW:
+            parts.append(t("queue.sorted", sort=t(f"sort.{self.sort}")))
+        if self.query_text:
+            parts.append(t("queue.filtered", text=self.query_text))
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    @on(PagedTable.Highlighted)
+    def _on_highlighted(self, message: PagedTable.Highlighted) -> None:
+        self._update_status()
+
+    @on(PagedTable.Selected, "#cases")
+    def _on_selected(self, message: PagedTable.Selected) -> None:
+        self.action_open_case()
+
+    # --- views, filter, sort -----------------------------------------------------------------------
+
+    def action_show_view(self, view_id: str) -> None:
+        if view_id == self.view_id:
+            return
+        self.view_id = view_id
+        self.query_one(ViewTabs).active = view_id
+        intake = view_id == INTAKE_VIEW
+        self.query_one("#cases").set_class(intake, "-hidden")
+        self.query_one("#intake").set_class(not intake, "-hidden")
+        if not self.query_one("#filter", Input).has_focus:
+            self.table.focus()
+        self._start_reload_view()
+
+    def action_next_view(self) -> None:
+        index = VIEW_IDS.index(self.view_id)
+        self.action_show_view(VIEW_IDS[(index + 1) % len(VIEW_IDS)])
+
+    def action_previous_view(self) -> None:
+        index = VIEW_IDS.index(self.view_id)
+        self.action_show_view(VIEW_IDS[(index - 1) % len(VIEW_IDS)])
+
+    @on(ViewTabs.Switched)
+    def _on_tab_clicked(self, message: ViewTabs.Switched) -> None:
+        self.action_show_view(message.view_id)
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.remove_class("-hidden")
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter_typed(self, message: Input.Changed) -> None:
+        if message.value == self.query_text:
+            return
+        self.query_text = message.value
+        self._start_reload_view()
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_done(self, message: Input.Submitted) -> None:
+        if not self.query_text:
+            message.input.add_class("-hidden")
+        self.table.focus()
+
+    def action_back(self) -> None:
+        field = self.query_one("#filter", Input)
+        if field.has_focus or self.query_text:
+            field.value = ""
+            self.query_text = ""
+            field.add_class("-hidden")
+            self.table.focus()
+            self._start_reload_view()
+
+    def action_sort(self) -> None:
+        if self.view_id == INTAKE_VIEW:
+            return
+        self.sort = SORT_CYCLE[(SORT_CYCLE.index(self.sort) + 1) % len(SORT_CYCLE)]
+        self._start_reload_view()

@@ -1,0 +1,121 @@
+"""The queue's views (its tabs): what each one asks the services for.
+
+Every view is a CaseFilter, except "Intake problems", which lists quarantined webhook deliveries
+from `services.intake` (see `IntakeProblems`). The filter typed with `/` narrows the view (`q`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.domain.workflow import ACTIVE_STATUSES, STATUSES
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
+
+ACTIVE: list[str] = [status for status in STATUSES if status in ACTIVE_STATUSES]
+
+# The sorts `s` cycles through (services.cases.list's `sort`), in order.
+SORT_CYCLE: tuple[str, ...] = ("queue", "due", "newest", "oldest", "updated")
+
+
+@dataclass(frozen=True)
+class View:
+    id: str
+    label: str  # catalog key of the tab label
+    short: str  # catalog key of the narrow tab label
+
+
+VIEWS: tuple[View, ...] = (
+    View("mine", "view.mine", "view.mine.short"),
+    View("urgent", "view.urgent", "view.urgent.short"),
+    View("overdue", "view.overdue", "view.overdue.short"),
+    View("escalated", "view.escalated", "view.escalated.short"),
+    View("waiting", "view.waiting", "view.waiting.short"),
+    View("open", "view.open", "view.open.short"),
+    View("resolved_today", "view.resolved_today", "view.resolved_today.short"),
+    View("intake", "view.intake", "view.intake.short"),
+)
+VIEW_IDS: tuple[str, ...] = tuple(view.id for view in VIEWS)
+DEFAULT_VIEW = "open"
+INTAKE_VIEW = "intake"
+
+
+def start_of_day(now: datetime, timezone: str) -> datetime:
+    """Midnight of `now`'s day in the shop's time zone, as an aware datetime."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), time(0), tzinfo=zone)
+
+
+def view_filter(view_id: str, services: Services, operator: str) -> CaseFilter | None:
+    """The CaseFilter of a case view; None for the intake problems view."""
+    if view_id == "mine":
+        return CaseFilter(statuses=list(ACTIVE), assignee=operator)
+    if view_id == "urgent":
+        return CaseFilter(statuses=list(ACTIVE), urgent=True)
+    if view_id == "overdue":
+        return CaseFilter(statuses=list(ACTIVE), overdue=True)
+    if view_id == "escalated":
+        return CaseFilter(statuses=["escalated"])
+    if view_id == "waiting":
+        return CaseFilter(statuses=["waiting"])
+    if view_id == "open":
+        return CaseFilter(statuses=list(ACTIVE))
+    if view_id == "resolved_today":
+        today = start_of_day(services.now(), services.settings.timezone)
+        return CaseFilter(resolved_from=today, resolved_to=today + timedelta(days=1))
+    if view_id == INTAKE_VIEW:
+        return None
+    raise KeyError(view_id)
+
+
+def with_query(case_filter: CaseFilter, query: str) -> CaseFilter:
+    """The view's filter narrowed by what was typed after `/`."""
+    query = query.strip()
+    return msgspec.structs.replace(case_filter, q=query or None)
+
+
+class IntakeProblems:
+    """Adapter to the API engineer's intake service: quarantined deliveries shown as a view.
+
+    While `services.intake` (or its listing) is missing, the view shows 0 problems.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def _intake(self):
+        return getattr(self._services, "intake", None)
+
+    @property
+    def available(self) -> bool:
+        intake = self._intake
+        return intake is not None and hasattr(intake, "problems")
+
+    async def count(self) -> int:
+        intake = self._intake
+        if intake is None:
+            return 0
+        counter = getattr(intake, "count_problems", None)
+        if counter is not None:
+            return int(await counter())
+        if hasattr(intake, "problems"):
+            return len(await intake.problems(limit=1000))
+        return 0
+
+    async def list(self, *, limit: int, offset: int = 0) -> list:
+        intake = self._intake
+        if intake is None or not hasattr(intake, "problems"):
+            return []
+        try:
+            return list(await intake.problems(limit=limit, offset=offset))
+        except TypeError:  # a listing without offset
+            return list(await intake.problems(limit=limit + offset))[offset:]
