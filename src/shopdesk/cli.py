@@ -20,6 +20,7 @@ from shopdesk import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.cases",
     "shopdesk.commands.demo",
+    "shopdesk.commands.export",
     "shopdesk.commands.sources",
     "shopdesk.commands.tokens",
     "shopdesk.commands.serve",

@@ -12,6 +12,8 @@ Kinds: rows of the store ("cases", "events", "remedies") and the review figures 
 from __future__ import annotations
 
 import os
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -283,3 +285,107 @@ class ExportService:
         if progress is not None and done == 0:
             progress(0, 0)
         return done
+
+
+# --- filters as the CLI and the HTTP API receive them --------------------------------------------
+
+_TRUE = ("1", "true", "yes", "y", "on")
+_FALSE = ("0", "false", "no", "n", "off")
+
+
+def _split(values: list[str] | str | None) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def parse_moment(text: str, zone: str, *, field: str, end: bool = False) -> datetime:
+    """A date ("2026-11-16": the shop's midnight; with `end`, the midnight after it) or an
+    ISO-8601 time (without an offset: the shop's zone)."""
+    text = text.strip()
+    tz = ZoneInfo(zone)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        if end:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(), tzinfo=tz)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{field}: {text!r} is not a date (YYYY-MM-DD) or an ISO-8601 time", field=field
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def filter_from_text(
+    zone: str,
+    *,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    statuses: list[str] | str | None = None,
+    kinds: list[str] | str | None = None,
+    levels: list[str] | str | None = None,
+    urgent: str | bool | None = None,
+    carrier: str | None = None,
+) -> CaseFilter:
+    """A CaseFilter from the words a user typed; a ValidationError names the field at fault.
+
+    `--to 2026-11-22` includes that whole day. Kinds may name a group ("delivery").
+    """
+    from shopdesk.domain.kinds import KIND_GROUPS
+    from shopdesk.domain.kinds import KINDS as CASE_KINDS
+    from shopdesk.domain.workflow import STATUSES
+
+    opened_from = parse_moment(period_from, zone, field="from") if period_from else None
+    opened_to = parse_moment(period_to, zone, field="to", end=True) if period_to else None
+    if opened_from is not None and opened_to is not None and opened_to <= opened_from:
+        raise ValidationError("to: the period ends before it starts", field="to")
+    chosen_statuses = [status.lower() for status in _split(statuses)]
+    for status in chosen_statuses:
+        if status not in STATUSES:
+            raise ValidationError(
+                f"status: unknown status {status!r}; expected one of: {', '.join(STATUSES)}",
+                field="status",
+            )
+    chosen_kinds: list[str] = []
+    for name in (kind.lower() for kind in _split(kinds)):
+        if name in CASE_KINDS:
+            chosen_kinds.append(name)
+        elif name in KIND_GROUPS:
+            chosen_kinds.extend(KIND_GROUPS[name])
+        else:
+            raise ValidationError(
+                f"kind: unknown kind {name!r}; expected a kind or a group "
+                f"({', '.join(KIND_GROUPS)})",
+                field="kind",
+            )
+    chosen_levels: list[int] = []
+    for item in _split(levels):
+        text = item.upper().removeprefix("L")
+        if text not in ("1", "2", "3"):
+            raise ValidationError(f"level: must be 1, 2 or 3, not {item!r}", field="level")
+        chosen_levels.append(int(text))
+    if isinstance(urgent, str):
+        word = urgent.strip().lower()
+        if word in _TRUE:
+            urgent = True
+        elif word in _FALSE:
+            urgent = False
+        else:
+            raise ValidationError(f"urgent: {urgent!r} is not true or false", field="urgent")
+    carrier = carrier.strip() if carrier else None
+    return CaseFilter(
+        statuses=chosen_statuses or None,
+        kinds=list(dict.fromkeys(chosen_kinds)) or None,
+        levels=sorted(set(chosen_levels)) or None,
+        urgent=urgent,
+        carrier=carrier or None,
+        opened_from=opened_from,
+        opened_to=opened_to,
+    )
