@@ -93,6 +93,40 @@ async def working_case(services: Services, **options) -> Case:
     return await services.cases.get(case.ref)
 
 
+async def rich_case(services: Services, clock: FakeClock) -> Case:
+    """An urgent L3 case three hours into its life, with something in every panel."""
+    from shopdesk.domain.filters import CaseFilter
+
+    clock.now = NOW - timedelta(hours=3)
+    case = await open_case(services, kind="lost", level=3, urgent=True, minutes_ago=180)
+    olga, sam = services.actor(OPERATOR), services.actor(SUPERVISOR)
+    steps = [
+        lambda: services.cases.triage(olga, case.ref),
+        lambda: services.cases.take(olga, case.ref),
+        lambda: services.cases.log_contact(
+            olga, case.ref, channel="phone", template="apology",
+            summary="Apologised; the carrier is searching", next_follow_up_at=NOW + timedelta(hours=2),
+        ),
+        lambda: services.cases.set_responsibility(
+            olga, case.ref, party="carrier", department="logistics", joint_department="warehouse",
+            root_cause="Parcel mis-sorted at the Shanghai hub",
+        ),
+        lambda: services.cases.propose_remedy(olga, case.ref, type="coupon", amount_minor=2000,
+                                              note="sorry coupon"),
+        lambda: services.cases.propose_remedy(olga, case.ref, type="refund_full",
+                                              amount_minor=49400, note="if not found by Friday"),
+        lambda: services.incidents.declare(sam, title="SF Express hub backlog",
+                                           type="carrier_outage", level=2),
+        lambda: services.incidents.link(sam, 1, CaseFilter(carrier="SF Express")),
+        lambda: services.cases.add_note(olga, case.ref, "Carrier hotline: sorting backlog"),
+    ]
+    for step in steps:
+        clock.advance(minutes=17)
+        await step()
+    clock.now = NOW
+    return await services.cases.get(case.ref)
+
+
 class CaseApp(App[None]):
     """The smallest host for a CaseScreen: the services and the operator, as ShopdeskApp has."""
 

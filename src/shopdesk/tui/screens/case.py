@@ -22,7 +22,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.binding import Binding
+from textual.widgets import Static
 
 from shopdesk.domain.cases import Case, CaseDetail
 from shopdesk.domain.errors import ShopdeskError
@@ -34,6 +35,7 @@ from shopdesk.tui.commands import install_registry_bindings
 from shopdesk.tui.i18n import t
 from shopdesk.tui.messages import CasesChanged
 from shopdesk.tui.widgets.case_panels import Presenter
+from shopdesk.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from shopdesk.services import Services
@@ -100,6 +102,15 @@ class CaseScreen(Screen[None]):
     }
     """
 
+    # The navigation keys `?` help lists, besides the arrows, pgup/pgdn and home/end of the body.
+    BINDINGS = [
+        Binding("j", "scroll('down')", show=False, id="case.line_down"),
+        Binding("k", "scroll('up')", show=False, id="case.line_up"),
+        Binding("space", "scroll('page_down')", show=False, id="case.page_down"),
+        Binding("g", "scroll('home')", show=False, id="case.top"),
+        Binding("G", "scroll('end')", show=False, id="case.bottom"),
+    ]
+
     @dataclass
     class Reload(Message):
         """The case (or something shown on it) changed; a burst becomes one reload."""
@@ -135,7 +146,7 @@ class CaseScreen(Screen[None]):
                     yield self._panel("survey", "case.panel_survey")
                     yield self._panel("incidents", "case.panel_incidents")
             yield self._panel("timeline", "case.panel_timeline")
-        yield Footer()
+        yield KeyBar(supported={spec.id for spec in SCREEN_ACTIONS})
 
     @staticmethod
     def _panel(name: str, title_key: str) -> Static:
@@ -215,6 +226,13 @@ class CaseScreen(Screen[None]):
 
     async def run_case_action(self, action_id: str) -> None:
         await run_action(self, action_id, self.case)
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one("#case-body", VerticalScroll)
+        {
+            "down": body.scroll_down, "up": body.scroll_up, "page_down": body.scroll_page_down,
+            "home": body.scroll_home, "end": body.scroll_end,
+        }[where](animate=False)
 
     def action_back(self) -> None:
         self.dismiss(None)

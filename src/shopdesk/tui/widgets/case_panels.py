@@ -13,10 +13,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from shopdesk.domain import money
+from shopdesk.domain import money, templates
 from shopdesk.domain.cases import CaseDetail, CaseEvent, Contact, Remedy
 from shopdesk.domain.sla import ClockState, fraction_left
-from shopdesk.tui.i18n import t
+from shopdesk.tui.i18n import language, t
 from shopdesk.tui.vocabulary import (
     business_span,
     channel_label,
@@ -317,7 +317,9 @@ class Presenter:
             arrow = "←" if data.get("direction") == "inbound" else "→"
             parts = [f"{channel_label(str(data.get('channel', '')))} {arrow}"]
             if data.get("template"):
-                parts.append(f"[{data['template']}]")
+                template_id = str(data["template"])
+                known = template_id in templates.TEMPLATE_IDS
+                parts.append(f"[{templates.title(template_id, language()) if known else template_id}]")
             text = " · ".join(parts) + f": {data.get('summary', '')}"
             if data.get("first_response"):
                 text += f"  ({t('case.first_response_made')})"

@@ -1,0 +1,256 @@
+"""The case screen: what it shows (order, customer, each SLA clock, people, responsibility,
+remedies, survey, incidents, timeline newest first), how it scrolls and follows changes, and how it
+looks at 80x24 and 120x40 in English and Chinese (SVG snapshots)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from shopdesk.domain.cases import Actor
+from shopdesk.store import Store, open_store
+from shopdesk.tui import i18n
+from shopdesk.tui.messages import CasesChanged
+from shopdesk.tui.screens.case import CaseScreen
+
+from case_world import (
+    NOW,
+    OPERATOR,
+    CaseApp,
+    FakeClock,
+    SnapshotCaseApp,
+    open_case,
+    rich_case,
+    services_for,
+    settle,
+    working_case,
+)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+async def services(tmp_path, clock):
+    async with open_store(tmp_path / "desk.db") as store:
+        yield services_for(store, clock)
+
+
+def text_of(screen: CaseScreen, selector: str) -> str:
+    """The plain text a panel shows, as rendered at its width."""
+    widget = screen.query_one(selector)
+    lines = [line.text.strip() for line in widget.render_lines(widget.region.reset_offset)]
+    return "\n".join(
+        line.strip("│").strip() for line in lines if not line.startswith(("╭", "╰", "─"))
+    )
+
+
+async def loaded(pilot) -> CaseScreen:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CaseScreen) and screen.case is not None
+    return screen
+
+
+async def test_shows_order_customer_clocks_people_and_every_panel(services, clock):
+    case = await rich_case(services, clock)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await loaded(pilot)
+        header = text_of(screen, "#case-header")
+        assert case.ref in header and "URGENT" in header and "L3 high" in header
+        assert "open" in header and "assignee olga" in header and "tier operator" in header
+        order = text_of(screen, "#panel-order")
+        for expected in ("张伟", "138 0013 8000", "zhang.wei@example.cn", "张江路 88 号",
+                         "2 × 西湖龙井", "494.00 CNY", "SF Express", "SF1234567890", "1001"):
+            assert expected in order, expected
+        clocks = text_of(screen, "#case-clocks")
+        first, resolution = clocks.splitlines()[:2]
+        assert "First response" in first and "met 11-23 08:21" in first
+        assert "Resolution" in resolution and "left (business time)" in resolution
+        responsibility = text_of(screen, "#panel-responsibility")
+        assert "carrier" in responsibility and "logistics  −1" in responsibility
+        assert "warehouse  −0.5" in responsibility and "Shanghai hub" in responsibility
+        remedies = text_of(screen, "#panel-remedies")
+        assert "coupon 20.00 CNY  approved" in remedies
+        assert "full refund 494.00 CNY  awaiting approval" in remedies
+        assert "I-0001" in text_of(screen, "#panel-incidents")
+        assert screen.query_one("#panel-survey").has_class("-empty")
+
+
+async def test_timeline_is_newest_first_with_contacts_and_notes(services, clock):
+    case = await rich_case(services, clock)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await loaded(pilot)
+        lines = [line for line in text_of(screen, "#panel-timeline").splitlines() if line.strip()]
+        assert "Note" in lines[0] and "Carrier hotline" in lines[0]
+        assert "Opened" in lines[-1]
+        at = next(index for index, line in enumerate(lines) if "Contact" in line)
+        contact = " ".join(lines[at:at + 2])
+        assert "phone →" in contact and "[Apology]" in contact and "follow up 11-23 12:30" in contact
+
+
+async def test_each_clock_shows_its_own_state(services, clock):
+    case = await open_case(services, level=3, minutes_ago=90)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        first, resolution = text_of(screen, "#case-clocks").splitlines()[:2]
+        assert "due 11-23 10:00" in first and "BREACHED, 30m over" in first  # L3: 1 h from 9:00
+        assert "due 11-23 18:00" in resolution and "left" in resolution
+        await services.cases.triage(services.actor(OPERATOR), case.ref)
+        await services.cases.wait(services.actor(OPERATOR), case.ref, on="customer")
+        await settle(pilot)
+        first, resolution = text_of(screen, "#case-clocks").splitlines()[:2]
+        assert "paused" in first and "paused" in resolution
+
+
+async def test_survey_and_resolution_show_once_closed(services):
+    case = await open_case(services)
+    olga = services.actor(OPERATOR)
+    await services.cases.triage(olga, case.ref)
+    await services.cases.resolve(olga, case.ref, "reshipped, customer happy")
+    await services.cases.record_survey(olga, case.ref, 4, "fast and kind")
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        survey = text_of(screen, "#panel-survey")
+        assert "★★★★☆ 4/5" in survey and "fast and kind" in survey
+        assert "reshipped, customer happy" in text_of(screen, "#panel-facts")
+        assert "closed" in text_of(screen, "#case-header")
+        assert "met" in text_of(screen, "#case-clocks").splitlines()[1]
+
+
+async def test_follows_changes_by_others_without_a_key(services):
+    case = await working_case(services)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await services.cases.add_note(Actor("wang.fang", "operator"), case.ref, "hello from API")
+        await settle(pilot)
+        assert "hello from API" in text_of(screen, "#panel-timeline")
+        assert screen.case.version == (await services.cases.get(case.ref)).version
+
+
+async def test_reloads_on_the_apps_cases_changed(services, tmp_path):
+    case = await working_case(services)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        # Another process wrote: no change callback here, only the app's CasesChanged.
+        async with open_store(services.store.path) as other_store:
+            other = services_for(other_store)
+            await other.cases.add_note(Actor("emma", "operator"), case.ref, "from process two")
+        assert "from process two" not in text_of(screen, "#panel-timeline")
+        screen.post_message(CasesChanged(whats=frozenset({"case_changed"}),
+                                         refs=frozenset({case.ref})))
+        await settle(pilot)
+        assert "from process two" in text_of(screen, "#panel-timeline")
+
+
+async def test_scrolls_by_keyboard_and_collapses_to_one_column_at_80x24(services, clock):
+    case = await rich_case(services, clock)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        assert screen.has_class("-narrow")
+        body = screen.query_one("#case-body")
+        assert body.has_focus and body.max_scroll_y > 0
+        header = screen.query_one("#case-head")
+        assert header.region.height <= 5
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y
+        timeline = screen.query_one("#panel-timeline")
+        assert timeline.region.y < 24 - 1  # the timeline is reachable on screen
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not screen.has_class("-narrow")
+
+
+async def test_escape_goes_back(services):
+    case = await open_case(services)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CaseScreen)
+
+
+async def test_an_unknown_ref_says_so(services):
+    app = CaseApp(services, "C-999999")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.case is None
+        assert "no case C-999999" in text_of(screen, "#case-header")
+        assert any("no case C-999999" in n.message for n in app._notifications)
+
+
+async def test_chinese_labels(services, clock):
+    i18n.set_language("zh")
+    case = await rich_case(services, clock)
+    app = CaseApp(services, case.ref)
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await loaded(pilot)
+        header = text_of(screen, "#case-header")
+        assert "紧急" in header and "三级（高）" in header and "处理中" in header
+        assert "丢失" in header
+        assert "首次响应" in text_of(screen, "#case-clocks")
+        assert "待审批" in text_of(screen, "#panel-remedies")
+
+
+# --- snapshots ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded_store(tmp_path):
+    """A store file holding the rich case, written on a loop of its own (snapshots run another)."""
+    path = tmp_path / "snap.db"
+
+    async def seed() -> str:
+        clock = FakeClock()
+        store = await Store.open(path)
+        try:
+            case = await rich_case(services_for(store, clock), clock)
+        finally:
+            await store.close()
+        return case.ref
+
+    return path, asyncio.run(seed())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot(snap_compare, seeded_store, lang, size):
+    path, ref = seeded_store
+    i18n.set_language(lang)
+
+    async def loaded_app(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(SnapshotCaseApp(path, ref), terminal_size=size, run_before=loaded_app)
+
+
+def test_clock_passes_in_business_time(tmp_path):
+    """Sanity check of the fixture clock the snapshots rely on: NOW is Monday 10:30 in Shanghai."""
+    assert (NOW + timedelta(hours=8)).strftime("%a %H:%M") == "Mon 10:30"
