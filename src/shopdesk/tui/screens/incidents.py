@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from shopdesk.domain.cases import Case, Incident
 from shopdesk.domain.filters import CaseFilter
+from shopdesk.tui.commands import supported_actions
 from shopdesk.tui.i18n import t
 from shopdesk.tui.screens.desk import DeskScreen
 from shopdesk.tui.widgets.key_bar import KeyBar
@@ -35,7 +36,7 @@ INCIDENT_COLUMNS: tuple[Column, ...] = (
     Column("level", "incidents.col.level", 2, 2, lambda i, now: (f"L{i.level}", "")),
     Column("status", "incidents.col.status", 7, 1, _status),
     Column("type", "incidents.col.type", 14, 4, lambda i, now: (i.type.replace("_", " "), "")),
-    Column("started", "incidents.col.started", 6, 5,
+    Column("started", "incidents.col.started", 7, 5,
            lambda i, now: (short_duration(now - i.started_at), ""), justify="right"),
     Column("title", "incidents.col.title", 16, 1, lambda i, now: (i.title, ""), grow=60),
 )
@@ -71,7 +72,7 @@ class IncidentsScreen(DeskScreen):
         yield Static(t("incidents.hint"), id="incident-detail")
         yield CaseTable(source=self.case_pages, now=self.services.now,
                         empty_text=t("incidents.no_cases"), id="incident-cases")
-        yield KeyBar()
+        yield KeyBar(supported={spec.id for spec in supported_actions(self)} - {"filter", "sort"})
 
     async def on_mount(self) -> None:
         self.query_one("#incident-list", PagedTable).focus()

@@ -224,6 +224,10 @@ class PagedTable(Widget, can_focus=True):
         self._layout: tuple[int, str, list[tuple[Column, int]]] | None = None
         self._highlighted_key: Any = None
 
+    def get_content_height(self, container, viewport, width: int) -> int:
+        """With `height: auto`: the header and every row (at least one line for the empty text)."""
+        return 1 + max(1, self.total)
+
     # --- data --------------------------------------------------------------------------------
 
     @property
@@ -261,6 +265,8 @@ class PagedTable(Widget, can_focus=True):
         rows = list(await self.source.rows(start, limit))
         if generation != self._generation:
             return  # a newer reload or fetch superseded this one
+        if total != self.total and self.styles.height is not None and self.styles.height.is_auto:
+            self.refresh(layout=True)
         self.total = total
         self._window_start, self._window = start, rows
         self.loaded = True
