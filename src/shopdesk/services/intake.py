@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -29,10 +30,11 @@ from typing import TYPE_CHECKING
 import aiosqlite
 import msgspec
 
-from shopdesk.domain.cases import Actor
+from shopdesk.domain.cases import Actor, Order
 from shopdesk.domain.errors import NotFoundError, ValidationError
 from shopdesk.domain.intake import generic, shopify, signatures, woocommerce
 from shopdesk.domain.intake.mapping import (
+    EventIn,
     Mapped,
     UnmappableError,
     WrongContentType,
@@ -40,9 +42,9 @@ from shopdesk.domain.intake.mapping import (
     derive_events,
 )
 from shopdesk.domain.intake.records import Delivery, Source
+from shopdesk.domain.intake.signatures import SignatureError
 from shopdesk.services.changes import Change
 from shopdesk.store import deliveries as delivery_rows
-from shopdesk.store import orders as order_rows
 from shopdesk.store import sources as source_rows
 
 if TYPE_CHECKING:
@@ -52,6 +54,9 @@ log = logging.getLogger(__name__)
 
 INTAKE = Actor(name="intake", role="operator")
 MAX_BATCH = 256
+# A source changed by another process (CLI) is seen after at most this long; a changed secret at
+# once (a signature that fails against the cached secret is checked again against the store).
+SOURCE_CACHE_SECONDS = 5.0
 
 # Headers kept with a delivery (the rest, e.g. cookies or proxies' additions, are not).
 KEPT_HEADERS = (
@@ -93,11 +98,22 @@ class _Written(msgspec.Struct, kw_only=True):
     duplicate: bool = False
 
 
+def _external_id(mapped: Mapped) -> str:
+    if mapped.order is not None:
+        return mapped.order.external_id
+    assert mapped.patch is not None
+    return mapped.patch.external_id
+
+
 class IntakeService:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._pending: list[tuple[_Job, asyncio.Future[_Written]]] = []
         self._drainer: asyncio.Task[None] | None = None
+        self._sources: dict[str, tuple[float, Source]] = {}
+        self.written_batches = 0  # transactions the writer ran, and the deliveries they held
+        self.written_deliveries = 0
+        services.changes.subscribe(self._forget_sources)
 
     # --- receiving ---------------------------------------------------------------------------
 
@@ -106,9 +122,7 @@ class IntakeService:
         content_type: str = "application/json",
     ) -> Receipt:
         """One webhook POST; `headers` with lower-case names."""
-        source = await source_rows.get_source(self._services.store.reader, source_name)
-        if source is None:
-            raise NotFoundError(f"no webhook source named {source_name!r}", field="source")
+        source = await self._source(source_name)
         if (source.kind == "woocommerce" and "x-wc-webhook-signature" not in headers
                 and woocommerce.is_ping(content_type, body)):
             return Receipt(status="ping", detail="WooCommerce ping acknowledged")
@@ -118,7 +132,15 @@ class IntakeService:
                 field="Content-Type",
             )
         now = self._services.now()
-        self._verify(source, headers, body, int(now.timestamp()))
+        try:
+            self._verify(source, headers, body, int(now.timestamp()))
+        except SignatureError:
+            # The cached secret may be stale (rotated by `shopdesk source rotate` elsewhere).
+            fresh = await self._source(source_name, cached=False)
+            if fresh.secrets() == source.secrets():
+                raise
+            source = fresh
+            self._verify(source, headers, body, int(now.timestamp()))
         job = self._job(source, headers, body, now)
         written = await self._submit(job)
         if written.duplicate:
@@ -132,6 +154,23 @@ class IntakeService:
         if job.status == "processed" and job.mapped is not None and job.mapped.report is not None:
             receipt.case = await self._open_case(source, job.mapped, written.order_id)
         return receipt
+
+    async def _source(self, name: str, *, cached: bool = True) -> Source:
+        """The source named; cached for SOURCE_CACHE_SECONDS (another process may change it)."""
+        now = time.monotonic()
+        hit = self._sources.get(name)
+        if cached and hit is not None and now - hit[0] < SOURCE_CACHE_SECONDS:
+            return hit[1]
+        source = await source_rows.get_source(self._services.store.reader, name)
+        if source is None:
+            self._sources.pop(name, None)
+            raise NotFoundError(f"no webhook source named {name!r}", field="source")
+        self._sources[name] = (now, source)
+        return source
+
+    def _forget_sources(self, change: Change) -> None:
+        if change.what == "source":
+            self._sources.clear()
 
     def _verify(self, source: Source, headers: Mapping[str, str], body: bytes, now: int) -> None:
         secrets = source.secrets()
@@ -208,6 +247,8 @@ class IntakeService:
     async def _drain(self) -> None:
         """Write everything waiting, many deliveries per transaction, until nothing waits."""
         while self._pending:
+            self.written_batches += 1
+            self.written_deliveries += min(len(self._pending), MAX_BATCH)
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
                 outcomes = await self._write_batch([job for job, _ in batch])
@@ -230,52 +271,97 @@ class IntakeService:
                     future.set_result(outcome)
 
     async def _write_batch(self, jobs: list[_Job]) -> list[_Written | BaseException]:
-        results: list[_Written | BaseException] = []
+        """Write jobs in one transaction with a handful of statements, whatever their number."""
         async with self._services.store.transaction() as conn:
-            for job in jobs:
-                results.append(await self._write(conn, job))
-        return results
+            return await self._write_all(conn, jobs)
 
-    async def _write(self, conn: aiosqlite.Connection, job: _Job) -> _Written:
-        delivery_id = await delivery_rows.insert_delivery(
-            conn, source_id=job.source.id, dedupe_key=job.dedupe_key, received_at=job.received_at,
-            topic=job.topic, status=job.status, error=job.error, headers=job.headers, body=job.body,
+    async def _write_all(self, conn: aiosqlite.Connection, jobs: list[_Job]) -> list[_Written]:
+        keys = [(job.source.id, job.dedupe_key) for job in jobs]
+        earlier = await delivery_rows.find_deliveries(conn, keys)
+        fresh: list[int] = []  # indexes of jobs that are new deliveries
+        seen = set(earlier)
+        for index, key in enumerate(keys):
+            if key not in seen:
+                seen.add(key)
+                fresh.append(index)
+        processed = [i for i in fresh if jobs[i].status == "processed" and jobs[i].mapped]
+        wanted = {
+            (jobs[i].source.name, _external_id(jobs[i].mapped))
+            for i in processed
+            if jobs[i].mapped.patch is not None or not jobs[i].mapped.events
+        }
+        snapshots = await delivery_rows.find_orders(conn, sorted(wanted))
+        # Snapshot and events of each new delivery, in arrival order (a later one builds on an
+        # earlier one for the same order in this batch).
+        planned: dict[int, tuple[Order, list[EventIn]]] = {}
+        for i in processed:
+            mapped = jobs[i].mapped
+            source = jobs[i].source.name
+            key = (source, _external_id(mapped))
+            if mapped.order is not None:
+                order = mapped.order
+                events = mapped.events or derive_events(snapshots.get(key), order)
+            else:
+                order = apply_patch(snapshots.get(key), source, mapped.patch)
+                events = mapped.events
+            snapshots[key] = order
+            planned[i] = (order, events)
+        await delivery_rows.insert_deliveries(conn, [
+            {"source_id": jobs[i].source.id, "dedupe_key": jobs[i].dedupe_key,
+             "received_at": jobs[i].received_at, "topic": jobs[i].topic,
+             "status": jobs[i].status, "error": jobs[i].error, "headers": jobs[i].headers,
+             "body": jobs[i].body}
+            for i in fresh
+        ])
+        delivery_ids = await delivery_rows.find_deliveries(conn, [keys[i] for i in fresh])
+        await delivery_rows.upsert_orders(
+            conn, [(order, jobs[i].received_at) for i, (order, _) in planned.items()]
         )
-        if delivery_id is None:
-            earlier = await delivery_rows.find_delivery(conn, job.source.id, job.dedupe_key)
-            return _Written(delivery_id=earlier.id if earlier else None,
-                            order_id=earlier.order_id if earlier else None, duplicate=True)
-        mapped = job.mapped
-        if job.status != "processed" or mapped is None:
-            return _Written(delivery_id=delivery_id, order_id=None)
-        source = job.source.name
-        if mapped.order is not None:
-            order = mapped.order
-            events = mapped.events
-            if not events:
-                previous = await order_rows.find_order(conn, source, order.external_id)
-                events = derive_events(previous, order)
-        elif mapped.patch is not None:
-            previous = await order_rows.find_order(conn, source, mapped.patch.external_id)
-            order = apply_patch(previous, source, mapped.patch)
-            events = mapped.events
-        else:
-            return _Written(delivery_id=delivery_id, order_id=None)
-        order_id = await order_rows.upsert_order(conn, order, job.received_at)
-        for event in events:
-            await order_rows.insert_order_event(
-                conn, order_id, type=event.type, at=event.at or mapped.at or job.received_at,
-                data={**event.data, "topic": job.topic}, delivery_id=delivery_id,
-            )
-        await delivery_rows.set_delivery_order(conn, delivery_id, order_id)
-        return _Written(delivery_id=delivery_id, order_id=order_id,
-                        order_ref=order.number or order.external_id)
+        order_ids = await delivery_rows.find_order_ids(
+            conn, sorted({(jobs[i].source.name, order.external_id)
+                          for i, (order, _) in planned.items()})
+        )
+        event_rows, links = [], []
+        order_of_delivery: dict[tuple[int, str], int] = {}
+        for i, (order, events) in planned.items():
+            order_id = order_ids[(jobs[i].source.name, order.external_id)]
+            delivery_id = delivery_ids[keys[i]][0]
+            order_of_delivery[keys[i]] = order_id
+            links.append((delivery_id, order_id))
+            for event in events:
+                event_rows.append({
+                    "order_id": order_id, "type": event.type,
+                    "at": event.at or jobs[i].mapped.at or jobs[i].received_at,
+                    "delivery_id": delivery_id,
+                    "data": {**event.data, "topic": jobs[i].topic},
+                })
+        await delivery_rows.insert_order_events(conn, event_rows)
+        await delivery_rows.set_delivery_orders(conn, links)
+        results: list[_Written] = []
+        fresh_set = set(fresh)
+        for index, key in enumerate(keys):
+            if index in fresh_set:
+                order = planned.get(index, (None, None))[0]
+                results.append(_Written(
+                    delivery_id=delivery_ids[key][0], order_id=order_of_delivery.get(key),
+                    order_ref=(order.number or order.external_id) if order else "",
+                ))
+            else:
+                delivery_id, order_id = earlier.get(key) or delivery_ids[key]
+                results.append(_Written(delivery_id=delivery_id,
+                                        order_id=order_id if key in earlier
+                                        else order_of_delivery.get(key),
+                                        duplicate=True))
+        return results
 
     async def aclose(self) -> None:
         """Wait for the deliveries already accepted to be written."""
         drainer = self._drainer
         if drainer is not None and not drainer.done():
             await drainer
+        if self.written_batches:
+            log.info("intake wrote %d deliveries in %d transactions", self.written_deliveries,
+                     self.written_batches)
 
     # --- what operators see --------------------------------------------------------------------
 

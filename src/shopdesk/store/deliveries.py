@@ -1,4 +1,5 @@
-"""SQL for webhook deliveries: the raw record of every POST a source made."""
+"""SQL for webhook deliveries (the raw record of every POST a source made) and the order writes
+they carry, in batches."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from datetime import datetime
 
 import aiosqlite
 
+from shopdesk.domain.cases import Order
 from shopdesk.domain.intake.records import Delivery
 from shopdesk.store.codec import from_db, json_dumps, json_loads, to_db
+from shopdesk.store.orders import _order_params as order_params
+from shopdesk.store.orders import order_from_row
 
 
 async def insert_delivery(
@@ -89,4 +93,104 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         received_at=from_db(row["received_at"]), topic=row["topic"], status=row["status"],
         error=row["error"], headers=json_loads(row["headers"], {}), body=bytes(row["body"]),
         order_id=row["order_id"],
+    )
+
+
+# --- batch writes: many deliveries in a few statements (intake's group commit) -----------------
+#
+# Keys travel as one JSON parameter read with json_each (CROSS JOIN keeps json_each outermost,
+# so each key is one unique-index lookup), and the SQL text never depends on the number of rows.
+
+_FIND_DELIVERIES = """
+SELECT d.id, d.source_id, d.dedupe_key, d.order_id
+FROM json_each(:keys) AS k
+CROSS JOIN deliveries AS d ON d.source_id = k.value ->> 0 AND d.dedupe_key = k.value ->> 1
+"""
+
+
+async def find_deliveries(
+    conn: aiosqlite.Connection, keys: list[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int, int | None]]:
+    """(source_id, dedupe_key) -> (delivery id, order id) for the keys already stored."""
+    if not keys:
+        return {}
+    rows = await conn.execute_fetchall(_FIND_DELIVERIES, {"keys": json_dumps(keys)})
+    return {(row["source_id"], row["dedupe_key"]): (row["id"], row["order_id"]) for row in rows}
+
+
+async def insert_deliveries(conn: aiosqlite.Connection, rows: list[dict]) -> None:
+    """Rows with the parameters of insert_delivery; none may be stored already."""
+    await conn.executemany(
+        """INSERT INTO deliveries
+               (source_id, dedupe_key, received_at, topic, status, error, headers, body)
+           VALUES (:source_id, :dedupe_key, :received_at, :topic, :status, :error, :headers, :body)""",
+        [
+            {**row, "received_at": to_db(row["received_at"]), "headers": json_dumps(row["headers"])}
+            for row in rows
+        ],
+    )
+
+
+async def find_orders(
+    conn: aiosqlite.Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], Order]:
+    """(source, external_id) -> the stored snapshot, for the keys that have one."""
+    if not keys:
+        return {}
+    rows = await conn.execute_fetchall(
+        """SELECT DISTINCT o.* FROM json_each(:keys) AS k
+           CROSS JOIN orders AS o ON o.source = k.value ->> 0 AND o.external_id = k.value ->> 1""",
+        {"keys": json_dumps(keys)},
+    )
+    return {(row["source"], row["external_id"]): order_from_row(row) for row in rows}
+
+
+async def upsert_orders(conn: aiosqlite.Connection, orders: list[tuple[Order, datetime]]) -> None:
+    """Insert or replace each snapshot, in order (a later one for the same order wins)."""
+    if not orders:
+        return
+    params = [order_params(order, at) for order, at in orders]
+    names = list(params[0])
+    updates = ", ".join(
+        f"{name} = excluded.{name}" for name in names if name not in ("source", "external_id")
+    )
+    await conn.executemany(
+        f"""INSERT INTO orders ({", ".join(names)})
+            VALUES ({", ".join(f":{name}" for name in names)})
+            ON CONFLICT (source, external_id) DO UPDATE SET {updates}""",
+        params,
+    )
+
+
+async def find_order_ids(
+    conn: aiosqlite.Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    if not keys:
+        return {}
+    rows = await conn.execute_fetchall(
+        """SELECT DISTINCT o.id, o.source, o.external_id FROM json_each(:keys) AS k
+           CROSS JOIN orders AS o ON o.source = k.value ->> 0 AND o.external_id = k.value ->> 1""",
+        {"keys": json_dumps(keys)},
+    )
+    return {(row["source"], row["external_id"]): row["id"] for row in rows}
+
+
+async def insert_order_events(conn: aiosqlite.Connection, rows: list[dict]) -> None:
+    """Rows of {order_id, type, at, delivery_id, data}."""
+    if not rows:
+        return
+    await conn.executemany(
+        """INSERT INTO order_events (order_id, type, at, delivery_id, data)
+           VALUES (:order_id, :type, :at, :delivery_id, :data)""",
+        [{**row, "at": to_db(row["at"]), "data": json_dumps(row["data"])} for row in rows],
+    )
+
+
+async def set_delivery_orders(conn: aiosqlite.Connection, pairs: list[tuple[int, int]]) -> None:
+    """(delivery id, order id) pairs."""
+    if not pairs:
+        return
+    await conn.executemany(
+        "UPDATE deliveries SET order_id = :order_id WHERE id = :id",
+        [{"id": delivery_id, "order_id": order_id} for delivery_id, order_id in pairs],
     )
