@@ -119,8 +119,13 @@ class ApiHandle:
         log.info("API stopped")
 
 
-async def start_api(services: Services, settings: Settings, log_path: Path) -> tuple[ApiHandle | None, str]:
-    """Serve the API in this loop if the port is free; returns (handle or None, the note to show)."""
+async def start_api(
+    services: Services, settings: Settings, log_path: Path
+) -> tuple[ApiHandle | None, str, str | None]:
+    """Serve the API in this loop if the port is free.
+
+    Returns (handle or None, the short note for the top bar, a longer notice to show once or None).
+    """
     host, port = settings.api.host, settings.api.port
     address = _address(host, port)
     try:
@@ -133,25 +138,25 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> t
         )
     except ImportError as error:
         log.warning("API not available: %s", error)
-        return None, t("api.unavailable")
+        return None, t("api.unavailable"), None
     try:
         sock = bind_api_socket(host, port)
     except ShopdeskError as error:
         log.warning("API not started: %s", error.detail)
-        return None, f"{t('app.api_off')}: {error.detail}"
+        return None, t("app.api_off"), f"{t('app.api_off')}: {error.detail}"
     if sock is None:
         owner = await port_owner(host, port)
         if same_store(owner, services.store.path):
             log.info("API on %s is served by pid %s for this store: attaching", address, owner.pid)
-            return None, t("api.attached", pid=owner.pid if owner.pid is not None else "?")
+            return None, t("api.attached", pid=owner.pid if owner.pid is not None else "?"), None
         log.warning("port %s is taken by %s; running without the API", address, owner)
-        return None, t("api.port_taken", address=address)
+        return None, t("app.api_off"), t("api.port_taken", address=address)
     api = create_app(services, logging_config=file_logging_config(log_path))
     server = EmbeddedServer(uvicorn_config(api))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
     sweep = asyncio.create_task(sweep_forever(services), name="sweep")
     log.info("serving %s on http://%s", services.store.path, address)
-    return ApiHandle(server, task, sock, sweep), t("api.serving", address=address)
+    return ApiHandle(server, task, sock, sweep), t("api.serving", address=address), None
 
 
 async def run(
@@ -165,22 +170,44 @@ async def run(
     headless: bool = False,
 ) -> int:
     """`shopdesk`: the TUI and (unless another shopdesk serves it) the API, until the app exits."""
+    log_path = log_path or paths.log_file()
+    logs.configure_file_logging(log_path)  # 1. before uvicorn and Litestar exist
+    i18n.set_language(i18n.detect_language(lang or settings.lang))
+    log.info("starting shopdesk on %s as %s", db_path, operator)
+    loop = asyncio.get_running_loop()
+    stopping: list = []  # the app, once built
+    requested: list[int] = []
+
+    def stop(signum: int) -> None:
+        log.info("received %s: ending", signal.Signals(signum).name)
+        requested.append(signum)
+        for app in stopping:
+            app.request_exit()
+
+    for signum in STOP_SIGNALS:  # 4. SSH hangup / kill -> clean exit, even while starting
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        return await _run(db_path, settings, operator, lang, serve_api, log_path, headless,
+                          stopping, requested)
+    finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+
+
+async def _run(db_path, settings, operator, lang, serve_api, log_path, headless, stopping,
+               requested) -> int:
     from shopdesk.services import Services
     from shopdesk.store import open_store
     from shopdesk.tui.app import ShopdeskApp
     from shopdesk.tui.messages import ApiStopped
 
-    log_path = log_path or paths.log_file()
-    logs.configure_file_logging(log_path)  # 1. before uvicorn and Litestar exist
-    i18n.set_language(i18n.detect_language(lang or settings.lang))
-    log.info("starting shopdesk on %s as %s", db_path, operator)
     async with open_store(db_path) as store:  # 2. one store, one Services
         services = Services(store, settings)
         api: ApiHandle | None = None
-        note = t("api.disabled")
+        note, notice = t("api.disabled"), None
         if serve_api:
-            api, note = await start_api(services, settings, log_path)
-        tui = ShopdeskApp(services, operator=operator, api_note=note, lang=lang)
+            api, note, notice = await start_api(services, settings, log_path)
+        tui = ShopdeskApp(services, operator=operator, api_note=note, lang=lang, notice=notice)
         if api is not None:
             def api_ended(task: asyncio.Task) -> None:
                 if task.cancelled() or api.server.should_exit:
@@ -191,19 +218,12 @@ async def run(
                 tui.post_message(ApiStopped(reason))
 
             api.task.add_done_callback(api_ended)
-        loop = asyncio.get_running_loop()
-
-        def stop(signum: int) -> None:
-            log.info("received %s: ending", signal.Signals(signum).name)
-            tui.exit(0)
-
-        for signum in STOP_SIGNALS:  # 4. SSH hangup / kill -> clean exit
-            loop.add_signal_handler(signum, stop, signum)
+        stopping.append(tui)
+        if requested:
+            tui.request_exit()
         try:
             await tui.run_async(headless=headless)
         finally:
-            for signum in STOP_SIGNALS:
-                loop.remove_signal_handler(signum)
             if api is not None:
                 await api.stop()  # 5. drain in-flight webhooks, then stop
             intake = getattr(services, "intake", None)

@@ -61,6 +61,7 @@ class ShopdeskApp(App[int]):
         lang: str | None = None,
         services_factory: ServicesFactory | None = None,
         poll_seconds: float = POLL_SECONDS,
+        notice: str | None = None,
     ) -> None:
         if services is None and services_factory is None:
             raise ValueError("ShopdeskApp needs services or a services_factory")
@@ -70,6 +71,7 @@ class ShopdeskApp(App[int]):
         self.services = services
         self.operator = operator
         self.api_note = api_note
+        self.notice = notice  # said once at start (e.g. why the API is off)
         self._services_factory = services_factory
         self._close_services: Callable[[], Awaitable[None]] | None = None
         self._poll_seconds = poll_seconds
@@ -78,6 +80,7 @@ class ShopdeskApp(App[int]):
         self._last_refresh = 0.0
         self._refresh_timer = None
         self._max_seen_id: int | None = None
+        self._exit_requested = False
         self.alerts: list[str] = []  # texts of the new-case notifications raised (for tests)
 
     @classmethod
@@ -124,6 +127,10 @@ class ShopdeskApp(App[int]):
         self.set_interval(self._poll_seconds, self._poll_store, name="poll-store")
         self.set_interval(CLOCK_REFRESH_SECONDS, self._clock_tick, name="clock")
         self.run_worker(self._check_new_cases(), group="alerts", exit_on_error=False)
+        if self.notice:
+            self.notify(self.notice, severity="warning", timeout=15)
+        if self._exit_requested:
+            self.exit(0)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -135,6 +142,12 @@ class ShopdeskApp(App[int]):
 
     def action_quit(self) -> None:
         self.exit(0)
+
+    def request_exit(self) -> None:
+        """End the app (a signal handler's call): now if it runs, else as soon as it has mounted."""
+        self._exit_requested = True
+        if self.is_running:
+            self.exit(0)
 
     # --- live --------------------------------------------------------------------------------------
 
