@@ -29,7 +29,7 @@ BOM = "\ufeff"
 LINE_END = "\r\n"
 DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 # A cell that starts dangerous, in cells joined by NUL (a NUL inside a cell only costs speed).
-_STARTS_DANGEROUS = re.compile("(?:^|\x00)[=+\\-@\t\r]")
+_DANGEROUS_AFTER_NUL = re.compile("\x00[=+@\t\r-]")
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 
@@ -108,7 +108,7 @@ class TimeFormatter:
 
     def __init__(self, zone: str | ZoneInfo) -> None:
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-        self._hours: dict[str, tuple[str, str] | None] = {}
+        self._hours: dict[str, tuple[str, str] | None] = _HourCache(self)
 
     def _hour(self, key: str) -> tuple[str, str] | None:
         start = datetime.fromisoformat(key + ":00:00+00:00")
@@ -134,7 +134,7 @@ class TimeFormatter:
             return value.astimezone(self.zone).isoformat(timespec="seconds")
         if len(value) == 25 and value.endswith(self._UTC_SUFFIX):
             key = value[:13]
-            entry = self._hours[key] if key in self._hours else self._hour(key)
+            entry = self._hours[key]
             if entry is not None:
                 return entry[0] + value[13:19] + entry[1]
         moment = datetime.fromisoformat(value)
@@ -143,20 +143,46 @@ class TimeFormatter:
         return moment.astimezone(self.zone).isoformat(timespec="seconds")
 
     def format_column(self, values: Sequence[str | datetime | None]) -> list[str]:
+        """`format` for a whole column; store text in whole-hour zones takes a fast path."""
+        present = [value for value in values if value]
+        if not present:
+            return ["" for _ in values]
         hours = self._hours
-        out: list[str] = []
-        append = out.append
-        suffix = self._UTC_SUFFIX
-        for value in values:
-            if not value:
-                append("")
-            elif value.__class__ is str and len(value) == 25 and value[19:] == suffix:
-                key = value[:13]
-                entry = hours[key] if key in hours else self._hour(key)
-                append(entry[0] + value[13:19] + entry[1] if entry else self.format(value))
-            else:
-                append(self.format(value))
-        return out
+        try:
+            joined = "\x00".join(present)
+        except TypeError:  # datetimes: the careful path
+            joined = ""
+        # Every value "YYYY-MM-DDTHH:MM:SS+00:00": 25 characters ending in +00:00.
+        if (
+            len(joined) == 26 * len(present) - 1
+            and joined.count(self._UTC_SUFFIX) == len(present)
+            and joined.count("\x00") == len(present) - 1
+        ):
+            try:
+                return [
+                    ""
+                    if not value
+                    else (entry[0] + value[13:19] + entry[1])
+                    if value[19:] == "+00:00" and (entry := hours[value[:13]])
+                    else self.format(value)
+                    for value in values
+                ]
+            except (TypeError, ValueError):
+                pass  # not the store's text after all: the careful path below
+        return [self.format(value) for value in values]
+
+
+class _HourCache(dict):
+    """hour key -> (local hour prefix, offset text) or None, filled on a miss."""
+
+    def __init__(self, formatter: TimeFormatter) -> None:
+        super().__init__()
+        self._formatter = formatter
+
+    def __missing__(self, key: str) -> tuple[str, str] | None:
+        entry = self._formatter._hour(key)
+        self[key] = entry
+        return entry
 
 
 def _cell(column: Column, value: Any, row: dict[str, Any], times: TimeFormatter) -> Any:
@@ -194,16 +220,32 @@ def _quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _text_column(values: Sequence[Any]) -> list[str]:
-    cells = [v if v.__class__ is str else ("" if v is None else str(v)) for v in values]
-    joined = "\x00".join(cells)
-    if _STARTS_DANGEROUS.search(joined):  # a cheap look at the whole column first
+def _text_column(values: Sequence[Any]) -> list[str] | Sequence[str]:
+    cells: list[str] | Sequence[str] = values
+    if None in values:
+        cells = ["" if value is None else value for value in values]
+    try:
+        joined = "\x00".join(cells)
+    except TypeError:  # a number in a text column: written as its text
+        cells = ["" if value is None else str(value) for value in values]
+        joined = "\x00".join(cells)
+    # A cheap look at the whole column first: does any cell start dangerous, need quoting?
+    if joined.startswith(DANGEROUS_PREFIXES) or _DANGEROUS_AFTER_NUL.search(joined):
         cells = ["'" + v if v.startswith(DANGEROUS_PREFIXES) else v for v in cells]
     if '"' in joined or "," in joined or "\n" in joined or "\r" in joined:
         cells = [
             _quote(v) if ('"' in v or "," in v or "\n" in v or "\r" in v) else v for v in cells
         ]
     return cells
+
+
+def _money_column(values: Sequence[Any], currencies: Sequence[Any]) -> list[str]:
+    if {currency_exponent(currency) for currency in set(currencies)} == {2}:
+        return [
+            "" if v is None else ("%d.%02d" % divmod(v, 100) if v >= 0 else format_money(v, c))
+            for v, c in zip(values, currencies)
+        ]
+    return [format_money(v, c) for v, c in zip(values, currencies)]
 
 
 def render_chunk(
@@ -214,7 +256,7 @@ def render_chunk(
         return ""
     raw_columns = list(zip(*rows))
     index = {column.name: position for position, column in enumerate(columns)}
-    rendered: list[list[str]] = []
+    rendered: list[Sequence[str]] = []
     for position, column in enumerate(columns):
         values = raw_columns[position]
         kind = column.type
@@ -224,7 +266,7 @@ def render_chunk(
             rendered.append(times.format_column(values))
         elif kind == "money":
             currencies = raw_columns[index[column.currency_column or "currency"]]
-            rendered.append([format_money(v, c) for v, c in zip(values, currencies)])
+            rendered.append(_money_column(values, currencies))
         elif kind == "bool":
             rendered.append([format_bool(v) for v in values])
         elif kind == "int":

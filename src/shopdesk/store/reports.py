@@ -9,6 +9,7 @@ stable column list (services/exports.py), which a test holds equal to `cursor.de
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from array import array
 from collections.abc import AsyncIterator
@@ -285,12 +286,23 @@ async def stream_rows(
     *,
     chunk_rows: int = CHUNK_ROWS,
 ) -> AsyncIterator[list[tuple]]:
-    """The export rows of `kind` ("cases", "events", "remedies") in chunks of `chunk_rows`."""
+    """The export rows of `kind` ("cases", "events", "remedies") in chunks of `chunk_rows`.
+
+    The next chunk is fetched (on aiosqlite's thread) while the caller renders this one.
+    """
     sql, params = row_query(kind, case_filter, now)
     async with export_connection(store) as conn:
         async with conn.execute(sql, params) as cursor:
-            while rows := await cursor.fetchmany(chunk_rows):
-                yield rows
+            pending: asyncio.Future | None = asyncio.ensure_future(cursor.fetchmany(chunk_rows))
+            try:
+                while rows := await pending:
+                    pending = asyncio.ensure_future(cursor.fetchmany(chunk_rows))
+                    yield rows
+                pending = None
+            finally:
+                if pending is not None:  # stopped early: let the fetch in flight finish first
+                    with contextlib.suppress(Exception):
+                        await pending
 
 
 async def row_columns(store: Store, kind: str) -> list[str]:

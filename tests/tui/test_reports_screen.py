@@ -1,0 +1,134 @@
+"""ReportsScreen at 80x24 with the keyboard: the week's figures, period keys, export keys; and the
+desk's E export helper with its progress modal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import Static
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
+from report_world import build_week  # noqa: E402
+
+from shopdesk.domain.filters import CaseFilter  # noqa: E402
+from shopdesk.store import open_store  # noqa: E402
+from shopdesk.tui.export_view import ExportProgress, export_view  # noqa: E402
+from shopdesk.tui.report_text import bar  # noqa: E402
+from shopdesk.tui.screens.reports import ReportsScreen  # noqa: E402
+
+
+@pytest.fixture
+async def week(tmp_path: Path):
+    async with open_store(tmp_path / "shop.db") as store:
+        services, _ = await build_week(store)
+        yield services
+
+
+class Host(App[None]):
+    def __init__(self, services) -> None:
+        super().__init__()
+        self.services = services
+
+    def on_mount(self) -> None:
+        self.push_screen(ReportsScreen(self.services))
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as plain text."""
+    return "\n".join(
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    )
+
+
+async def wait_loaded(app, pilot) -> ReportsScreen:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    for screen in app.screen_stack:
+        await screen.workers.wait_for_complete()
+    await pilot.pause()
+    return app.screen
+
+
+async def test_week_figures_period_keys_and_exports(week, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = Host(week)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_loaded(app, pilot)
+        assert isinstance(screen, ReportsScreen)
+        # now is Friday 2026-11-20: the last 7 days are 14..20 November
+        assert screen.days == 7 and screen.summary is not None
+        assert screen.summary.total == 5
+        shown = screen_text(app)
+        assert "last 7 days (2026-11-14 – 2026-11-20)" in shown
+        assert "50%" in shown and "75%" in shown  # SLA compliance: first response, resolution
+        assert "Cases by group" in shown and "█" in shown
+
+        await pilot.press("0")
+        await wait_loaded(app, pilot)
+        assert screen.days == 0 and screen.summary.total == 6
+        await pilot.press("3")
+        await wait_loaded(app, pilot)
+        assert screen.days == 30 and screen.summary.total == 6
+
+        await pilot.press("7")
+        await wait_loaded(app, pilot)
+        await pilot.press("c")
+        await wait_loaded(app, pilot)
+        [carriers] = list(tmp_path.glob("shopdesk-carriers-*.csv"))
+        rows = list(csv.DictReader(io.StringIO(carriers.read_text("utf-8-sig"))))
+        assert [r["carrier"] for r in rows] == ["SF", "YTO"]
+        assert any(str(carriers.name) in n.message for n in app._notifications)
+
+        await pilot.press("s")
+        await wait_loaded(app, pilot)
+        await pilot.press("d")
+        await wait_loaded(app, pilot)
+        assert len(list(tmp_path.glob("shopdesk-summary-*.csv"))) == 1
+        assert len(list(tmp_path.glob("shopdesk-departments-*.csv"))) == 1
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReportsScreen)
+
+
+async def test_export_view_shows_progress_and_writes_the_view(week, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    original = ExportProgress.advance
+
+    def spy(self, done: int, total: int) -> None:
+        seen.append((done, total))
+        original(self, done, total)
+
+    ExportProgress.advance = spy
+    try:
+        app = App()
+        async with app.run_test(size=(80, 24)) as pilot:
+            path = await export_view(app, week, CaseFilter(urgent=True), directory=tmp_path)
+            await pilot.pause()
+            assert path is not None and path.parent == tmp_path
+            rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+            assert [r["ref"] for r in rows] == ["C-000004", "C-000005"]
+            assert seen[-1] == (2, 2)
+            assert not isinstance(app.screen, ExportProgress)
+            assert any("Exported 2 rows" in n.message for n in app._notifications)
+
+            bad = await export_view(app, week, None, directory=tmp_path / "missing")
+            await pilot.pause()
+            assert bad is None
+            assert any("Export failed" in n.message for n in app._notifications)
+            assert not isinstance(app.screen, ExportProgress)
+    finally:
+        ExportProgress.advance = original
+
+
+def test_bars_use_eighth_blocks() -> None:
+    assert bar(0, 10) == ""
+    assert bar(10, 10, 4) == "████"
+    assert bar(1, 8, 1) == "▏"
+    assert bar(5, 10, 3) == "█▌"
