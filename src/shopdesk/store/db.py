@@ -27,15 +27,19 @@ BUSY_TIMEOUT_MS = 30_000
 
 async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    if readonly:
-        await conn.execute("PRAGMA query_only = ON")
-    else:
-        await conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: a delivery answered 2xx survives power loss.
-        await conn.execute("PRAGMA synchronous = FULL")
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        if readonly:
+            await conn.execute("PRAGMA query_only = ON")
+        else:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a delivery answered 2xx survives power loss.
+            await conn.execute("PRAGMA synchronous = FULL")
+    except BaseException:
+        await conn.close()  # else its thread keeps the process alive (e.g. a file that is not SQLite)
+        raise
     return conn
 
 

@@ -1,0 +1,195 @@
+"""Opening a store: schema, pragmas, transactions, migrations, and files that are not ours."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from shopdesk.domain.errors import ShopdeskError, StoreVersionError
+from shopdesk.store import cases as case_rows
+from shopdesk.store import migrations, open_store
+
+V1_FIXTURE = Path(__file__).parents[1] / "data" / "store_v1.sql"
+
+REQUIRED_TABLES = {
+    "orders", "order_events", "cases", "case_events", "sla_pauses", "remedies", "contacts",
+    "surveys", "incidents", "incident_cases", "sources", "deliveries", "tokens",
+}
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def case_columns(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[1] for row in conn.execute("PRAGMA table_info(cases)")}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_v1_store(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_FIXTURE.read_text(encoding="utf-8"))
+    conn.close()
+
+
+async def test_a_new_store_gets_the_whole_schema_and_the_current_version(tmp_path):
+    path = tmp_path / "new.db"
+    async with open_store(path):
+        pass
+    assert REQUIRED_TABLES <= tables(path)
+    assert user_version(path) == migrations.SCHEMA_VERSION
+    assert "joint_department" in case_columns(path)
+
+
+async def test_opening_twice_changes_nothing(tmp_path):
+    path = tmp_path / "twice.db"
+    async with open_store(path):
+        pass
+    before = tables(path)
+    async with open_store(path):
+        pass
+    assert tables(path) == before
+    assert user_version(path) == migrations.SCHEMA_VERSION
+
+
+async def pragma(conn, name: str):
+    async with conn.execute(f"PRAGMA {name}") as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def test_pragmas_wal_foreign_keys_busy_timeout(tmp_path):
+    async with open_store(tmp_path / "p.db") as store:
+        async with store.transaction() as writer:
+            assert (await pragma(writer, "journal_mode")).lower() == "wal"
+            assert await pragma(writer, "foreign_keys") == 1
+            assert await pragma(writer, "busy_timeout") >= 5000
+        reader = store.reader
+        assert (await pragma(reader, "journal_mode")).lower() == "wal"
+        assert await pragma(reader, "foreign_keys") == 1
+        assert await pragma(reader, "busy_timeout") >= 5000
+        assert await pragma(reader, "query_only") == 1
+
+
+async def test_foreign_keys_are_enforced_and_a_failed_write_rolls_back(tmp_path):
+    async with open_store(tmp_path / "fk.db") as store:
+        with pytest.raises(sqlite3.IntegrityError):
+            async with store.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO incidents (title, type, level, started_at, created_at) "
+                    "VALUES ('kept?', 'other', 1, 'x', 'x')"
+                )
+                await conn.execute(
+                    "INSERT INTO case_events (case_id, at, actor, type) VALUES (999, 'x', 'x', 'note')"
+                )
+        async with store.reader.execute("SELECT count(*) FROM incidents") as cursor:
+            assert (await cursor.fetchone())[0] == 0  # the first insert was rolled back too
+        # and the writer is usable again
+        async with store.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO incidents (title, type, level, started_at, created_at) "
+                "VALUES ('kept', 'other', 1, 'x', 'x')"
+            )
+        async with store.reader.execute("SELECT count(*) FROM incidents") as cursor:
+            assert (await cursor.fetchone())[0] == 1
+
+
+async def test_the_reader_cannot_write(tmp_path):
+    async with open_store(tmp_path / "ro.db") as store:
+        with pytest.raises(sqlite3.OperationalError):
+            await store.reader.execute(
+                "INSERT INTO incidents (title, type, level, started_at, created_at) "
+                "VALUES ('no', 'other', 1, 'x', 'x')"
+            )
+
+
+# --- migrations ------------------------------------------------------------------------------------
+
+
+def test_the_v1_fixture_really_is_the_old_shape(tmp_path):
+    path = tmp_path / "v1.db"
+    make_v1_store(path)
+    assert user_version(path) == 1
+    assert "joint_department" not in case_columns(path)
+    assert "sla_pauses" not in tables(path)
+
+
+async def test_an_older_store_is_upgraded_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "v1.db"
+    make_v1_store(path)
+    async with open_store(path) as store:
+        case = await case_rows.get_case(store.reader, "C-000001")
+        assert case is not None
+        assert (case.kind, case.level, case.urgent, case.status, case.version) == ("lost", 2, True, "open", 3)
+        assert case.customer.name == "张伟"
+        assert case.order_number == "#1001"
+        assert case.joint_department is None
+        assert await case_rows.list_pauses(store.reader, case.id) == []
+        events = await case_rows.list_events(store.reader, case.id)
+        assert [event.type for event in events] == ["opened"]
+        # the new column and table work
+        async with store.transaction() as conn:
+            await case_rows.open_pause(conn, case.id, case.opened_at)
+        assert len(await case_rows.list_pauses(store.reader, case.id)) == 1
+    assert user_version(path) == migrations.SCHEMA_VERSION == 2
+    assert "joint_department" in case_columns(path)
+    assert "sla_pauses" in tables(path)
+
+
+async def test_a_failing_upgrade_leaves_the_older_store_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "v1.db"
+    make_v1_store(path)
+    broken = [*migrations.STEPS[2], "ALTER TABLE no_such_table ADD COLUMN x TEXT"]
+    monkeypatch.setitem(migrations.STEPS, 2, broken)
+    with pytest.raises(ShopdeskError):
+        async with open_store(path):
+            pass
+    # one transaction: the first steps (the new column, the new table) were rolled back too
+    assert user_version(path) == 1
+    assert "joint_department" not in case_columns(path)
+    assert "sla_pauses" not in tables(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT ref FROM cases").fetchall() == [("C-000001",)]
+
+
+async def test_a_newer_store_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, hovercraft TEXT)")
+    conn.execute("INSERT INTO cases (hovercraft) VALUES ('full of eels')")
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreVersionError) as caught:
+        async with open_store(path):
+            pass
+    message = caught.value.detail
+    assert "version 99" in message and "newer shopdesk" in message and str(path) in message
+    assert user_version(path) == 99
+    assert tables(path) == {"cases"}
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT hovercraft FROM cases").fetchall() == [("full of eels",)]
+
+
+async def test_a_file_that_is_not_sqlite_is_refused_and_left_as_it_was(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("shopping list: tea, more tea\n" * 200, encoding="utf-8")
+    before = digest(path)
+    with pytest.raises(ShopdeskError) as caught:
+        async with open_store(path):
+            pass
+    assert str(path) in caught.value.detail
+    assert "not a shopdesk store" in caught.value.detail or "cannot open" in caught.value.detail
+    assert digest(path) == before
