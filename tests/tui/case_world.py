@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from textual.app import App
 
 from shopdesk.config import Operator, Settings
 from shopdesk.domain.cases import Actor, Case, Customer, Order, OrderItem
 from shopdesk.services import Services
 from shopdesk.store import Store
+from shopdesk.tui import i18n
+from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.screens.case import CaseScreen
 
 # Monday 2026-11-23 10:30 in Shanghai: inside business hours.
@@ -127,37 +128,30 @@ async def rich_case(services: Services, clock: FakeClock) -> Case:
     return await services.cases.get(case.ref)
 
 
-class CaseApp(App[None]):
-    """The smallest host for a CaseScreen: the services and the operator, as ShopdeskApp has."""
-
-    def __init__(self, services: Services, ref: str, operator: str = OPERATOR) -> None:
-        super().__init__()
-        self.services = services
-        self.operator = operator
-        self.ref = ref
-
-    def on_mount(self) -> None:
-        self.push_screen(CaseScreen(self.services, self.ref))
+def case_app(services: Services, ref: str, operator: str = OPERATOR) -> ShopdeskApp:
+    """The real app on these services; `show_case(pilot)` opens `ref` on it."""
+    app = ShopdeskApp(services, operator=operator, lang=i18n.language())
+    app.case_ref = ref
+    return app
 
 
-class SnapshotCaseApp(App[None]):
-    """For snapshots (their own event loop): opens a seeded store file itself, on its own loop."""
+def snapshot_app(path: Path, ref: str, operator: str = OPERATOR) -> ShopdeskApp:
+    """For snapshots (their own event loop): the app opens the seeded store file on its loop."""
+    app = ShopdeskApp.for_store(path, operator=operator, settings=settings(), clock=FakeClock(),
+                                lang=i18n.language())
+    app.case_ref = ref
+    return app
 
-    def __init__(self, path: Path, ref: str, operator: str = OPERATOR) -> None:
-        super().__init__()
-        self.path = path
-        self.ref = ref
-        self.operator = operator
-        self.services: Services | None = None
 
-    async def on_mount(self) -> None:
-        store = await Store.open(self.path)
-        self.services = services_for(store)
-        await self.push_screen(CaseScreen(self.services, self.ref))
-
-    async def on_unmount(self) -> None:
-        if self.services is not None:
-            await self.services.store.close()
+async def show_case(pilot) -> CaseScreen:
+    """Open the app's case on top of the queue and wait until it has loaded."""
+    app = pilot.app
+    await settle(pilot)
+    if not isinstance(app.screen, CaseScreen):
+        await app.push_screen(CaseScreen(app.services, app.case_ref))
+        await settle(pilot)
+    assert isinstance(app.screen, CaseScreen)
+    return app.screen
 
 
 # --- driving the UI -------------------------------------------------------------------------------

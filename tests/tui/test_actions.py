@@ -15,13 +15,14 @@ from shopdesk.tui.action_runner import parse_follow_up, run_action
 from shopdesk.tui.modals.confirm import ConfirmModal
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.screens.case import CaseScreen
+from shopdesk.tui.screens.queue import QueueScreen
 
 from case_world import (
     NOW,
     OPERATOR,
     SUPERVISOR,
-    CaseApp,
     FakeClock,
+    case_app,
     choose,
     field_error,
     fill,
@@ -30,6 +31,7 @@ from case_world import (
     open_case,
     services_for,
     settle,
+    show_case,
     type_text,
     working_case,
 )
@@ -49,10 +51,9 @@ async def services(tmp_path):
 
 
 async def opened(pilot):
-    """Wait until the case screen has loaded its case."""
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, CaseScreen) and screen.case is not None
+    """Open the case screen on the app and wait until it has loaded its case."""
+    screen = await show_case(pilot)
+    assert screen.case is not None
     return screen
 
 
@@ -63,7 +64,7 @@ def form(app) -> FormModal:
 
 async def test_triage_grades_a_new_case_and_records_responsibility(services):
     case = await open_case(services, level=1)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("t")
@@ -90,7 +91,7 @@ async def test_triage_grades_a_new_case_and_records_responsibility(services):
 
 async def test_take_by_default_and_assign_to_someone_else(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("a")
@@ -109,7 +110,7 @@ async def test_take_by_default_and_assign_to_someone_else(services):
 
 async def test_note_keeps_several_lines(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("n")
@@ -127,7 +128,7 @@ async def test_note_keeps_several_lines(services):
 
 async def test_empty_note_is_refused_under_the_field(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("n", "ctrl+s")
@@ -142,7 +143,7 @@ async def test_empty_note_is_refused_under_the_field(services):
 
 async def test_contact_with_a_template_preview_and_follow_up(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 40)) as pilot:
         await opened(pilot)
         await pilot.press("c")
@@ -173,7 +174,7 @@ async def test_contact_with_a_template_preview_and_follow_up(services):
 
 async def test_contact_with_an_unreadable_follow_up_keeps_the_form(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 40)) as pilot:
         await opened(pilot)
         await pilot.press("c")
@@ -200,7 +201,7 @@ def test_follow_up_times_are_read_in_the_shop_zone():
 
 async def test_remedy_in_major_units_within_the_operators_limit_is_approved(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("m")
@@ -220,7 +221,7 @@ async def test_remedy_in_major_units_within_the_operators_limit_is_approved(serv
 
 async def test_remedy_with_a_bad_amount_keeps_the_form_and_stores_nothing(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("m")
@@ -242,7 +243,7 @@ async def test_approve_as_an_operator_is_refused_and_changes_nothing(services):
     await services.cases.propose_remedy(
         services.actor(OPERATOR), case.ref, type="refund_full", amount_minor=49400
     )
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("A")
@@ -266,7 +267,7 @@ async def test_supervisor_approves_rejects_and_marks_done(services):
     other = await open_case(services, number="1002")
     elsewhere = await services.cases.propose_remedy(olga, other.ref, type="cashback",
                                                     amount_minor=30000)
-    app = CaseApp(services, case.ref, operator=SUPERVISOR)
+    app = case_app(services, case.ref, operator=SUPERVISOR)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("A")
@@ -299,7 +300,7 @@ async def test_supervisor_approves_rejects_and_marks_done(services):
 
 async def test_approve_with_nothing_pending_says_so(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref, operator=SUPERVISOR)
+    app = case_app(services, case.ref, operator=SUPERVISOR)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("A")
@@ -310,7 +311,7 @@ async def test_approve_with_nothing_pending_says_so(services):
 
 async def test_wait_pauses_and_w_again_resumes(services):
     case = await working_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("w")
@@ -334,7 +335,7 @@ async def test_wait_pauses_and_w_again_resumes(services):
 
 async def test_escalate_with_an_empty_reason_keeps_the_form_open(services):
     case = await working_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("e", "enter")
@@ -352,7 +353,7 @@ async def test_escalate_with_an_empty_reason_keeps_the_form_open(services):
 
 async def test_resolve_a_new_case_is_refused_and_keeps_the_summary(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("r")
@@ -371,7 +372,7 @@ async def test_resolve_close_with_survey_and_reopen(services):
     case = await open_case(services)
     olga = services.actor(OPERATOR)
     await services.cases.triage(olga, case.ref)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("r")
@@ -403,7 +404,7 @@ async def test_close_without_a_survey(services):
     olga = services.actor(OPERATOR)
     await services.cases.triage(olga, case.ref)
     await services.cases.resolve(olga, case.ref, "done")
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("x", "ctrl+s")
@@ -415,7 +416,7 @@ async def test_close_without_a_survey(services):
 async def test_reopen_on_an_escalated_case_is_the_supervisors_decision(services):
     case = await working_case(services)
     await services.cases.escalate(services.actor(OPERATOR), case.ref, "needs a decision")
-    app = CaseApp(services, case.ref, operator=SUPERVISOR)
+    app = case_app(services, case.ref, operator=SUPERVISOR)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("o")
@@ -431,7 +432,7 @@ async def test_reopen_on_an_escalated_case_is_the_supervisors_decision(services)
 
 async def test_void_asks_for_confirmation(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("v")
@@ -456,7 +457,7 @@ async def test_void_asks_for_confirmation(services):
 
 async def test_urgent_toggles_without_a_form(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("u")
@@ -471,7 +472,7 @@ async def test_urgent_toggles_without_a_form(services):
 async def test_urgent_on_a_closed_case_is_refused(services):
     case = await open_case(services)
     await services.cases.void(services.actor(OPERATOR), case.ref, "mistake")
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("u")
@@ -482,7 +483,7 @@ async def test_urgent_on_a_closed_case_is_refused(services):
 
 async def test_stale_version_is_refused_then_applies_on_the_second_save(services):
     case = await working_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("e")
@@ -505,7 +506,7 @@ async def test_stale_version_is_refused_then_applies_on_the_second_save(services
 
 async def test_escape_cancels_a_form_without_a_change(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("e")
@@ -519,7 +520,7 @@ async def test_escape_cancels_a_form_without_a_change(services):
 
 async def test_an_action_without_a_case_says_so(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await opened(pilot)
         await run_action(screen, "resolve", None)
@@ -530,7 +531,7 @@ async def test_an_action_without_a_case_says_so(services):
 
 async def test_forms_fit_and_work_at_80x24(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(80, 24)) as pilot:
         await opened(pilot)
         await pilot.press("c")
@@ -545,3 +546,58 @@ async def test_forms_fit_and_work_at_80x24(services):
         assert isinstance(app.screen, CaseScreen)
     assert (await services.cases.detail(case.ref)).contacts[-1].template == "apology"
     assert modal is not None
+
+
+async def test_from_the_queue_keys_act_on_the_highlighted_case_and_enter_opens_it(services):
+    case = await open_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        await pilot.press("u")
+        await settle(pilot)
+        assert (await services.cases.get(case.ref)).urgent is True
+        await pilot.press("e")
+        await settle(pilot)
+        await type_text(pilot, "VIP customer")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert (await services.cases.get(case.ref)).status == "escalated"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == case.ref
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_on_the_demo_store_the_first_queued_case_takes_a_note_and_a_contact(tmp_path):
+    from shopdesk.services.demo import fill_demo
+
+    async with open_store(tmp_path / "demo.db") as store:
+        await fill_demo(store, services_for(store).settings, cases=40, seed=3, now=NOW)
+        services = services_for(store, FakeClock())
+        [first] = await services.cases.list(limit=1)
+        app = case_app(services, first.ref)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")  # the queue's first row
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, CaseScreen)
+            before = await services.cases.detail(screen.ref)
+            await pilot.press("n")
+            await settle(pilot)
+            await type_text(pilot, "checked on the demo")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+            await choose(pilot, "template", "Apology")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, CaseScreen)
+        after = await services.cases.detail(screen.ref)
+    assert [event.type for event in after.events[len(before.events):]] == ["note", "contact"]
+    assert after.contacts[-1].template == "apology"

@@ -14,13 +14,15 @@ from shopdesk.store import Store, open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.messages import CasesChanged
 from shopdesk.tui.screens.case import CaseScreen
+from shopdesk.tui.screens.queue import QueueScreen
 
 from case_world import (
     NOW,
     OPERATOR,
-    CaseApp,
+    case_app,
     FakeClock,
-    SnapshotCaseApp,
+    show_case,
+    snapshot_app,
     open_case,
     rich_case,
     services_for,
@@ -57,15 +59,14 @@ def text_of(screen: CaseScreen, selector: str) -> str:
 
 
 async def loaded(pilot) -> CaseScreen:
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, CaseScreen) and screen.case is not None
+    screen = await show_case(pilot)
+    assert screen.case is not None
     return screen
 
 
 async def test_shows_order_customer_clocks_people_and_every_panel(services, clock):
     case = await rich_case(services, clock)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(120, 60)) as pilot:
         screen = await loaded(pilot)
         header = text_of(screen, "#case-header")
@@ -91,7 +92,7 @@ async def test_shows_order_customer_clocks_people_and_every_panel(services, cloc
 
 async def test_timeline_is_newest_first_with_contacts_and_notes(services, clock):
     case = await rich_case(services, clock)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(120, 60)) as pilot:
         screen = await loaded(pilot)
         lines = [line for line in text_of(screen, "#panel-timeline").splitlines() if line.strip()]
@@ -104,7 +105,7 @@ async def test_timeline_is_newest_first_with_contacts_and_notes(services, clock)
 
 async def test_each_clock_shows_its_own_state(services, clock):
     case = await open_case(services, level=3, minutes_ago=90)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await loaded(pilot)
         first, resolution = text_of(screen, "#case-clocks").splitlines()[:2]
@@ -123,7 +124,7 @@ async def test_survey_and_resolution_show_once_closed(services):
     await services.cases.triage(olga, case.ref)
     await services.cases.resolve(olga, case.ref, "reshipped, customer happy")
     await services.cases.record_survey(olga, case.ref, 4, "fast and kind")
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await loaded(pilot)
         survey = text_of(screen, "#panel-survey")
@@ -135,7 +136,7 @@ async def test_survey_and_resolution_show_once_closed(services):
 
 async def test_follows_changes_by_others_without_a_key(services):
     case = await working_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await loaded(pilot)
         await services.cases.add_note(Actor("wang.fang", "operator"), case.ref, "hello from API")
@@ -144,25 +145,46 @@ async def test_follows_changes_by_others_without_a_key(services):
         assert screen.case.version == (await services.cases.get(case.ref)).version
 
 
-async def test_reloads_on_the_apps_cases_changed(services, tmp_path):
+async def test_shows_a_change_by_another_process_within_two_seconds(services):
     case = await working_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await loaded(pilot)
-        # Another process wrote: no change callback here, only the app's CasesChanged.
+        # Another process writes: no change callback here; the app sees the store's data_version
+        # move and sends the screens a CasesChanged.
         async with open_store(services.store.path) as other_store:
             other = services_for(other_store)
             await other.cases.add_note(Actor("emma", "operator"), case.ref, "from process two")
-        assert "from process two" not in text_of(screen, "#panel-timeline")
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+            if "from process two" in text_of(screen, "#panel-timeline"):
+                break
+        assert "from process two" in text_of(screen, "#panel-timeline")
+
+
+async def test_reloads_on_cases_changed_for_its_ref_or_for_everything(services):
+    case = await working_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        loads = []
+        screen.load = lambda: loads.append(1)  # count, do not read
+        screen.post_message(CasesChanged(whats=frozenset({"case_changed"}),
+                                         refs=frozenset({"C-999999"})))
+        await pilot.pause()
+        assert loads == []
         screen.post_message(CasesChanged(whats=frozenset({"case_changed"}),
                                          refs=frozenset({case.ref})))
-        await settle(pilot)
-        assert "from process two" in text_of(screen, "#panel-timeline")
+        await pilot.pause()
+        screen.post_message(CasesChanged(whats=frozenset({"refresh"})))
+        await pilot.pause()
+        assert len(loads) == 2
 
 
 async def test_scrolls_by_keyboard_and_collapses_to_one_column_at_80x24(services, clock):
     case = await rich_case(services, clock)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
         assert screen.has_class("-narrow")
@@ -188,20 +210,19 @@ async def test_scrolls_by_keyboard_and_collapses_to_one_column_at_80x24(services
 
 async def test_escape_goes_back(services):
     case = await open_case(services)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, CaseScreen)
+        assert isinstance(app.screen, QueueScreen)
 
 
 async def test_an_unknown_ref_says_so(services):
-    app = CaseApp(services, "C-999999")
+    app = case_app(services, "C-999999")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CaseScreen) and screen.case is None
+        screen = await show_case(pilot)
+        assert screen.case is None
         assert "no case C-999999" in text_of(screen, "#case-header")
         assert any("no case C-999999" in n.message for n in app._notifications)
 
@@ -209,7 +230,7 @@ async def test_an_unknown_ref_says_so(services):
 async def test_chinese_labels(services, clock):
     i18n.set_language("zh")
     case = await rich_case(services, clock)
-    app = CaseApp(services, case.ref)
+    app = case_app(services, case.ref)
     async with app.run_test(size=(120, 60)) as pilot:
         screen = await loaded(pilot)
         header = text_of(screen, "#case-header")
@@ -245,10 +266,10 @@ def test_snapshot(snap_compare, seeded_store, lang, size):
     path, ref = seeded_store
     i18n.set_language(lang)
 
-    async def loaded_app(pilot) -> None:
-        await settle(pilot)
+    async def open_case_screen(pilot) -> None:
+        await show_case(pilot)
 
-    assert snap_compare(SnapshotCaseApp(path, ref), terminal_size=size, run_before=loaded_app)
+    assert snap_compare(snapshot_app(path, ref), terminal_size=size, run_before=open_case_screen)
 
 
 def test_clock_passes_in_business_time(tmp_path):
