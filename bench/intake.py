@@ -94,6 +94,8 @@ def server_main(role: str, db: str, fd: int) -> None:
     from shopdesk.logs import configure_file_logging
 
     configure_file_logging(Path(os.environ["SHOPDESK_LOG"]))
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
     sock = socket.socket(fileno=fd)
     coroutine = _serve_shopdesk(Path(db), sock) if role == "shopdesk" else _serve_baseline(sock)
     if os.environ.get("BENCH_PROFILE") == role:  # BENCH_PROFILE=shopdesk: cProfile the server
@@ -199,6 +201,11 @@ class _Server:
             self.stop()
             raise SystemExit(f"the {role} server did not start: {line!r}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (all its threads)."""
+        fields = Path(f"/proc/{self.child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.child.stdin.close()
         try:
@@ -214,7 +221,9 @@ def _combine(rounds: list[dict]) -> dict:
     def percentile(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0
 
+    cpu = sum(result.get("cpu", 0.0) for result in rounds)
     return {"per_s": len(latencies) / elapsed if elapsed else 0.0, "p50_ms": percentile(0.50),
+            "cpu_us": cpu / len(latencies) * 1e6 if latencies else 0.0,
             "p99_ms": percentile(0.99), "errors": sum(result["errors"] for result in rounds),
             "requests": len(latencies)}
 
@@ -247,8 +256,10 @@ def main() -> None:
             for index in range(args.rounds):
                 order = ("baseline", "shopdesk") if index % 2 == 0 else ("shopdesk", "baseline")
                 for role in order:
-                    results[role].append(uvloop.run(
-                        _load(servers[role].port, per_round, args.connections)))
+                    cpu_before = servers[role].cpu_seconds()
+                    result = uvloop.run(_load(servers[role].port, per_round, args.connections))
+                    result["cpu"] = servers[role].cpu_seconds() - cpu_before
+                    results[role].append(result)
         finally:
             for server in servers.values():
                 server.stop()
@@ -260,10 +271,12 @@ def main() -> None:
         batches = [line for line in servers["shopdesk"].log.read_text().splitlines()
                    if "intake wrote" in line]
     print(f"baseline : {baseline['per_s']:8.0f} req/s  p50 {baseline['p50_ms']:.1f} ms  "
-          f"p99 {baseline['p99_ms']:.1f} ms  errors {baseline['errors']}")
+          f"p99 {baseline['p99_ms']:.1f} ms  errors {baseline['errors']}  "
+          f"server CPU {baseline['cpu_us']:.0f} us/request (warm-up included)")
     print(f"shopdesk : {shopdesk['per_s']:8.0f} ev/s   p50 {shopdesk['p50_ms']:.1f} ms  "
           f"p99 {shopdesk['p99_ms']:.1f} ms  errors {shopdesk['errors']}  "
-          f"stored {stored} deliveries (synchronous=FULL)")
+          f"server CPU {shopdesk['cpu_us']:.0f} us/event (warm-up included)")
+    print(f"stored {stored} deliveries with synchronous=FULL")
     if batches:
         print("group commit:", batches[-1].split(": ", 1)[-1])
     ratio = shopdesk["per_s"] / baseline["per_s"] if baseline["per_s"] else 0.0

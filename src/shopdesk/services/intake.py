@@ -98,11 +98,12 @@ class _Written(msgspec.Struct, kw_only=True):
     duplicate: bool = False
 
 
-def _external_id(mapped: Mapped) -> str:
+def _external_id(mapped: Mapped) -> str | None:
     if mapped.order is not None:
         return mapped.order.external_id
-    assert mapped.patch is not None
-    return mapped.patch.external_id
+    if mapped.patch is not None:
+        return mapped.patch.external_id
+    return None
 
 
 class IntakeService:
@@ -276,83 +277,40 @@ class IntakeService:
             return await self._write_all(conn, jobs)
 
     async def _write_all(self, conn: aiosqlite.Connection, jobs: list[_Job]) -> list[_Written]:
-        keys = [(job.source.id, job.dedupe_key) for job in jobs]
-        earlier = await delivery_rows.find_deliveries(conn, keys)
-        fresh: list[int] = []  # indexes of jobs that are new deliveries
-        seen = set(earlier)
-        for index, key in enumerate(keys):
-            if key not in seen:
-                seen.add(key)
-                fresh.append(index)
-        processed = [i for i in fresh if jobs[i].status == "processed" and jobs[i].mapped]
-        wanted = {
-            (jobs[i].source.name, _external_id(jobs[i].mapped))
-            for i in processed
-            if jobs[i].mapped.patch is not None or not jobs[i].mapped.events
-        }
-        snapshots = await delivery_rows.find_orders(conn, sorted(wanted))
-        # Snapshot and events of each new delivery, in arrival order (a later one builds on an
-        # earlier one for the same order in this batch).
-        planned: dict[int, tuple[Order, list[EventIn]]] = {}
-        for i in processed:
-            mapped = jobs[i].mapped
-            source = jobs[i].source.name
-            key = (source, _external_id(mapped))
+        def plan(index: int, previous: Order | None) -> tuple[Order, list[EventIn]]:
+            job = jobs[index]
+            mapped = job.mapped
+            assert mapped is not None
             if mapped.order is not None:
                 order = mapped.order
-                events = mapped.events or derive_events(snapshots.get(key), order)
+                events = mapped.events or derive_events(previous, order)
             else:
-                order = apply_patch(snapshots.get(key), source, mapped.patch)
+                assert mapped.patch is not None
+                order = apply_patch(previous, job.source.name, mapped.patch)
                 events = mapped.events
-            snapshots[key] = order
-            planned[i] = (order, events)
-        await delivery_rows.insert_deliveries(conn, [
-            {"source_id": jobs[i].source.id, "dedupe_key": jobs[i].dedupe_key,
-             "received_at": jobs[i].received_at, "topic": jobs[i].topic,
-             "status": jobs[i].status, "error": jobs[i].error, "headers": jobs[i].headers,
-             "body": jobs[i].body}
-            for i in fresh
-        ])
-        delivery_ids = await delivery_rows.find_deliveries(conn, [keys[i] for i in fresh])
-        await delivery_rows.upsert_orders(
-            conn, [(order, jobs[i].received_at) for i, (order, _) in planned.items()]
-        )
-        order_ids = await delivery_rows.find_order_ids(
-            conn, sorted({(jobs[i].source.name, order.external_id)
-                          for i, (order, _) in planned.items()})
-        )
-        event_rows, links = [], []
-        order_of_delivery: dict[tuple[int, str], int] = {}
-        for i, (order, events) in planned.items():
-            order_id = order_ids[(jobs[i].source.name, order.external_id)]
-            delivery_id = delivery_ids[keys[i]][0]
-            order_of_delivery[keys[i]] = order_id
-            links.append((delivery_id, order_id))
-            for event in events:
-                event_rows.append({
-                    "order_id": order_id, "type": event.type,
-                    "at": event.at or jobs[i].mapped.at or jobs[i].received_at,
-                    "delivery_id": delivery_id,
-                    "data": {**event.data, "topic": jobs[i].topic},
-                })
-        await delivery_rows.insert_order_events(conn, event_rows)
-        await delivery_rows.set_delivery_orders(conn, links)
-        results: list[_Written] = []
-        fresh_set = set(fresh)
-        for index, key in enumerate(keys):
-            if index in fresh_set:
-                order = planned.get(index, (None, None))[0]
-                results.append(_Written(
-                    delivery_id=delivery_ids[key][0], order_id=order_of_delivery.get(key),
-                    order_ref=(order.number or order.external_id) if order else "",
-                ))
-            else:
-                delivery_id, order_id = earlier.get(key) or delivery_ids[key]
-                results.append(_Written(delivery_id=delivery_id,
-                                        order_id=order_id if key in earlier
-                                        else order_of_delivery.get(key),
-                                        duplicate=True))
-        return results
+            at = mapped.at or job.received_at
+            return order, [
+                EventIn(type=event.type, at=event.at or at,
+                        data={**event.data, "topic": job.topic})
+                for event in events
+            ]
+
+        stored = await delivery_rows.store_deliveries(conn, [
+            delivery_rows.DeliveryIn(
+                source_id=job.source.id, source=job.source.name, dedupe_key=job.dedupe_key,
+                received_at=job.received_at, topic=job.topic, status=job.status,
+                error=job.error, headers=job.headers, body=job.body,
+                order_external_id=_external_id(job.mapped)
+                if job.status == "processed" and job.mapped is not None else None,
+            )
+            for job in jobs
+        ], plan)
+        return [
+            _Written(delivery_id=item.delivery_id, order_id=item.order_id,
+                     duplicate=item.duplicate,
+                     order_ref=(item.order.number or item.order.external_id) if item.order else "")
+            for item in stored
+        ]
 
     async def aclose(self) -> None:
         """Wait for the deliveries already accepted to be written."""
