@@ -1,0 +1,118 @@
+"""docs/config.example.toml loads, names every key of Settings, and bad files are refused clearly."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from shopdesk.config import Settings, load_settings
+from shopdesk.domain import sla
+from shopdesk.domain.errors import ValidationError
+
+EXAMPLE = Path(__file__).parents[1] / "docs" / "config.example.toml"
+
+
+def struct_keys(struct_type, prefix: str = "") -> set[str]:
+    keys = set()
+    for field in msgspec.structs.fields(struct_type):
+        name = prefix + field.name
+        keys.add(name)
+        if isinstance(field.type, type) and issubclass(field.type, msgspec.Struct):
+            keys |= struct_keys(field.type, name + ".")
+    return keys
+
+
+def toml_keys(data: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in data.items():
+        keys.add(prefix + key)
+        if isinstance(value, dict) and prefix + key in ("api", "detection", "approval_limits"):
+            keys |= toml_keys(value, prefix + key + ".")
+    return keys
+
+
+def test_the_example_loads():
+    settings = load_settings(EXAMPLE, required=True)
+    assert settings.timezone == "Asia/Shanghai"
+    assert date(2026, 10, 1) in settings.holidays
+    assert date(2026, 9, 20) in settings.extra_workdays
+    assert settings.business_hours["mon"] == ["09:00-12:00", "13:00-18:00"]  # with a lunch break
+    assert settings.role_of("zhou.min") == "supervisor"
+    assert settings.role_of("somebody else") == "operator"
+    assert settings.sla["lost"].first_response == "2h"
+    assert settings.approval_limit("operator") == 20_000
+    assert settings.csv_bom is True
+
+
+def test_the_example_shows_every_key():
+    """A key added to Settings without a line in the example fails here (owner's limit: commented)."""
+    written = toml_keys(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
+    text = EXAMPLE.read_text(encoding="utf-8")
+    missing = {key for key in struct_keys(Settings) if key not in written}
+    missing = {key for key in missing if f"# {key.rsplit('.', 1)[-1]} =" not in text}
+    assert missing == set()
+
+
+def test_the_examples_calendar_knows_national_day_and_its_make_up_days():
+    calendar = load_settings(EXAMPLE, required=True).calendar()
+    one_hour = timedelta(hours=1)
+    # Wednesday 30 Sep 2026, 17:30 Shanghai: half an hour left that day, then 1–7 Oct are holidays,
+    # so an hour's target falls due on Thursday 8 Oct at 09:30.
+    start = datetime(2026, 9, 30, 9, 30, tzinfo=UTC)
+    assert sla.add_business_time(calendar, start, one_hour) == datetime(2026, 10, 8, 1, 30, tzinfo=UTC)
+    # Sunday 20 Sep 2026 is a make-up working day (调休): its clock runs on that Sunday.
+    sunday = datetime(2026, 9, 20, 2, 0, tzinfo=UTC)  # 10:00 Shanghai
+    assert sla.is_business_time(calendar, sunday)
+    assert sla.add_business_time(calendar, sunday, one_hour) == datetime(2026, 9, 20, 3, 0, tzinfo=UTC)
+    # an ordinary Sunday is not
+    assert not sla.is_business_time(calendar, datetime(2026, 9, 27, 2, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ('shop_nmae = "typo"\n', "shop_nmae"),
+        ('[api]\nprot = 8765\n', "prot"),
+        ('[detection]\npayment_timeout = 30\n', "payment_timeout"),
+        ('[[operators]]\nname = "a"\nrank = "boss"\n', "rank"),
+    ],
+)
+def test_an_unknown_key_is_refused_naming_the_file_and_the_key(tmp_path, body, named):
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        load_settings(path, required=True)
+    assert str(path) in caught.value.detail
+    assert named in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('[[operators]]\nname = "a"\nrole = "boss"\n', "unknown role 'boss'"),
+        ('[business_hours]\nmon = ["9-18"]\n', "9-18"),
+        ('timezone = "Mars/Olympus"\n', "Mars/Olympus"),
+        ('[sla]\nL1 = { first_response = "soon", resolution = "1d" }\n', "'soon' is not a duration"),
+        ('[business_hours]\nmonday = ["09:00-18:00"]\n', "unknown day 'monday'"),
+        ('lang = "fr"\n', "lang"),
+        ('holidays = ["tomorrow"]\n', "holidays"),
+        ('shop_name = \n', str("config.toml")),
+    ],
+)
+def test_bad_values_are_refused_naming_the_file(tmp_path, body, words):
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        load_settings(path, required=True)
+    assert str(path) in caught.value.detail
+    assert words in caught.value.detail
+
+
+def test_a_missing_file_gives_defaults_unless_it_was_asked_for(tmp_path):
+    assert load_settings(tmp_path / "absent.toml") == Settings()
+    with pytest.raises(ValidationError, match="does not exist"):
+        load_settings(tmp_path / "absent.toml", required=True)
