@@ -60,3 +60,9 @@ def test_unknown_template_and_language():
         templates.render("threat", "en", make_case(), ORDER, "x")
     assert error.value.field == "template"
     assert templates.render("apology", "fr", make_case(), ORDER, "x").startswith("Dear")
+
+
+def test_suggested_language_follows_the_customers_name():
+    assert templates.suggested_language(make_case(), ORDER, "en") == "zh"
+    assert templates.suggested_language(make_case(), None, "zh") == "en"
+    assert templates.suggested_language(make_case(customer=Customer()), None, "zh") == "zh"

@@ -152,6 +152,8 @@ async def test_contact_with_a_template_preview_and_follow_up(services):
         preview = str(modal.query_one("#field-preview").content)
         assert "Choose a template" in preview
         await choose(pilot, "template", "Delay")
+        assert modal.values()["lang"] == "zh"  # 张伟: Chinese by default
+        assert "亲爱的张伟" in str(modal.query_one("#field-preview").content)
         await choose(pilot, "lang", "English")
         await pilot.pause()
         preview = str(modal.query_one("#field-preview").content)

@@ -136,6 +136,18 @@ def values(lang: str, case: Case, order: Order | None, shop_name: str) -> dict[s
     return {key: (value or "").strip() or unknown[key] for key, value in found.items()}
 
 
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" for char in text)
+
+
+def suggested_language(case: Case, order: Order | None, fallback: str) -> str:
+    """Chinese for a customer with a Chinese name, English for another name, else `fallback`."""
+    name = ((order.customer.name if order else "") or case.customer.name).strip()
+    if not name:
+        return _lang(fallback)
+    return "zh" if _has_cjk(name) else "en"
+
+
 def render(template_id: str, lang: str, case: Case, order: Order | None, shop_name: str) -> str:
     """The template's text in `lang` ("en" or "zh"), filled from the case and its order."""
     check_template(template_id)

@@ -272,7 +272,8 @@ async def _contact(ctx: ActionContext) -> None:
         FormField("template", t("form.template"), "select", template_options, ""),
         FormField(
             "lang", t("form.template_lang"), "select",
-            [("中文", "zh"), ("English", "en")], ui_lang,
+            [("中文", "zh"), ("English", "en")],
+            templates.suggested_language(detail.case, detail.order, ui_lang),
         ),
         FormField("preview", t("form.preview"), "preview"),
         FormField("channel", t("form.channel"), "select", _options(kinds.CHANNELS, channel_label)),
@@ -321,14 +322,16 @@ async def _contact(ctx: ActionContext) -> None:
 
 
 async def _remedy(ctx: ActionContext) -> None:
-    currency = ctx.services.settings.currency
+    detail = await ctx.services.cases.detail(ctx.ref)
+    currency = detail.order.currency if detail.order else ctx.services.settings.currency
     fields = [
         FormField(
             "type", t("form.remedy_type"), "select",
             _options(kinds.REMEDY_TYPES, remedy_label), "refund_partial",
         ),
         FormField(
-            "amount", t("form.amount"), placeholder="12.50", error_fields=("amount_minor",)
+            "amount", t("form.amount"), placeholder=t("form.amount_placeholder"),
+            error_fields=("amount_minor",),
         ),
         FormField("currency", t("form.currency"), value=currency),
         FormField("note", t("form.remedy_note")),
