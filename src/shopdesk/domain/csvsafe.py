@@ -108,7 +108,7 @@ class TimeFormatter:
 
     def __init__(self, zone: str | ZoneInfo) -> None:
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-        self._hours: dict[str, tuple[str, str] | None] = _HourCache(self)
+        self._hours: dict[str, tuple[str, str] | None] = {}
 
     def _hour(self, key: str) -> tuple[str, str] | None:
         start = datetime.fromisoformat(key + ":00:00+00:00")
@@ -134,7 +134,7 @@ class TimeFormatter:
             return value.astimezone(self.zone).isoformat(timespec="seconds")
         if len(value) == 25 and value.endswith(self._UTC_SUFFIX):
             key = value[:13]
-            entry = self._hours[key]
+            entry = self._hours[key] if key in self._hours else self._hour(key)
             if entry is not None:
                 return entry[0] + value[13:19] + entry[1]
         moment = datetime.fromisoformat(value)
@@ -143,46 +143,43 @@ class TimeFormatter:
         return moment.astimezone(self.zone).isoformat(timespec="seconds")
 
     def format_column(self, values: Sequence[str | datetime | None]) -> list[str]:
-        """`format` for a whole column; store text in whole-hour zones takes a fast path."""
+        """`format` for a whole column; the store's text in whole-hour zones takes a fast path."""
         present = [value for value in values if value]
         if not present:
             return ["" for _ in values]
-        hours = self._hours
-        try:
-            joined = "\x00".join(present)
-        except TypeError:  # datetimes: the careful path
-            joined = ""
-        # Every value "YYYY-MM-DDTHH:MM:SS+00:00": 25 characters ending in +00:00.
-        if (
-            len(joined) == 26 * len(present) - 1
-            and joined.count(self._UTC_SUFFIX) == len(present)
-            and joined.count("\x00") == len(present) - 1
-        ):
-            try:
-                return [
-                    ""
-                    if not value
-                    else (entry[0] + value[13:19] + entry[1])
-                    if value[19:] == "+00:00" and (entry := hours[value[:13]])
-                    else self.format(value)
-                    for value in values
-                ]
-            except (TypeError, ValueError):
-                pass  # not the store's text after all: the careful path below
+        if self._is_store_text(present):
+            hours = self._hours
+            for _attempt in range(2):
+                try:
+                    return [
+                        "" if not value else (entry := hours[value[:13]])[0] + value[13:19] + entry[1]
+                        for value in values
+                    ]
+                except KeyError:  # hours not seen yet: convert each once, then again
+                    for key in {value[:13] for value in present} - hours.keys():
+                        self._hour(key)
+                except TypeError:  # an hour with no whole-hour offset: the careful path
+                    break
         return [self.format(value) for value in values]
 
-
-class _HourCache(dict):
-    """hour key -> (local hour prefix, offset text) or None, filled on a miss."""
-
-    def __init__(self, formatter: TimeFormatter) -> None:
-        super().__init__()
-        self._formatter = formatter
-
-    def __missing__(self, key: str) -> tuple[str, str] | None:
-        entry = self._formatter._hour(key)
-        self[key] = entry
-        return entry
+    @staticmethod
+    def _is_store_text(present: list[Any]) -> bool:
+        """Is every value "YYYY-MM-DDTHH:MM:SS+00:00"? Checked on the joined column at once."""
+        try:
+            joined = "\x00".join(present)
+        except TypeError:  # datetimes
+            return False
+        count = len(present)
+        return (
+            len(joined) == 26 * count - 1
+            and joined[25::26] == "\x00" * (count - 1)
+            and joined[19::26] == "+" * count
+            and joined[20::26] == "0" * count
+            and joined[21::26] == "0" * count
+            and joined[22::26] == ":" * count
+            and joined[23::26] == "0" * count
+            and joined[24::26] == "0" * count
+        )
 
 
 def _cell(column: Column, value: Any, row: dict[str, Any], times: TimeFormatter) -> Any:
@@ -229,9 +226,16 @@ def _text_column(values: Sequence[Any]) -> list[str] | Sequence[str]:
     except TypeError:  # a number in a text column: written as its text
         cells = ["" if value is None else str(value) for value in values]
         joined = "\x00".join(cells)
-    # A cheap look at the whole column first: does any cell start dangerous, need quoting?
+    # Look at the whole column at once: does any cell start dangerous, need quoting?
     if joined.startswith(DANGEROUS_PREFIXES) or _DANGEROUS_AFTER_NUL.search(joined):
-        cells = ["'" + v if v.startswith(DANGEROUS_PREFIXES) else v for v in cells]
+        if joined.count("\x00") == len(cells) - 1:  # no NUL inside a cell: guard the joined text
+            if joined.startswith(DANGEROUS_PREFIXES):
+                joined = "'" + joined
+            for prefix in DANGEROUS_PREFIXES:
+                joined = joined.replace("\x00" + prefix, "\x00'" + prefix)
+            cells = joined.split("\x00")
+        else:
+            cells = ["'" + v if v.startswith(DANGEROUS_PREFIXES) else v for v in cells]
     if '"' in joined or "," in joined or "\n" in joined or "\r" in joined:
         cells = [
             _quote(v) if ('"' in v or "," in v or "\n" in v or "\r" in v) else v for v in cells
@@ -268,14 +272,24 @@ def render_chunk(
             currencies = raw_columns[index[column.currency_column or "currency"]]
             rendered.append(_money_column(values, currencies))
         elif kind == "bool":
-            rendered.append([format_bool(v) for v in values])
+            rendered.append(
+                ["" if v is None or v == "" else "true" if v else "false" for v in values]
+            )
         elif kind == "int":
-            rendered.append(["" if v is None else str(v) for v in values])
+            if None in values or not all(v.__class__ is int for v in values):
+                rendered.append(["" if v is None else format_number(v) for v in values])
+            else:
+                rendered.append(list(map(str, values)))
         else:
             rendered.append([format_number(v) for v in values])
     if len(columns) == 1:
         # csv.writer quotes a row that is one empty field, so it is not read as a blank line.
         lines = ['""' if cell == "" else cell for cell in rendered[0]]
-    else:
-        lines = list(map(",".join, zip(*rendered)))
-    return LINE_END.join(lines) + LINE_END
+        return LINE_END.join(lines) + LINE_END
+    # One flat list: cell, separator, cell, separator … with "\r\n" after each row's last cell.
+    width = len(columns)
+    flat: list[str] = [","] * (2 * width * len(rows))
+    for position, cells in enumerate(rendered):
+        flat[2 * position :: 2 * width] = cells
+    flat[2 * width - 1 :: 2 * width] = [LINE_END] * len(rows)
+    return "".join(flat)

@@ -9,7 +9,6 @@ stable column list (services/exports.py), which a test holds equal to `cursor.de
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from array import array
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from shopdesk.store.codec import to_db
 from shopdesk.store.db import Store, _connect
 
 CHUNK_ROWS = 2000
+EXPORT_CACHE_KIB = 32_768  # page cache of an export's connection: the joined orders stay in it
 
 _FROM = " FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id"
 # When the first response clock stopped: the first outbound contact, or the resolution if nobody
@@ -272,6 +272,7 @@ async def export_connection(store: Store) -> AsyncIterator[aiosqlite.Connection]
     """A read-only connection of its own, so a long export never queues the desk's reads."""
     conn = await _connect(store.path, readonly=True)
     conn.row_factory = None
+    await conn.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
     try:
         yield conn
     finally:
@@ -288,21 +289,15 @@ async def stream_rows(
 ) -> AsyncIterator[list[tuple]]:
     """The export rows of `kind` ("cases", "events", "remedies") in chunks of `chunk_rows`.
 
-    The next chunk is fetched (on aiosqlite's thread) while the caller renders this one.
+    No fetch runs ahead while the caller renders a chunk: sqlite3 releases the GIL for every row
+    it steps, and a thread that must win the GIL back from a busy renderer waits out the switch
+    interval each time, which is far slower than taking turns.
     """
     sql, params = row_query(kind, case_filter, now)
     async with export_connection(store) as conn:
         async with conn.execute(sql, params) as cursor:
-            pending: asyncio.Future | None = asyncio.ensure_future(cursor.fetchmany(chunk_rows))
-            try:
-                while rows := await pending:
-                    pending = asyncio.ensure_future(cursor.fetchmany(chunk_rows))
-                    yield rows
-                pending = None
-            finally:
-                if pending is not None:  # stopped early: let the fetch in flight finish first
-                    with contextlib.suppress(Exception):
-                        await pending
+            while rows := await cursor.fetchmany(chunk_rows):
+                yield rows
 
 
 async def row_columns(store: Store, kind: str) -> list[str]:
