@@ -8,7 +8,6 @@ Litestar. Errors: one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import sys
 from collections.abc import Callable
@@ -81,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_async(coroutine) -> int:
+    import asyncio  # not at module level: `shopdesk --version` must start fast
+
     return asyncio.run(coroutine) or 0
 
 
