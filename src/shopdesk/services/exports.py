@@ -12,11 +12,11 @@ Kinds: rows of the store ("cases", "events", "remedies") and the review figures 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from shopdesk.domain import reports
 from shopdesk.domain.csvsafe import (
@@ -265,7 +265,8 @@ class ExportService:
         path = Path(path)
         if path.is_dir():
             raise ValidationError(f"{path} is a directory", field="output")
-        total = await self.count(kind, case_filter)
+        # Row kinds are counted first; a summary's rows are known once it is computed.
+        total = await self.count(kind, case_filter) if kind in report_rows.ROW_KINDS else 0
         partial = path.with_name(path.name + ".part")
         done = 0
         try:

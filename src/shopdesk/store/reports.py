@@ -234,8 +234,8 @@ FROM case_events AS e JOIN cases AS c ON c.id = e.case_id LEFT JOIN orders AS o 
 """
 
 REMEDY_ROWS_SQL = """
-SELECT c.ref AS case_ref, r.id AS remedy_id, r.type, r.amount_minor AS amount, r.currency, r.status, r.note, r.proposed_by,
-       r.proposed_at, r.decided_by, r.decided_at, r.done_at
+SELECT c.ref AS case_ref, r.id AS remedy_id, r.type, r.amount_minor AS amount, r.currency,
+       r.status, r.note, r.proposed_by, r.proposed_at, r.decided_by, r.decided_at, r.done_at
 FROM remedies AS r JOIN cases AS c ON c.id = r.case_id LEFT JOIN orders AS o ON o.id = c.order_id
 """
 
