@@ -143,7 +143,7 @@ async def test_an_older_store_is_upgraded_and_keeps_its_rows(tmp_path):
         async with store.transaction() as conn:
             await case_rows.open_pause(conn, case.id, case.opened_at)
         assert len(await case_rows.list_pauses(store.reader, case.id)) == 1
-    assert user_version(path) == migrations.SCHEMA_VERSION == 2
+    assert user_version(path) == migrations.SCHEMA_VERSION >= 2
     assert "joint_department" in case_columns(path)
     assert "sla_pauses" in tables(path)
 
