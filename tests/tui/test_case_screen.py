@@ -87,6 +87,7 @@ async def test_shows_order_customer_clocks_people_and_every_panel(services, cloc
         assert "coupon 20.00 CNY  approved" in remedies
         assert "full refund 494.00 CNY  awaiting approval" in remedies
         assert "I-0001" in text_of(screen, "#panel-incidents")
+        assert "Follow up   11-23 12:30" in text_of(screen, "#panel-facts")
         assert screen.query_one("#panel-survey").has_class("-empty")
 
 

@@ -22,7 +22,9 @@ def to_minor(text: str, currency: str, field: str = "amount") -> int:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        raise ValidationError(f"{text.strip()!r} is not an amount like 12.50", field=field) from None
+        raise ValidationError(
+            f"{text.strip()!r} is not an amount like 12.50", field=field
+        ) from None
     if not amount.is_finite():
         raise ValidationError(f"{text.strip()!r} is not an amount like 12.50", field=field)
     if amount < 0:

@@ -1,7 +1,7 @@
 """Customer message templates (沟通模板), in English and Chinese, filled from a case and its order.
 
-Pure: `render(template_id, lang, case, order, shop_name)` returns the text an operator sends; a value
-the case does not know is replaced by a neutral word, never left as a placeholder.
+Pure: `render(template_id, lang, case, order, shop_name)` returns the text an operator sends; a
+value the case does not know is replaced by a neutral word, never left as a placeholder.
 """
 
 from __future__ import annotations

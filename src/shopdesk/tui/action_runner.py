@@ -29,7 +29,7 @@ from shopdesk.domain.cases import Actor, Case, Remedy, case_ref
 from shopdesk.domain.errors import ConflictError, ShopdeskError, ValidationError
 from shopdesk.tui.actions import ACTIONS_BY_ID
 from shopdesk.tui.i18n import language, t
-from shopdesk.tui.modals.forms import FormField, FormModal, Values
+from shopdesk.tui.modals.forms import FormField, FormModal, Submit, Values
 from shopdesk.tui.vocabulary import (
     channel_label,
     department_label,
@@ -87,7 +87,7 @@ class ActionContext:
         values.setdefault("ref", self.ref)
         self.screen.notify(t(key, **values), markup=False)
 
-    def guarded(self, call: Callable[[Values], Awaitable[Any]]) -> Callable[[Values], Awaitable[Any]]:
+    def guarded(self, call: Submit) -> Submit:
         """`call`, but a stale version takes the current one so the next submit can apply."""
 
         async def submit(values: Values) -> Any:
@@ -98,7 +98,9 @@ class ActionContext:
                     raise
                 fresh = await self.services.cases.get(self.ref)
                 self.version = fresh.version
-                raise ConflictError(f"{error.detail}. {t('form.stale_retry')}", field="version")
+                raise ConflictError(
+                    f"{error.detail}. {t('form.stale_retry')}", field="version"
+                ) from error
 
         return submit
 
@@ -126,7 +128,9 @@ class ActionContext:
         )
         await self.screen.app.push_screen(modal, finished)
 
-    async def direct(self, call: Callable[[], Awaitable[Any]], done_key: str, **values: object) -> None:
+    async def direct(
+        self, call: Callable[[], Awaitable[Any]], done_key: str, **values: object
+    ) -> None:
         """A call without a form (toggle urgent, close): refusal or success as a notification."""
         try:
             await call()
@@ -236,7 +240,7 @@ async def _note(ctx: ActionContext) -> None:
 
 
 def parse_follow_up(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
-    """"" -> None; "30m" / "2h" / "1d" from now; "2026-11-24 10:00", "11-24 10:00" or "10:00" local."""
+    """"" -> None; "30m", "2h", "1d" from now; "2026-11-24 10:00", "11-24 10:00", "10:00" local."""
     text = text.strip()
     if not text:
         return None
@@ -443,12 +447,18 @@ def _one_field_flow(
     return flow
 
 
-_escalate = _one_field_flow("form.escalate.title", "reason", "form.reason", "done.escalate", "escalate")
-_resolve = _one_field_flow("form.resolve.title", "summary", "form.resolution", "done.resolve", "resolve")
+_escalate = _one_field_flow(
+    "form.escalate.title", "reason", "form.reason", "done.escalate", "escalate"
+)
+_resolve = _one_field_flow(
+    "form.resolve.title", "summary", "form.resolution", "done.resolve", "resolve"
+)
 _void = _one_field_flow(
     "form.void.title", "reason", "form.reason", "done.void", "void", confirm_key="form.void.confirm"
 )
-_reopen_case = _one_field_flow("form.reopen.title", "reason", "form.reason", "done.reopen", "reopen")
+_reopen_case = _one_field_flow(
+    "form.reopen.title", "reason", "form.reason", "done.reopen", "reopen"
+)
 _return_case = _one_field_flow(
     "form.return.title", "decision", "form.decision_text", "done.return", "return_to_operator"
 )

@@ -190,6 +190,12 @@ class Presenter:
             table.add_row(t("case.department"), department_label(case.department))
         table.add_row(t("case.opened"), t("case.opened_value", at=self.time(case.opened_at),
                                            by=case.opened_by, source=case.source))
+        follow_ups = [c.next_follow_up_at for c in self.detail.contacts if c.next_follow_up_at]
+        if follow_ups and case.status not in ("resolved", "closed", "void"):
+            follow_up = follow_ups[-1]
+            table.add_row(t("case.next_follow_up"), Text(
+                self.time(follow_up), style="bold red" if follow_up < self.now else ""
+            ))
         if case.description:
             table.add_row(t("case.description"), case.description)
         for index, evidence in enumerate(case.evidence):
@@ -319,7 +325,8 @@ class Presenter:
             if data.get("template"):
                 template_id = str(data["template"])
                 known = template_id in templates.TEMPLATE_IDS
-                parts.append(f"[{templates.title(template_id, language()) if known else template_id}]")
+                title = templates.title(template_id, language()) if known else template_id
+                parts.append(f"[{title}]")
             text = " · ".join(parts) + f": {data.get('summary', '')}"
             if data.get("first_response"):
                 text += f"  ({t('case.first_response_made')})"
@@ -361,4 +368,6 @@ class Presenter:
             return f"{data.get('incident', '')} {data.get('title', '')}".strip()
         if kind in ("urgent_set", "urgent_cleared", "closed"):
             return ""
-        return ", ".join(f"{name}={value}" for name, value in data.items() if value not in ("", None))
+        return ", ".join(
+            f"{name}={value}" for name, value in data.items() if value not in ("", None)
+        )
