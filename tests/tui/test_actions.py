@@ -449,6 +449,9 @@ async def test_void_asks_for_confirmation(services):
         assert (await services.cases.get(case.ref)).status == "new"
         await pilot.press("enter")
         await pilot.pause()
+        await pilot.press("enter")  # enter does not confirm something final
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)

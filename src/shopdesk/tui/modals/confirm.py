@@ -1,4 +1,5 @@
-"""A yes/no question: `y` or enter confirms, `n` or escape declines."""
+"""A yes/no question: `y` confirms, `n` or escape declines (enter does not: a second enter after
+submitting a form must not confirm something final by accident)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class ConfirmModal(ModalScreen[bool]):
     """
 
     BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
