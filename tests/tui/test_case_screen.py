@@ -132,7 +132,21 @@ async def test_survey_and_resolution_show_once_closed(services):
         assert "★★★★☆ 4/5" in survey and "fast and kind" in survey
         assert "reshipped, customer happy" in text_of(screen, "#panel-facts")
         assert "closed" in text_of(screen, "#case-header")
-        assert "met" in text_of(screen, "#case-clocks").splitlines()[1]
+        first, resolution = text_of(screen, "#case-clocks").splitlines()[:2]
+        assert "no outbound contact logged (case closed)" in first
+        assert "met" in resolution
+
+
+async def test_a_voided_case_stops_its_clocks(services):
+    case = await open_case(services)
+    await services.cases.void(services.actor(OPERATOR), case.ref, "duplicate")
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        first, resolution = text_of(screen, "#case-clocks").splitlines()[:2]
+        assert "no outbound contact logged (case void)" in first
+        assert "stopped: case void" in resolution
+        assert "left" not in resolution
 
 
 async def test_follows_changes_by_others_without_a_key(services):

@@ -16,6 +16,7 @@ from rich.text import Text
 from shopdesk.domain import money, templates
 from shopdesk.domain.cases import CaseDetail, CaseEvent, Contact, Remedy
 from shopdesk.domain.sla import ClockState, fraction_left
+from shopdesk.domain.workflow import is_active
 from shopdesk.tui.i18n import language, t
 from shopdesk.tui.vocabulary import (
     business_span,
@@ -105,14 +106,25 @@ class Presenter:
         table.add_column()
         first, resolution = self.clocks
         table.add_row(
-            t("case.sla_first_response"), *self._clock(first, self.case.first_response_at)
+            t("case.sla_first_response"),
+            *self._clock(first, self.case.first_response_at, "case.clock_no_response"),
         )
-        table.add_row(t("case.sla_resolution"), *self._clock(resolution, self.case.resolved_at))
+        table.add_row(
+            t("case.sla_resolution"),
+            *self._clock(resolution, self.case.resolved_at, "case.clock_stopped"),
+        )
         return table
 
-    def _clock(self, clock: ClockState | None, stopped_at: datetime | None) -> tuple[Text, Text]:
+    def _clock(
+        self, clock: ClockState | None, stopped_at: datetime | None, ended_key: str
+    ) -> tuple[Text, Text]:
         if clock is None:
             return Text("—"), Text("")
+        if not clock.stopped and not is_active(self.case.status):
+            # The case ended (resolved without a contact, or voided) with this clock not met.
+            status = status_label(self.case.status)
+            return (Text(f"{t('case.due')} {self.time(clock.due_at)}" if clock.due_at else "—"),
+                    Text(t(ended_key, status=status), style="dim"))
         due = Text(f"{t('case.due')} {self.time(clock.due_at)}" if clock.due_at else
                    t("case.due_unknown"))
         left = business_span(clock.remaining, self.business_day)
