@@ -28,8 +28,6 @@ import msgspec
 BOM = "\ufeff"
 LINE_END = "\r\n"
 DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
-# A cell that starts dangerous, in cells joined by NUL (a NUL inside a cell only costs speed).
-_DANGEROUS_AFTER_NUL = re.compile("\x00[=+@\t\r-]")
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 
@@ -109,6 +107,7 @@ class TimeFormatter:
     def __init__(self, zone: str | ZoneInfo) -> None:
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
         self._hours: dict[str, tuple[str, str] | None] = {}
+        self._hours_utf8: dict[bytes, tuple[bytes, bytes] | None] = {}
 
     def _hour(self, key: str) -> tuple[str, str] | None:
         start = datetime.fromisoformat(key + ":00:00+00:00")
@@ -126,6 +125,7 @@ class TimeFormatter:
         return entry
 
     def format(self, value: str | datetime | None) -> str:
+        """One time as ISO-8601 in the zone; "" for none."""
         if value is None or value == "":
             return ""
         if isinstance(value, datetime):
@@ -142,43 +142,26 @@ class TimeFormatter:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(self.zone).isoformat(timespec="seconds")
 
-    def format_column(self, values: Sequence[str | datetime | None]) -> list[str]:
-        """`format` for a whole column; the store's text in whole-hour zones takes a fast path."""
-        present = [value for value in values if value]
-        if not present:
-            return ["" for _ in values]
-        if self._is_store_text(present):
-            hours = self._hours
-            for _attempt in range(2):
-                try:
-                    return [
-                        "" if not value else (entry := hours[value[:13]])[0] + value[13:19] + entry[1]
-                        for value in values
-                    ]
-                except KeyError:  # hours not seen yet: convert each once, then again
-                    for key in {value[:13] for value in present} - hours.keys():
-                        self._hour(key)
-                except TypeError:  # an hour with no whole-hour offset: the careful path
-                    break
-        return [self.format(value) for value in values]
+    def _hour_utf8(self, key: bytes) -> tuple[bytes, bytes] | None:
+        entry = self._hour(key.decode())
+        encoded = None if entry is None else (entry[0].encode(), entry[1].encode())
+        if len(self._hours_utf8) > 200_000:
+            self._hours_utf8.clear()
+        self._hours_utf8[key] = encoded
+        return encoded
 
     @staticmethod
-    def _is_store_text(present: list[Any]) -> bool:
-        """Is every value "YYYY-MM-DDTHH:MM:SS+00:00"? Checked on the joined column at once."""
-        try:
-            joined = "\x00".join(present)
-        except TypeError:  # datetimes
-            return False
-        count = len(present)
+    def _is_store_text_bytes(joined: bytes, count: int) -> bool:
+        """Are all `count` NUL-joined values "YYYY-MM-DDTHH:MM:SS+00:00"? Checked at once."""
         return (
             len(joined) == 26 * count - 1
-            and joined[25::26] == "\x00" * (count - 1)
-            and joined[19::26] == "+" * count
-            and joined[20::26] == "0" * count
-            and joined[21::26] == "0" * count
-            and joined[22::26] == ":" * count
-            and joined[23::26] == "0" * count
-            and joined[24::26] == "0" * count
+            and joined[25::26] == b"\x00" * (count - 1)
+            and joined[19::26] == b"+" * count
+            and joined[20::26] == b"0" * count
+            and joined[21::26] == b"0" * count
+            and joined[22::26] == b":" * count
+            and joined[23::26] == b"0" * count
+            and joined[24::26] == b"0" * count
         )
 
 
@@ -213,83 +196,142 @@ def render_rows(
     return buffer.getvalue()
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
+# The fast path works on UTF-8 bytes: the store's text comes as bytes (no decoding), and the CSV
+# leaves as bytes (no encoding). Every character the rules look at is ASCII, one byte in UTF-8.
+_B_DANGEROUS = tuple(prefix.encode() for prefix in DANGEROUS_PREFIXES)
+_B_DANGEROUS_AFTER_NUL = re.compile(b"\x00[=+@\t\r-]")
+_B_LINE_END = LINE_END.encode()
 
 
-def _text_column(values: Sequence[Any]) -> list[str] | Sequence[str]:
-    cells: list[str] | Sequence[str] = values
-    if None in values:
-        cells = ["" if value is None else value for value in values]
+def _utf8_column(values: Sequence[Any]) -> tuple[Sequence[Any], bytes | None]:
+    """(values with text as bytes, their NUL-joined bytes or None when not all are text)."""
     try:
-        joined = "\x00".join(cells)
-    except TypeError:  # a number in a text column: written as its text
-        cells = ["" if value is None else str(value) for value in values]
-        joined = "\x00".join(cells)
+        return values, b"\x00".join(values)
+    except TypeError:
+        pass
+    values = [v.encode() if v.__class__ is str else v for v in values]
+    try:
+        return values, b"\x00".join(values)
+    except TypeError:
+        return values, None
+
+
+def _b_quote(value: bytes) -> bytes:
+    return b'"' + value.replace(b'"', b'""') + b'"'
+
+
+def _text_column(values: Sequence[Any]) -> Sequence[bytes]:
+    cells: Sequence[Any] = values
+    if None in values:
+        cells = [b"" if value is None else value for value in values]
+    cells, joined = _utf8_column(cells)
+    if joined is None:  # a number in a text column: written as its text
+        cells = [v if v.__class__ is bytes else str(v).encode() for v in cells]
+        joined = b"\x00".join(cells)
     # Look at the whole column at once: does any cell start dangerous, need quoting?
-    if joined.startswith(DANGEROUS_PREFIXES) or _DANGEROUS_AFTER_NUL.search(joined):
-        if joined.count("\x00") == len(cells) - 1:  # no NUL inside a cell: guard the joined text
-            if joined.startswith(DANGEROUS_PREFIXES):
-                joined = "'" + joined
-            for prefix in DANGEROUS_PREFIXES:
-                joined = joined.replace("\x00" + prefix, "\x00'" + prefix)
-            cells = joined.split("\x00")
+    if joined.startswith(_B_DANGEROUS) or _B_DANGEROUS_AFTER_NUL.search(joined):
+        if joined.count(b"\x00") == len(cells) - 1:  # no NUL inside a cell: guard the joined text
+            if joined.startswith(_B_DANGEROUS):
+                joined = b"'" + joined
+            for prefix in _B_DANGEROUS:
+                joined = joined.replace(b"\x00" + prefix, b"\x00'" + prefix)
+            cells = joined.split(b"\x00")
         else:
-            cells = ["'" + v if v.startswith(DANGEROUS_PREFIXES) else v for v in cells]
-    if '"' in joined or "," in joined or "\n" in joined or "\r" in joined:
-        cells = [
-            _quote(v) if ('"' in v or "," in v or "\n" in v or "\r" in v) else v for v in cells
-        ]
+            cells = [b"'" + v if v.startswith(_B_DANGEROUS) else v for v in cells]
+    if 34 in joined or 44 in joined or 10 in joined or 13 in joined:  # " , LF CR
+        # (a byte value as an int: bytes.__contains__ then is a plain memchr)
+        cells = [_b_quote(v) if (34 in v or 44 in v or 10 in v or 13 in v) else v for v in cells]
     return cells
 
 
-def _money_column(values: Sequence[Any], currencies: Sequence[Any]) -> list[str]:
-    if {currency_exponent(currency) for currency in set(currencies)} == {2}:
+def _time_column(values: Sequence[Any], times: TimeFormatter) -> Sequence[bytes]:
+    present = [value for value in values if value]
+    if not present:
+        return [b""] * len(values)
+    try:
+        joined: bytes | None = b"\x00".join(present)
+    except TypeError:  # str (or datetimes): as bytes, then try again
+        values = [v.encode() if v.__class__ is str else v for v in values]
+        present = [value for value in values if value]
+        try:
+            joined = b"\x00".join(present)
+        except TypeError:
+            joined = None
+    if joined is not None and times._is_store_text_bytes(joined, len(present)):
+        hours = times._hours_utf8
+        for _attempt in range(2):
+            try:
+                return [
+                    b"" if not value else (entry := hours[value[:13]])[0] + value[13:19] + entry[1]
+                    for value in values
+                ]
+            except KeyError:  # hours not seen yet: convert each once, then again
+                for key in {value[:13] for value in present} - hours.keys():
+                    times._hour_utf8(key)
+            except TypeError:  # an hour with no whole-hour offset: the careful path
+                break
+    return [
+        times.format(v.decode() if v.__class__ is bytes else v).encode() for v in values
+    ]
+
+
+def _money_column(values: Sequence[Any], currencies: Sequence[Any]) -> list[bytes]:
+    codes = [c.decode() if c.__class__ is bytes else c for c in set(currencies)]
+    if {currency_exponent(code) for code in codes} == {2}:
         return [
-            "" if v is None else ("%d.%02d" % divmod(v, 100) if v >= 0 else format_money(v, c))
-            for v, c in zip(values, currencies)
+            b"" if v is None
+            else (b"%d.%02d" % divmod(v, 100) if v >= 0 else format_money(v, "XXX").encode())
+            for v in values
         ]
-    return [format_money(v, c) for v, c in zip(values, currencies)]
+    return [
+        format_money(v, c.decode() if c.__class__ is bytes else c).encode()
+        for v, c in zip(values, currencies)
+    ]
 
 
 def render_chunk(
     columns: Sequence[Column], rows: Sequence[Sequence[Any]], times: TimeFormatter
-) -> str:
-    """The same text as `render_rows`, built column by column (fast for thousands of rows)."""
+) -> bytes:
+    """`render_rows(...)` encoded as UTF-8, built column by column (fast for thousands of rows).
+
+    Text and time values may come as UTF-8 bytes (the store's export connection reads them so)
+    or as str.
+    """
     if not rows:
-        return ""
+        return b""
     raw_columns = list(zip(*rows))
     index = {column.name: position for position, column in enumerate(columns)}
-    rendered: list[Sequence[str]] = []
+    rendered: list[Sequence[bytes]] = []
     for position, column in enumerate(columns):
         values = raw_columns[position]
         kind = column.type
         if kind == "text":
             rendered.append(_text_column(values))
         elif kind == "time":
-            rendered.append(times.format_column(values))
+            rendered.append(_time_column(values, times))
         elif kind == "money":
             currencies = raw_columns[index[column.currency_column or "currency"]]
             rendered.append(_money_column(values, currencies))
         elif kind == "bool":
             rendered.append(
-                ["" if v is None or v == "" else "true" if v else "false" for v in values]
+                [b"" if v is None or v == "" or v == b"" else b"true" if v else b"false"
+                 for v in values]
             )
-        elif kind == "int":
-            if None in values or not all(v.__class__ is int for v in values):
-                rendered.append(["" if v is None else format_number(v) for v in values])
-            else:
-                rendered.append(list(map(str, values)))
+        elif kind == "int" and None not in values and all(v.__class__ is int for v in values):
+            rendered.append(list(map(b"%d".__mod__, values)))
         else:
-            rendered.append([format_number(v) for v in values])
+            rendered.append([
+                b"" if v is None else format_number(v.decode() if v.__class__ is bytes else v).encode()
+                for v in values
+            ])
     if len(columns) == 1:
         # csv.writer quotes a row that is one empty field, so it is not read as a blank line.
-        lines = ['""' if cell == "" else cell for cell in rendered[0]]
-        return LINE_END.join(lines) + LINE_END
-    # One flat list: cell, separator, cell, separator … with "\r\n" after each row's last cell.
+        lines = [b'""' if cell == b"" else cell for cell in rendered[0]]
+        return _B_LINE_END.join(lines) + _B_LINE_END
+    # One flat list: cell, separator, cell, separator … with CRLF after each row's last cell.
     width = len(columns)
-    flat: list[str] = [","] * (2 * width * len(rows))
+    flat: list[bytes] = [b","] * (2 * width * len(rows))
     for position, cells in enumerate(rendered):
         flat[2 * position :: 2 * width] = cells
-    flat[2 * width - 1 :: 2 * width] = [LINE_END] * len(rows)
-    return "".join(flat)
+    flat[2 * width - 1 :: 2 * width] = [_B_LINE_END] * len(rows)
+    return b"".join(flat)

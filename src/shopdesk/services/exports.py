@@ -240,7 +240,7 @@ class ExportService:
             )
             try:
                 async for rows in rows_stream:
-                    yield render_chunk(columns, rows, times).encode(), len(rows)
+                    yield render_chunk(columns, rows, times), len(rows)
             finally:
                 await rows_stream.aclose()
         else:

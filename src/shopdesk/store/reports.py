@@ -269,9 +269,13 @@ async def count_rows(store: Store, kind: str, case_filter: CaseFilter, now: date
 
 @contextlib.asynccontextmanager
 async def export_connection(store: Store) -> AsyncIterator[aiosqlite.Connection]:
-    """A read-only connection of its own, so a long export never queues the desk's reads."""
+    """A read-only connection of its own, so a long export never queues the desk's reads.
+
+    Text comes back as UTF-8 bytes (csvsafe.render_chunk works on them as they are).
+    """
     conn = await _connect(store.path, readonly=True)
     conn.row_factory = None
+    conn.text_factory = bytes  # UTF-8 as stored: the CSV renderer works on bytes, no decoding
     await conn.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
     try:
         yield conn
