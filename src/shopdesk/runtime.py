@@ -151,8 +151,13 @@ async def start_api(
             return None, t("api.attached", pid=owner.pid if owner.pid is not None else "?"), None
         log.warning("port %s is taken by %s; running without the API", address, owner)
         return None, t("app.api_off"), t("api.port_taken", address=address)
-    api = create_app(services, logging_config=file_logging_config(log_path))
-    server = EmbeddedServer(uvicorn_config(api))
+    try:
+        api = create_app(services, logging_config=file_logging_config(log_path))
+        server = EmbeddedServer(uvicorn_config(api))
+    except Exception as error:  # a broken API must not take the desk down with it
+        sock.close()
+        log.exception("the API could not be built; running without it")
+        return None, t("app.api_off"), t("app.api_stopped", reason=str(error))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
     sweep = asyncio.create_task(sweep_forever(services), name="sweep")
     log.info("serving %s on http://%s", services.store.path, address)

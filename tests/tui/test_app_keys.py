@@ -101,6 +101,21 @@ async def test_palette_offers_the_screen_actions_and_runs_them(services):
         assert isinstance(app.screen, IncidentsScreen)
 
 
+async def test_palette_opens_with_ctrl_p_and_runs_an_action_by_name(services):
+    seeded = await seed_queue(services)
+    app = app_for(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: "Triage (t)" in screen_text(app), 2.0)
+        await pilot.press(*"urgent")
+        await wait_until(pilot, lambda: "Urgent (u)" in screen_text(app), 2.0)
+        await pilot.press("enter")
+        await settle(pilot, 0.2)
+        assert (await services.cases.get(seeded.overdue.ref)).urgent
+        assert isinstance(app.screen, QueueScreen)
+
+
 async def test_incidents_board_lists_incidents_and_their_cases(services):
     seeded = await seed_queue(services)
     boss = services.actor("sam")

@@ -254,7 +254,10 @@ async def list_cases(
 
 async def count_cases(conn: aiosqlite.Connection, case_filter: CaseFilter, now: datetime) -> int:
     where, params = filter_sql(case_filter, now)
-    sql = "SELECT count(*) FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id" + where
+    if case_filter.carrier is None and not case_filter.q:  # no order column asked: no join
+        sql = "SELECT count(*) FROM cases AS c" + where
+    else:
+        sql = "SELECT count(*) FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id" + where
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     return int(row[0])

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -24,6 +24,9 @@ STEPS: dict[int, list[str]] = {
             ended_at TEXT
         )""",
         "CREATE INDEX IF NOT EXISTS sla_pauses_case ON sla_pauses (case_id)",
+    ],
+    3: [
+        "CREATE INDEX IF NOT EXISTS cases_resolved ON cases (resolved_at)",
     ],
 }
 

@@ -81,6 +81,7 @@ class ShopdeskApp(App[int]):
         self._refresh_timer = None
         self._max_seen_id: int | None = None
         self._exit_requested = False
+        self._alerts_again = False
         self.alerts: list[str] = []  # texts of the new-case notifications raised (for tests)
 
     @classmethod
@@ -185,14 +186,23 @@ class ShopdeskApp(App[int]):
         self._last_refresh = time.monotonic()
         for screen in self.screen_stack:
             screen.post_message(CasesChanged(whats=frozenset({"refresh"})))
-        self.run_worker(self._check_new_cases(), group="alerts", exclusive=True,
-                        exit_on_error=False)
+        if not any(worker.group == "alerts" and not worker.is_finished
+                   for worker in self.workers):
+            self.run_worker(self._check_new_cases(), group="alerts", exit_on_error=False)
+        else:
+            self._alerts_again = True
 
     async def _check_new_cases(self) -> None:
         """Notify (and ring) for cases opened since the last look that are urgent or L3."""
         services = self.services
         if services is None:
             return
+        self._alerts_again = True
+        while self._alerts_again:  # a change that came in while this ran is looked at too
+            self._alerts_again = False
+            await self._alert_new_cases(services)
+
+    async def _alert_new_cases(self, services: Services) -> None:
         self._data_version = await services.store.data_version()
         newest = await services.cases.list(CaseFilter(), sort="newest", limit=NEWEST_CHECKED)
         highest = max((case.id for case in newest), default=0)

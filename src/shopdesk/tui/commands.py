@@ -12,6 +12,7 @@ from functools import partial
 
 from textual.binding import Binding, BindingsMap
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 from textual.dom import DOMNode
 
 from shopdesk.tui.actions import ACTIONS, ActionSpec
@@ -63,7 +64,7 @@ class RegistryProvider(Provider):
         for spec in supported_actions(self.screen):
             if spec.id == "help" or spec.id == "back":
                 continue
-            title = f"{t(spec.label)}  [{key_display(spec.key)}]"
+            title = f"{t(spec.label)} ({key_display(spec.key)})"  # no brackets: markup
             yield spec, title, t(spec.help)
 
     def _command(self, spec: ActionSpec):
@@ -71,11 +72,13 @@ class RegistryProvider(Provider):
 
     async def discover(self) -> Hits:
         for spec, title, help_text in self._entries():
-            yield DiscoveryHit(title, self._command(spec), help=help_text)
+            # Content, not a str: a str is read as markup, and "[/]" would be a closing tag
+            yield DiscoveryHit(Content(title), self._command(spec), text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for spec, title, help_text in self._entries():
             score = max(matcher.match(title), matcher.match(help_text) * 0.8)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), self._command(spec), help=help_text)
+                yield Hit(score, matcher.highlight(title), self._command(spec), text=title,
+                          help=help_text)

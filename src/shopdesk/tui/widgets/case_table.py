@@ -218,6 +218,7 @@ class PagedTable(Widget, can_focus=True):
         self.cursor = 0
         self.top = 0
         self.loaded = False
+        self.loads = 0  # how many times rows arrived (tests and the bench wait on it)
         self._window_start = 0
         self._window: list[Any] = []
         self._generation = 0
@@ -252,7 +253,11 @@ class PagedTable(Widget, can_focus=True):
         return start, page * 4
 
     async def reload(self, *, keep_cursor: bool = True) -> None:
-        """Count and fetch again. With keep_cursor the cursor follows its row if it moved."""
+        """Fetch again. With keep_cursor the cursor follows its row if it moved.
+
+        Rows first, so they paint as soon as they are read; a short result is its own count, a
+        full window is counted after (the count is the slower query on a big view).
+        """
         if self.source is None:
             return
         self._generation += 1
@@ -260,24 +265,35 @@ class PagedTable(Widget, can_focus=True):
         if not keep_cursor:
             self.cursor = self.top = 0
         key = self.row_key(self.current) if keep_cursor and self.current is not None else None
-        total = await self.source.count()
         start, limit = self._window_bounds()
         rows = list(await self.source.rows(start, limit))
         if generation != self._generation:
             return  # a newer reload or fetch superseded this one
+        if len(rows) < limit and (rows or start == 0):
+            self._apply(start, rows, start + len(rows), key)
+        else:
+            floor = start + len(rows)
+            self._apply(start, rows, max(self.total, floor) if keep_cursor else floor, key)
+            total = await self.source.count()
+            if generation != self._generation:
+                return
+            self._apply(start, rows, total, None)
+        if not self._covers_view():
+            await self._fetch()
+
+    def _apply(self, start: int, rows: list[Any], total: int, key: Any) -> None:
         if total != self.total and self.styles.height is not None and self.styles.height.is_auto:
             self.refresh(layout=True)
         self.total = total
         self._window_start, self._window = start, rows
         self.loaded = True
+        self.loads += 1
         if key is not None:
             for position, row in enumerate(rows):
                 if self.row_key(row) == key:
                     self.cursor = start + position  # the view stays; the cursor follows
                     break
         self._clamp()
-        if not self._covers_view():
-            await self._fetch()
         self.refresh()
         self._announce()
 
@@ -291,6 +307,7 @@ class PagedTable(Widget, can_focus=True):
         if generation != self._generation:
             return
         self._window_start, self._window = start, rows
+        self.loads += 1
         self.refresh()
         self._announce()
 
