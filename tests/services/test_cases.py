@@ -524,3 +524,14 @@ async def test_a_broken_listener_does_not_undo_the_write(world):
     assert noted.version == 2
     unsubscribe()
     assert committed(services, case.ref) == (2, "new")
+
+
+async def test_a_change_carries_the_new_level_and_urgency(world):
+    """The TUI rings the bell for urgent and L3 cases: the change must say what the case is now."""
+    services, _clock, changes = world
+    case = await new_case(services, level=1)
+    changes.clear()
+    await services.cases.triage(operator(services), case.ref, level=3)
+    await services.cases.set_urgent(operator(services), case.ref, True)
+    assert [(c.what, c.level, c.urgent) for c in changes] == [
+        ("case_changed", 3, False), ("case_changed", 3, True)]

@@ -186,6 +186,12 @@ class CaseService:
         assert case is not None
         return case
 
+    async def _committed(self, case: Case, actor: Actor) -> Case:
+        """After the commit: the case as it is now, published with its new level and urgency."""
+        updated = await self._reloaded(case.ref)
+        self._published(updated, actor)
+        return updated
+
     async def _transition(
         self,
         actor: Actor,
@@ -210,8 +216,7 @@ class CaseService:
             if action == "reopen":
                 changes.update(resolved_at=None, closed_at=None)
             await self._save(conn, case, actor, event_type or action, event_data, changes, now=now)
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     async def _on_status_change(
         self, conn: aiosqlite.Connection, case: Case, status: str, now: datetime
@@ -321,8 +326,7 @@ class CaseService:
             if not values:
                 return case
             await self._save(conn, case, actor, "triaged", data, values, now=now, recompute=True)
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     async def set_urgent(
         self, actor: Actor, ref: str, urgent: bool, *, expected_version: int | None = None
@@ -339,8 +343,7 @@ class CaseService:
                 conn, case, actor, "urgent_set" if urgent else "urgent_cleared",
                 {"urgent": urgent}, {"urgent": urgent}, now=now,
             )
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     async def assign(
         self, actor: Actor, ref: str, assignee: str | None, *, expected_version: int | None = None
@@ -356,8 +359,7 @@ class CaseService:
                 conn, case, actor, "assigned", {"from": case.assignee, "to": assignee},
                 {"assignee": assignee}, now=now,
             )
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     async def take(self, actor: Actor, ref: str, *, expected_version: int | None = None) -> Case:
         return await self.assign(actor, ref, actor.name, expected_version=expected_version)
@@ -368,8 +370,7 @@ class CaseService:
         text = _required(text, "text", "a note's text")
         async with self._editing(ref, expected_version) as (conn, case):
             await self._save(conn, case, actor, "note", {"text": text}, now=self._services.now())
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     async def log_contact(
         self,
@@ -407,8 +408,7 @@ class CaseService:
                  "summary": summary, "first_response": first},
                 values, now=now, recompute=first,
             )
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     # --- workflow moves ----------------------------------------------------------------------
 
@@ -445,8 +445,7 @@ class CaseService:
                 {"from": case.status, "to": status, "tier": tier, "reason": reason},
                 {"status": status, "tier": tier}, now=now,
             )
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     async def return_to_operator(
         self, actor: Actor, ref: str, decision: str, *, expected_version: int | None = None
@@ -541,8 +540,7 @@ class CaseService:
                 conn, case, actor, "responsibility", dict(values), values,
                 now=self._services.now(),
             )
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     # --- remedies --------------------------------------------------------------------------------
 
@@ -659,8 +657,7 @@ class CaseService:
                 values = {"status": "closed", "closed_at": now}
                 data.update({"from": "resolved", "to": "closed"})
             await self._save(conn, case, actor, "survey", data, values, now=now)
-        self._published(case, actor)
-        return await self._reloaded(case.ref)
+        return await self._committed(case, actor)
 
     # --- the sweep -----------------------------------------------------------------------------------
 
