@@ -188,8 +188,12 @@ def first_byte(db: Path, token: str, env: dict[str, str]) -> tuple[float, float]
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"shopdesk serve did not start: {server.stderr.read().decode()}")
                 time.sleep(0.05)
-        cold = _first_byte_ms(port, token)
-        warm = [_first_byte_ms(port, token) for _ in range(3)]
+        try:
+            cold = _first_byte_ms(port, token)
+            warm = [_first_byte_ms(port, token) for _ in range(3)]
+        except OSError as error:
+            server.terminate()
+            raise SystemExit(f"HTTP export failed ({error}): {server.stderr.read().decode()[-2000:]}")
         return cold, statistics.median(warm)
     finally:
         server.terminate()

@@ -266,7 +266,8 @@ class ExportService:
         if path.is_dir():
             raise ValidationError(f"{path} is a directory", field="output")
         # Row kinds are counted first; a summary's rows are known once it is computed.
-        total = await self.count(kind, case_filter) if kind in report_rows.ROW_KINDS else 0
+        counted = progress is not None and kind in report_rows.ROW_KINDS
+        total = await self.count(kind, case_filter) if counted else 0
         partial = path.with_name(path.name + ".part")
         done = 0
         try:

@@ -23,7 +23,7 @@ from shopdesk.store.codec import to_db
 from shopdesk.store.db import Store, _connect
 
 CHUNK_ROWS = 2000
-EXPORT_CACHE_KIB = 32_768  # page cache of an export's connection: the joined orders stay in it
+EXPORT_CACHE_KIB = 16_384  # page cache of an export's connection (the joined orders)
 
 _FROM = " FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id"
 # When the first response clock stopped: the first outbound contact, or the resolution if nobody
