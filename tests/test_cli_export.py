@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "services"))
-from report_world import build_week  # noqa: E402
+from report_world import build_week
 
-from shopdesk.cli import main  # noqa: E402
-from shopdesk.commands.export import KIND_NAMES  # noqa: E402
-from shopdesk.services.exports import KINDS  # noqa: E402
-from shopdesk.store import open_store  # noqa: E402
+from shopdesk.cli import main
+from shopdesk.commands.export import KIND_NAMES
+from shopdesk.services.exports import KINDS
+from shopdesk.store import open_store
 
 
 @pytest.fixture(scope="module")

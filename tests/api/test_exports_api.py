@@ -12,10 +12,10 @@ from api_helpers import BASE_URL
 from litestar.testing import AsyncTestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from report_world import build_week  # noqa: E402
+from report_world import build_week
 
-from shopdesk.api.app import create_app  # noqa: E402
-from shopdesk.store import open_store  # noqa: E402
+from shopdesk.api.app import create_app
+from shopdesk.store import open_store
 
 
 @pytest.fixture

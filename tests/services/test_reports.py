@@ -9,14 +9,19 @@ from report_world import NOW, PERIOD, build_week, local
 
 from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.filters import CaseFilter
-from shopdesk.domain.reports import CarrierScore, Count, DepartmentPoints, DurationFigure
+from shopdesk.domain.reports import (
+    CarrierScore,
+    Count,
+    DepartmentPoints,
+    DurationFigure,
+)
 from shopdesk.store import open_store
 
 
 @pytest.fixture
 async def week(tmp_path: Path):
     async with open_store(tmp_path / "shop.db") as store:
-        services, clock = await build_week(store)
+        services, _ = await build_week(store)
         yield services
 
 

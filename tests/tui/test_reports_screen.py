@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
-from textual.widgets import Static
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from report_world import build_week  # noqa: E402
+from report_world import build_week
 
-from shopdesk.domain.filters import CaseFilter  # noqa: E402
-from shopdesk.store import open_store  # noqa: E402
-from shopdesk.tui.export_view import ExportProgress, export_view  # noqa: E402
-from shopdesk.tui.report_text import bar  # noqa: E402
-from shopdesk.tui.screens.reports import ReportsScreen  # noqa: E402
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.store import open_store
+from shopdesk.tui.export_view import ExportProgress, export_view
+from shopdesk.tui.report_text import bar
+from shopdesk.tui.screens.reports import ReportsScreen
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def format_money(minor: int | None, currency: str | None) -> str:
     return f"{sign}{whole}.{fraction:0{exponent}d}"
 
 
-def format_number(value: int | float | None) -> str:
+def format_number(value: float | None) -> str:
     """A plain number: integers as they are, fractions rounded to 2 places ("66.67")."""
     if value is None:
         return ""

@@ -108,7 +108,7 @@ class Summary(msgspec.Struct, kw_only=True):
     urgent: UrgentFigure
 
 
-def pct(part: int | float, whole: int | float) -> float | None:
+def pct(part: float, whole: float) -> float | None:
     """A percentage rounded to 2 places; None (not 0) when there is nothing to divide by."""
     if not whole:
         return None

@@ -298,10 +298,9 @@ async def stream_rows(
     interval each time, which is far slower than taking turns.
     """
     sql, params = row_query(kind, case_filter, now)
-    async with export_connection(store) as conn:
-        async with conn.execute(sql, params) as cursor:
-            while rows := await cursor.fetchmany(chunk_rows):
-                yield rows
+    async with export_connection(store) as conn, conn.execute(sql, params) as cursor:
+        while rows := await cursor.fetchmany(chunk_rows):
+            yield rows
 
 
 async def row_columns(store: Store, kind: str) -> list[str]:

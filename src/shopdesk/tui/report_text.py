@@ -45,7 +45,7 @@ def text(key: str, **values: object) -> str:
     except ImportError:  # pragma: no cover - the catalog is part of the TUI
         t = None
     found = t(key, **values) if t is not None else key
-    if found == key or found.startswith("reports.") or found.startswith("export."):
+    if found == key or found.startswith(("reports.", "export.")):
         template = EN.get(key, key)
         return template.format(**values) if values else template
     return found

@@ -7,7 +7,7 @@ directory when that is not writable); r reloads; escape goes back. Loads in a wo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -123,7 +123,7 @@ def compensation_table(summary: Summary) -> Table:
 class ReportsScreen(Screen[None]):
     """The summaries of a period; keys switch the period and export each summary."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("7", "period(7)", text("reports.key.week"), id="reports.week"),
         Binding("3", "period(30)", text("reports.key.month"), id="reports.month"),
         Binding("0", "period(0)", text("reports.key.all"), id="reports.all", show=False),
