@@ -131,3 +131,29 @@ def test_bars_use_eighth_blocks() -> None:
     assert bar(10, 10, 4) == "████"
     assert bar(1, 8, 1) == "▏"
     assert bar(5, 10, 3) == "█▌"
+
+
+async def test_desk_keys_r_and_e_on_the_queue(week, tmp_path: Path, monkeypatch) -> None:
+    """The queue's R opens the reports screen; E writes the current view to the current directory."""
+    from shopdesk.tui import i18n
+    from shopdesk.tui.app import ShopdeskApp
+
+    monkeypatch.chdir(tmp_path)
+    app = ShopdeskApp(week, operator="olga", lang="en")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_loaded(app, pilot)
+            await pilot.press("E")
+            await wait_loaded(app, pilot)
+            exported = list(tmp_path.glob("shopdesk-cases-*.csv"))
+            assert len(exported) == 1
+            refs = [r["ref"] for r in csv.DictReader(io.StringIO(exported[0].read_text("utf-8")))]
+            assert refs and set(refs) <= {f"C-{n:06d}" for n in range(1, 8)}
+            await pilot.press("R")
+            screen = await wait_loaded(app, pilot)
+            assert isinstance(screen, ReportsScreen) and screen.summary is not None
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, ReportsScreen)
+    finally:
+        i18n.set_language("en")
