@@ -173,6 +173,10 @@ def _first_byte_ms(port: int, token: str) -> float:
     return elapsed
 
 
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
 def first_byte(db: Path, token: str, env: dict[str, str]) -> tuple[float, float]:
     """(cold, median of 3 warm) milliseconds to the first body byte over HTTP."""
     port = _free_port()
@@ -188,12 +192,18 @@ def first_byte(db: Path, token: str, env: dict[str, str]) -> tuple[float, float]
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"shopdesk serve did not start: {server.stderr.read().decode()}")
                 time.sleep(0.05)
+        threads_before = _threads(server.pid)
         try:
             cold = _first_byte_ms(port, token)
             warm = [_first_byte_ms(port, token) for _ in range(3)]
         except OSError as error:
             server.terminate()
             raise SystemExit(f"HTTP export failed ({error}): {server.stderr.read().decode()[-2000:]}")
+        time.sleep(1)
+        # Each export reads on a connection (and an aiosqlite thread) of its own; hanging up must
+        # close it.
+        print(f"server threads: {threads_before} before the requests, "
+              f"{_threads(server.pid)} after 4 hung-up exports")
         return cold, statistics.median(warm)
     finally:
         server.terminate()
