@@ -182,3 +182,30 @@ async def test_unknown_kind_and_unwritable_path(week, tmp_path: Path) -> None:
 def test_every_kind_has_columns() -> None:
     assert set(KINDS) >= {"cases", "events", "summary", "carriers", "departments"}
     assert format_money(49400, "CNY") == "494.00"
+
+
+async def test_stopping_early_closes_the_export_connection(week, monkeypatch) -> None:
+    opened: list[str] = []
+    original = report_rows.export_connection
+
+    def tracking(store):
+        manager = original(store)
+
+        class Tracked:
+            async def __aenter__(self):
+                opened.append("open")
+                return await manager.__aenter__()
+
+            async def __aexit__(self, *exc):
+                opened.append("closed")
+                return await manager.__aexit__(*exc)
+
+        return Tracked()
+
+    monkeypatch.setattr(report_rows, "export_connection", tracking)
+    stream = week.exports.stream("cases")
+    await anext(stream)  # header
+    await anext(stream)  # first rows: the connection is open
+    assert opened == ["open"]
+    await stream.aclose()  # a client hanging up
+    assert opened == ["open", "closed"]

@@ -222,9 +222,10 @@ def _b_quote(value: bytes) -> bytes:
 
 def _text_column(values: Sequence[Any]) -> Sequence[bytes]:
     cells: Sequence[Any] = values
-    if None in values:
-        cells = [b"" if value is None else value for value in values]
-    cells, joined = _utf8_column(cells)
+    try:
+        joined: bytes | None = b"\x00".join(values)
+    except TypeError:  # NULLs (empty cells) or str
+        cells, joined = _utf8_column([b"" if value is None else value for value in values])
     if joined is None:  # a number in a text column: written as its text
         cells = [v if v.__class__ is bytes else str(v).encode() for v in cells]
         joined = b"\x00".join(cells)

@@ -11,6 +11,7 @@ Kinds: rows of the store ("cases", "events", "remedies") and the review figures 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, datetime, time, timedelta
@@ -224,8 +225,12 @@ class ExportService:
         self, kind: str, case_filter: CaseFilter | None = None, *, bom: bool | None = None
     ) -> AsyncIterator[bytes]:
         """The CSV of `kind` in chunks of bytes: BOM and header first, then the rows."""
-        async for chunk, _ in self._chunks(kind, case_filter or CaseFilter(), bom):
-            yield chunk
+        # aclosing: a consumer that stops early (a client hanging up) closes the store
+        # connection now, not whenever the garbage collector finds the generator.
+        chunks = self._chunks(kind, case_filter or CaseFilter(), bom)
+        async with contextlib.aclosing(chunks):
+            async for chunk, _ in chunks:
+                yield chunk
 
     async def _chunks(
         self, kind: str, case_filter: CaseFilter, bom: bool | None
@@ -272,11 +277,12 @@ class ExportService:
         done = 0
         try:
             with partial.open("wb") as handle:
-                async for chunk, rows in self._chunks(kind, case_filter, bom):
-                    handle.write(chunk)
-                    done += rows
-                    if progress is not None and rows:
-                        progress(done, max(total, done))
+                async with contextlib.aclosing(self._chunks(kind, case_filter, bom)) as chunks:
+                    async for chunk, rows in chunks:
+                        handle.write(chunk)
+                        done += rows
+                        if progress is not None and rows:
+                            progress(done, max(total, done))
             os.replace(partial, path)
         except OSError as error:
             partial.unlink(missing_ok=True)
