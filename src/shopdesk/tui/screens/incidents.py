@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -66,7 +67,7 @@ class IncidentsScreen(DeskScreen):
         self.incident: Incident | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(f"shopdesk · {t('incidents.title')}", id="topbar")
+        yield Static(Text(f"shopdesk · {t('incidents.title')}"), id="topbar")
         yield PagedTable(INCIDENT_COLUMNS, source=IncidentPages(self.services),
                          now=self.services.now, empty_text=t("incidents.none"), id="incident-list")
         yield Static(t("incidents.hint"), id="incident-detail")
@@ -94,7 +95,7 @@ class IncidentsScreen(DeskScreen):
         else:
             text = t("incidents.cases_of", ref=incident.ref, title=incident.title,
                      count=table.total)
-            detail.update(f"{text}\n{t('incidents.hint')}")
+            detail.update(Text(f"{text}\n{t('incidents.hint')}"))
 
     @on(PagedTable.Highlighted, "#incident-list")
     def _on_incident(self, message: PagedTable.Highlighted) -> None:

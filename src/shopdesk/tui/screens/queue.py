@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -87,12 +88,11 @@ class QueueScreen(DeskScreen):
         self.query_text = ""
         self.intake = IntakeProblems(services)
         self.pages = CasePages(services, self._case_filter(), self.sort)
-        self.first_paint_done = False
 
     # --- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(self._top_line(), id="topbar")
+        yield Static(Text(self._top_line()), id="topbar")
         yield ViewTabs(VIEWS, self.view_id, id="tabs")
         yield Input(placeholder=t("queue.filter_placeholder"), id="filter", classes="-hidden")
         yield CaseTable(source=self.pages, now=self.services.now, empty_text=t("queue.empty"),
@@ -112,15 +112,19 @@ class QueueScreen(DeskScreen):
 
     def set_api_note(self, note: str | None) -> None:
         self.api_note = note
-        self.query_one("#topbar", Static).update(self._top_line())
+        self.query_one("#topbar", Static).update(Text(self._top_line()), layout=False)
 
     async def on_mount(self) -> None:
         self.query_one("#cases", CaseTable).focus()
         self.run_worker(self.first_load(), group="reload", exclusive=True, exit_on_error=False)
 
+    @property
+    def first_paint_done(self) -> bool:
+        """The first rows have arrived (the bench's "first paint")."""
+        return self.query_one("#cases", CaseTable).loads > 0
+
     async def first_load(self) -> None:
         await self.query_one("#cases", CaseTable).reload(keep_cursor=False)
-        self.first_paint_done = True
         self._update_status()
         await self.refresh_counts()
 
@@ -186,7 +190,9 @@ class QueueScreen(DeskScreen):
             parts.append(t("queue.sorted", sort=t(f"sort.{self.sort}")))
         if self.query_text:
             parts.append(t("queue.filtered", text=self.query_text))
-        self.query_one("#status", Static).update(" · ".join(parts))
+        # fixed size: no layout pass (a Static's update() re-lays the whole screen by default);
+        # Text, not markup: the filter is whatever the operator typed
+        self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)
 
     @on(PagedTable.Highlighted)
     def _on_highlighted(self, message: PagedTable.Highlighted) -> None:

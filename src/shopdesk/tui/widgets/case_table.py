@@ -202,6 +202,7 @@ class PagedTable(Widget, can_focus=True):
         *,
         source: RowSource | None = None,
         row_key: Callable[[Any], Any] = lambda row: getattr(row, "id", row),
+        row_signature: Callable[[Any], Any] | None = None,
         now: Callable[[], datetime] | None = None,
         empty_text: str = "",
         name: str | None = None,
@@ -224,6 +225,8 @@ class PagedTable(Widget, can_focus=True):
         self._generation = 0
         self._layout: tuple[int, str, list[tuple[Column, int]]] | None = None
         self._highlighted_key: Any = None
+        self.row_signature = row_signature or (lambda row: (row_key(row), getattr(row, "version", 0)))
+        self._strips: dict[tuple, Strip] = {}
 
     def get_content_height(self, container, viewport, width: int) -> int:
         """With `height: auto`: the header and every row (at least one line for the empty text)."""
@@ -446,14 +449,29 @@ class PagedTable(Widget, can_focus=True):
                 return Strip(list(text.render(self.app.console)), width)
             return Strip([Segment(" " * width, self.rich_style)], width)
         row = self.row_at(index)
-        base = self.get_component_rich_style("paged-table--cursor") if index == self.cursor else self.rich_style
+        is_cursor = index == self.cursor
+        base = self.get_component_rich_style("paged-table--cursor") if is_cursor else self.rich_style
         if row is None:
             text = Text(" …", style=base, no_wrap=True, end="")
             text.truncate(width, pad=True)
             return Strip(list(text.render(self.app.console)), width)
         now = self._now()
-        cells = [column.cell(row, now) for column, _ in self.fitted_columns()]
-        return self._line(cells, base)
+        # A row's line is drawn once per minute (SLA left and age move by the minute) unless the
+        # row, the cursor, the focus, the width or the language changes: a refresh that changes
+        # nothing costs a dict lookup per line.
+        cache_key = (self.row_signature(row), is_cursor, self.has_focus, width, language(),
+                     now.replace(second=0, microsecond=0))
+        strip = self._strips.get(cache_key)
+        if strip is None:
+            if len(self._strips) > 1000:
+                self._strips.clear()
+            cells = [column.cell(row, now) for column, _ in self.fitted_columns()]
+            strip = self._strips[cache_key] = self._line(cells, base)
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
 
 
 class CaseTable(PagedTable):
@@ -461,8 +479,14 @@ class CaseTable(PagedTable):
 
     def __init__(self, *, source: RowSource | None = None, now=None, empty_text: str = "",
                  id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(CASE_COLUMNS, source=source, row_key=lambda case: case.id, now=now,
-                         empty_text=empty_text, id=id, classes=classes)
+        super().__init__(CASE_COLUMNS, source=source, row_key=lambda case: case.id,
+                         row_signature=case_signature, now=now, empty_text=empty_text, id=id,
+                         classes=classes)
+
+
+def case_signature(case: Case) -> tuple:
+    """What a case's line shows, short of the clock: its version and the order's fields."""
+    return (case.id, case.version, case.order_number, case.carrier)
 
 
 class CasePages:
