@@ -60,8 +60,8 @@ async def test_idempotency_key_returns_the_first_case(client, services, auth):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"kind": "alien"}, "kind"),
-        ({"kind": "lost", "level": 7}, "level"),
+        ({"kind": "alien"}, "$.kind"),
+        ({"kind": "lost", "level": 7}, "$.level"),
         ({"kind": "lost", "level": "high"}, "$.level"),
         ({"kind": "lost", "colour": "red"}, "$"),
         ({}, "$"),
@@ -124,6 +124,7 @@ async def test_filters(client, auth):
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"status": "sleeping"}, "status"), ({"cursor": "garbage!"}, "cursor"),
+     ({"kind": "alien"}, "kind"),
      ({"limit": 0}, None), ({"limit": "many"}, None), ({"level": 9}, "level")],
 )
 async def test_bad_query_is_400(client, auth, params, field):
@@ -178,7 +179,7 @@ async def test_empty_note_is_400(client, auth):
     ref = (await client.post("/api/v1/cases", headers=auth, json={"kind": "damaged"})).json()["ref"]
     response = await client.post(f"/api/v1/cases/{ref}/notes", headers=auth, json={"text": "  "})
     assert response.status_code == 400
-    assert response.json()["field"] == "text"
+    assert response.json()["field"] == "$.text"
 
 
 async def test_healthz_names_the_store(client, services):
@@ -200,3 +201,10 @@ async def test_openapi_declares_every_status(client):
         "200", "400", "401", "404", "409"}
     assert set(paths["/api/v1/cases"]["get"]["responses"]) >= {"200", "400", "401"}
     assert "bearer" in schema["components"]["securitySchemes"]
+
+
+async def test_unknown_kind_lists_the_kinds(client, auth):
+    response = await client.post("/api/v1/cases", headers=auth, json={"kind": "alien"})
+    assert "expected one of:" in response.json()["detail"] and "damaged" in response.json()["detail"]
+    response = await client.get("/api/v1/cases", headers=auth, params={"status": "sleeping"})
+    assert "escalated" in response.json()["detail"]

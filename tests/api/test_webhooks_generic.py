@@ -222,3 +222,33 @@ async def test_concurrent_deliveries_are_all_stored(client, services):
     ))
     assert {response.status_code for response in responses} == {200}
     assert await _counts(services) == (40, 40, 40)
+
+
+async def test_same_delivery_posted_concurrently_is_stored_once(client, services):
+    import asyncio
+
+    body = encode(generic_event(id="evt_race"))
+    responses = await asyncio.gather(*(
+        client.post("/webhooks/shop", content=body, headers=generic_headers(body))
+        for _ in range(10)
+    ))
+    statuses = sorted(response.json()["status"] for response in responses)
+    assert statuses == ["duplicate"] * 9 + ["processed"]
+    assert len({response.json()["delivery_id"] for response in responses}) == 1
+    assert await _counts(services) == (1, 1, 1)
+
+
+async def test_events_of_one_order_arriving_together_all_land_in_order(client, services):
+    import asyncio
+
+    order = generic_event()["order"]
+    kinds = ["created", "paid", "shipped", "delivered"]
+    bodies = [encode(generic_event(id=f"evt_seq_{n}", type=kind, order=order,
+                                   occurred_at=f"2026-11-23T0{n}:00:00Z"))
+              for n, kind in enumerate(kinds)]
+    await asyncio.gather(*(
+        client.post("/webhooks/shop", content=body, headers=generic_headers(body))
+        for body in bodies
+    ))
+    stored = await services.orders.find("shop", "1001")
+    assert [event.type for event in await services.orders.events(stored.id)] == kinds

@@ -19,6 +19,7 @@ from shopdesk import __version__
 from shopdesk.api import auth, cases, exports, health, webhooks
 from shopdesk.api.errors import EXCEPTION_HANDLERS
 from shopdesk.api.hosts import AllowedHostsMiddleware
+from shopdesk.api.openapi import StrictStructSchemaPlugin
 
 if TYPE_CHECKING:
     from litestar.logging.config import BaseLoggingConfig
@@ -58,6 +59,7 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
         request_max_body_size=settings.max_body_bytes,
         logging_config=logging_config or _propagating_logging_config(),
         on_shutdown=[stop_intake],
+        plugins=[StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
             title="shopdesk",
             version=__version__,

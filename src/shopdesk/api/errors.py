@@ -30,7 +30,7 @@ from shopdesk.domain.errors import (
     TransitionError,
     ValidationError,
 )
-from shopdesk.domain.intake.mapping import WrongContentType
+from shopdesk.domain.intake.mapping import ALLOWED_BY_FIELD, WrongContentType
 from shopdesk.domain.intake.signatures import SignatureError
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,9 @@ def _shopdesk_error(request: Request, error: ShopdeskError) -> Response[ErrorBod
 
 def _msgspec_error(request: Request, error: msgspec.DecodeError) -> Response[ErrorBody]:
     # msgspec's text names the path: "Expected `int`, got `str` - at `$.items[0].qty`".
-    return error_response(400, f"invalid JSON body: {error}", _field_of(str(error)))
+    text = str(error)
+    field = _field_of(text) or ("$" if text.startswith("Object ") else None)
+    return error_response(400, f"invalid JSON body: {text}", field)
 
 
 def _field_of(message: str) -> str | None:
@@ -119,6 +121,10 @@ def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
                     key = path
                 elif key and source in ("query", "path", "header", "cookie"):
                     message = f"{source} parameter {key!r}: {message}"
+                if "Invalid enum value" in message:
+                    allowed = ALLOWED_BY_FIELD.get(key.rsplit(".", 1)[-1].split("[")[0])
+                    if allowed:
+                        message = f"{message}; expected one of: {', '.join(allowed)}"
                 messages.append(message)
                 field = field or key or None
             else:

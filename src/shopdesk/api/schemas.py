@@ -3,10 +3,13 @@ they are)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from shopdesk.domain.cases import Case, Customer
 from shopdesk.domain.intake.generic import GenericOrder
+from shopdesk.domain.intake.mapping import Kind, Level
 
 
 class CasePage(msgspec.Struct, kw_only=True):
@@ -17,11 +20,17 @@ class CasePage(msgspec.Struct, kw_only=True):
     """Cases matching the filter."""
 
 
+# Text that must say something: one character that is not white space. Spelled out so that Python's
+# and JSON Schema's regex dialects agree on which characters are white space.
+Said = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000,
+                                   pattern=r"[^\s\x1c-\x1f\x85\ufeff]")]
+
+
 class NewCase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An exception report (异常上报) from a plugin or script: opens a case."""
 
-    kind: str
-    level: int = 1
+    kind: Kind
+    level: Level = 1
     urgent: bool = False
     title: str = msgspec.field(default="")
     description: str = ""
@@ -29,21 +38,21 @@ class NewCase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     customer: Customer | None = None
     order: GenericOrder | None = None
     """The order the report is about, in the generic webhook's shape; stored as a snapshot."""
-    order_source: str = "api"
+    order_source: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = "api"
     """Which shop the order belongs to (a source name); orders are unique per source and id."""
 
 
 class Note(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    text: str
-    expected_version: int | None = None
+    text: Said
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
     """Refuse (409) if the case changed since you read this version."""
 
 
 class Escalation(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    reason: str
-    expected_version: int | None = None
+    reason: Said
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class Resolution(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    summary: str
-    expected_version: int | None = None
+    summary: Said
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None

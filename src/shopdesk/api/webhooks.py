@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from dataclasses import dataclass
+
 from litestar import Request, Response, post
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.di import NamedDependency
 from litestar.params import PathParameter
@@ -22,6 +25,19 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
 
+@dataclass
+class _WebhookOperation(Operation):
+    """The body is read raw (the signature covers its bytes), so declare it here: a JSON object
+    in the source's format (shopdesk's generic event, a WooCommerce order, a Shopify order …)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="The event as the shop sends it; see docs/webhooks.md for each format.",
+            content={JSON: OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT))},
+        )
+
+
 @post(
     "/webhooks/{source:str}",
     summary="Receive a webhook from a shop",
@@ -33,6 +49,7 @@ FORM = "application/x-www-form-urlencoded"
     ),
     tags=["webhooks"],
     status_code=200,
+    operation_class=_WebhookOperation,
     responses={
         202: ResponseSpec(data_container=Receipt,
                           description="Signed but unmappable: stored in quarantine"),

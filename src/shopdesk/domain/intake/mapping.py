@@ -7,12 +7,13 @@ raises `UnmappableError` naming what it could not read. The intake service then 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from shopdesk.domain.cases import Order
 from shopdesk.domain.errors import ShopdeskError, ValidationError
+from shopdesk.domain.kinds import KINDS
 
 
 class UnmappableError(ValidationError):
@@ -27,11 +28,15 @@ class EventIn(msgspec.Struct, kw_only=True):
     data: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+Level = Annotated[int, msgspec.Meta(ge=1, le=3, description="1 low, 2 medium, 3 high")]
+
+
 class ReportIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An exception report (异常上报) from a plugin: opens a case."""
 
-    kind: str
-    level: int = 1
+    kind: Kind
+    level: Level = 1
     urgent: bool = False
     title: str = ""
     description: str = ""
@@ -115,10 +120,18 @@ def utc(moment: datetime | None) -> datetime | None:
 
 
 def decode_error(error: msgspec.DecodeError, what: str) -> UnmappableError:
-    """msgspec's message, which names the path, as an UnmappableError."""
+    """msgspec's message, which names the path, as an UnmappableError; a bad enum value also
+    lists the values allowed there."""
     text = str(error)
     field = text.rsplit("- at `", 1)[1].rstrip("`") if "- at `" in text else None
+    if text.startswith("Invalid enum value") and field:
+        allowed = ALLOWED_BY_FIELD.get(field.rsplit(".", 1)[-1])
+        if allowed:
+            text = f"{text}; expected one of: {', '.join(allowed)}"
     return UnmappableError(f"{what}: {text}", field=field)
+
+
+ALLOWED_BY_FIELD: dict[str, tuple[str, ...]] = {"kind": KINDS}
 
 
 class WrongContentType(ShopdeskError):
