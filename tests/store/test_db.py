@@ -172,11 +172,13 @@ async def test_a_newer_store_is_refused_and_left_untouched(tmp_path):
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()
+    before = digest(path)
     with pytest.raises(StoreVersionError) as caught:
         async with open_store(path):
             pass
     message = caught.value.detail
     assert "version 99" in message and "newer shopdesk" in message and str(path) in message
+    assert digest(path) == before  # not a byte changed (not even the journal mode)
     assert user_version(path) == 99
     assert tables(path) == {"cases"}
     with sqlite3.connect(path) as conn:

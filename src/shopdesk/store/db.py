@@ -34,7 +34,8 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
         if readonly:
             await conn.execute("PRAGMA query_only = ON")
         else:
-            await conn.execute("PRAGMA journal_mode = WAL")
+            # WAL is switched on in Store.open once the store's version is known to be ours, so a
+            # newer store is refused without a byte of it changed.
             # FULL: a delivery answered 2xx survives power loss.
             await conn.execute("PRAGMA synchronous = FULL")
     except BaseException:
@@ -62,6 +63,8 @@ class Store:
             raise ShopdeskError(f"cannot open store {path}: {error}", field="db") from error
         try:
             await _migrate(writer, path)
+            async with writer.execute("PRAGMA journal_mode = WAL") as cursor:
+                await cursor.fetchall()  # finish the statement, or it holds its lock
             reader = await _connect(path, readonly=True)
         except sqlite3.DatabaseError as error:
             await writer.close()
