@@ -41,8 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     urgency.add_argument("--not-urgent", dest="urgent", action="store_const", const=False,
                          help="cases not marked urgent")
     listing.add_argument("--overdue", action="store_true", help="only cases past their due time")
-    listing.add_argument("--assignee", help="cases assigned to NAME ('-' for unassigned is not supported)")
-    listing.add_argument("--carrier", help="cases whose order ships with CARRIER (e.g. 'SF Express')")
+    listing.add_argument("--assignee", metavar="NAME", help="cases assigned to NAME")
+    listing.add_argument("--carrier", metavar="NAME", help="cases whose order ships with CARRIER (e.g. 'SF Express')")
     listing.add_argument("--q", metavar="TEXT", help="search ref, order, customer, phone, email, tracking")
     listing.add_argument("--limit", default="50", metavar="N", help="at most N rows (default 50)")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
