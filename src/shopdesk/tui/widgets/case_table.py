@@ -222,7 +222,8 @@ class PagedTable(Widget, can_focus=True):
         self.loads = 0  # how many times rows arrived (tests and the bench wait on it)
         self._window_start = 0
         self._window: list[Any] = []
-        self._generation = 0
+        self._reloads = 0  # numbers the reloads (and fetches) so a late answer is dropped
+        self._fetches = 0
         self._layout: tuple[int, str, list[tuple[Column, int]]] | None = None
         self._highlighted_key: Any = None
         self.row_signature = row_signature or (lambda row: (row_key(row), getattr(row, "version", 0)))
@@ -263,28 +264,35 @@ class PagedTable(Widget, can_focus=True):
         """
         if self.source is None:
             return
-        self._generation += 1
-        generation = self._generation
+        self._reloads += 1
+        self._fetches += 1  # a window fetch in flight would bring back older rows
+        reload_number = self._reloads
         if not keep_cursor:
             self.cursor = self.top = 0
-        key = self.row_key(self.current) if keep_cursor and self.current is not None else None
         start, limit = self._window_bounds()
         rows = list(await self.source.rows(start, limit))
-        if generation != self._generation:
-            return  # a newer reload or fetch superseded this one
+        if reload_number != self._reloads:
+            return  # a newer reload superseded this one
         if len(rows) < limit and (rows or start == 0):
-            self._apply(start, rows, start + len(rows), key)
+            self._apply(start, rows, start + len(rows), follow=keep_cursor)
         else:
             floor = start + len(rows)
-            self._apply(start, rows, max(self.total, floor) if keep_cursor else floor, key)
+            self._apply(start, rows, max(self.total, floor) if keep_cursor else floor,
+                        follow=keep_cursor)
             total = await self.source.count()
-            if generation != self._generation:
+            if reload_number != self._reloads:
                 return
-            self._apply(start, rows, total, None)
+            self.total = total
+            self._clamp()
+            self.refresh()
+            self._announce()
         if not self._covers_view():
             await self._fetch()
 
-    def _apply(self, start: int, rows: list[Any], total: int, key: Any) -> None:
+    def _apply(self, start: int, rows: list[Any], total: int, *, follow: bool) -> None:
+        # The row the cursor is on now (a key may have moved it while the rows were read).
+        current = self.current if follow else None
+        key = self.row_key(current) if current is not None else None
         if total != self.total and self.styles.height is not None and self.styles.height.is_auto:
             self.refresh(layout=True)
         self.total = total
@@ -303,11 +311,11 @@ class PagedTable(Widget, can_focus=True):
     async def _fetch(self) -> None:
         if self.source is None:
             return
-        self._generation += 1
-        generation = self._generation
+        self._fetches += 1
+        fetch_number = self._fetches
         start, limit = self._window_bounds()
         rows = list(await self.source.rows(start, limit))
-        if generation != self._generation:
+        if fetch_number != self._fetches:
             return
         self._window_start, self._window = start, rows
         self.loads += 1
