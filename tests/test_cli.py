@@ -22,12 +22,14 @@ def shopdesk_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "shopdesk"]
 
 
-def run(*args: str, home: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(*args: str, home: Path, timeout: float = 120, **extra_env: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
+    env.pop("COLUMNS", None)
     env.update(
         SHOPDESK_CONFIG=str(home / "no-config.toml"),
         SHOPDESK_LOG=str(home / "shopdesk.log"),
         SHOPDESK_OPERATOR="tester",
+        **extra_env,
     )
     env.pop("SHOPDESK_DB", None)
     return subprocess.run(
@@ -86,6 +88,16 @@ def test_demo_then_cases_list_shows_the_queue_in_order(demo_store):
         assert display_width(row[: order.start()]) == order_col, row
         assert display_width(row[:status_col]) <= status_col
     assert any(re.search(r"[\u4e00-\u9fff]", row) for row in rows)
+
+
+def test_cases_list_fits_an_80_column_terminal(demo_store):
+    home, store = demo_store
+    result = run("--db", str(store), "cases", "list", "--limit", "500", home=home, COLUMNS="80")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(display_width(line) for line in lines) <= 80
+    assert lines[0].split()[:3] == ["REF", "LEFT", "LVL"]  # the due time column gave way
+    assert "CUSTOMER" in lines[0]
 
 
 def test_cases_list_filters(demo_store):

@@ -310,15 +310,46 @@ def _queue_text(services: Services, cases: list, total: int) -> str:
             f"L{case.level}",
             "URG" if case.urgent else "",
             case.kind,
-            case.status + ("" if case.tier == "operator" else f"/{case.tier}"),
+            case.status + ("" if case.tier == "operator" else f"/{case.tier[:3]}"),
             case.customer.name or "—",
             case.order_number or "—",
             case.assignee or "—",
         ])
     headers = ["REF", "LEFT", "DUE", "LVL", "URG", "KIND", "STATUS", "CUSTOMER", "ORDER", "ASSIGNEE"]
-    text = table(headers, rows, limits={5: 18, 7: 18, 8: 14, 9: 12})
+    text = _fitted_table(headers, rows, _terminal_width())
     shown = f"{len(cases)} of {total}" if total > len(cases) else f"{total}"
-    return f"{text}\n\n{shown} case(s); LEFT is business time ('!' overdue), DUE in {services.settings.timezone}"
+    return f"{text}\n\n{shown} case(s); LEFT is business time ('!' overdue); times in {services.settings.timezone}"
+
+
+def _terminal_width() -> int:
+    """Columns of the terminal ($COLUMNS first); unlimited when the output is not a terminal."""
+    import shutil
+
+    return shutil.get_terminal_size(fallback=(10_000, 24)).columns
+
+
+# Narrower and narrower layouts: column limits, then columns left out (by header).
+_LAYOUTS: tuple[tuple[dict[str, int], tuple[str, ...]], ...] = (
+    ({"KIND": 18, "CUSTOMER": 18, "ORDER": 14, "ASSIGNEE": 12}, ()),
+    ({"KIND": 16, "CUSTOMER": 12, "ORDER": 10, "ASSIGNEE": 10}, ("DUE",)),
+    ({"KIND": 14, "CUSTOMER": 10, "ASSIGNEE": 9}, ("DUE", "ORDER")),
+    ({"KIND": 12, "CUSTOMER": 8}, ("DUE", "ORDER", "ASSIGNEE")),
+)
+
+
+def _fitted_table(headers: list[str], rows: list[list[str]], width: int) -> str:
+    """The widest layout that fits `width` columns (80x24 over SSH included)."""
+    text = ""
+    for limits, dropped in _LAYOUTS:
+        keep = [i for i, header in enumerate(headers) if header not in dropped]
+        text = table(
+            [headers[i] for i in keep],
+            [[row[i] for i in keep] for row in rows],
+            limits={n: limits[headers[i]] for n, i in enumerate(keep) if headers[i] in limits},
+        )
+        if max(display_width(line) for line in text.splitlines()) <= width:
+            break
+    return text
 
 
 # --- cases show -----------------------------------------------------------------------------------
