@@ -100,7 +100,7 @@ def test_an_unknown_key_is_refused_naming_the_file_and_the_key(tmp_path, body, n
         ('[business_hours]\nmonday = ["09:00-18:00"]\n', "unknown day 'monday'"),
         ('lang = "fr"\n', "lang"),
         ('holidays = ["tomorrow"]\n', "holidays"),
-        ('shop_name = \n', str("config.toml")),
+        ('shop_name = \n', "config.toml"),
     ],
 )
 def test_bad_values_are_refused_naming_the_file(tmp_path, body, words):
