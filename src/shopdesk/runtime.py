@@ -212,7 +212,8 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
         note, notice = t("api.disabled"), None
         if serve_api:
             api, note, notice = await start_api(services, settings, log_path)
-        tui = ShopdeskApp(services, operator=operator, api_note=note, lang=lang, notice=notice)
+        tui = ShopdeskApp(services, operator=operator, api_note=note, lang=lang, notice=notice,
+                          freeze_heap=True)
         if api is not None:
             def api_ended(task: asyncio.Task) -> None:
                 if task.cancelled() or api.server.should_exit:

@@ -12,6 +12,7 @@ cases raise a notification and, if configured, the bell.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -62,6 +63,7 @@ class ShopdeskApp(App[int]):
         services_factory: ServicesFactory | None = None,
         poll_seconds: float = POLL_SECONDS,
         notice: str | None = None,
+        freeze_heap: bool = False,
     ) -> None:
         if services is None and services_factory is None:
             raise ValueError("ShopdeskApp needs services or a services_factory")
@@ -81,6 +83,7 @@ class ShopdeskApp(App[int]):
         self._refresh_timer = None
         self._max_seen_id: int | None = None
         self._exit_requested = False
+        self._heap_frozen = not freeze_heap  # only the real process freezes (not every test)
         self._alerts_again = False
         self.alerts: list[str] = []  # texts of the new-case notifications raised (for tests)
 
@@ -94,6 +97,7 @@ class ShopdeskApp(App[int]):
         clock: Callable[[], datetime] | None = None,
         lang: str | None = None,
         api_note: str | None = None,
+        freeze_heap: bool = False,
     ) -> ShopdeskApp:
         """An app that opens the store at `path` on its own loop and closes it on exit."""
 
@@ -107,7 +111,7 @@ class ShopdeskApp(App[int]):
 
         lang = lang or (settings.lang if settings is not None else None)
         return cls(None, operator=operator, api_note=api_note, lang=lang,
-                   services_factory=open_services)
+                   services_factory=open_services, freeze_heap=freeze_heap)
 
     # --- life ------------------------------------------------------------------------------------
 
@@ -143,6 +147,17 @@ class ShopdeskApp(App[int]):
 
     def action_quit(self) -> None:
         self.exit(0)
+
+    def startup_settled(self) -> None:
+        """The queue is on screen: move what start-up built out of the collector's way.
+
+        Textual's and shopdesk's start-up objects (CSS, widgets, modules) live as long as the app;
+        frozen, a full collection no longer walks them (measured: 80-130 ms pauses of the event
+        loop under intake load become ~35 ms)."""
+        if not self._heap_frozen:
+            self._heap_frozen = True
+            gc.collect()
+            gc.freeze()
 
     def request_exit(self) -> None:
         """End the app (a signal handler's call): now if it runs, else as soon as it has mounted."""

@@ -127,6 +127,9 @@ class QueueScreen(DeskScreen):
         await self.query_one("#cases", CaseTable).reload(keep_cursor=False)
         self._update_status()
         await self.refresh_counts()
+        settled = getattr(self.app, "startup_settled", None)
+        if settled is not None:
+            self.app.call_after_refresh(settled)
 
     # --- data ----------------------------------------------------------------------------------
 
