@@ -6,8 +6,8 @@ and the timeline, newest first. Wide terminals get two columns of bordered panel
 column of headed sections; empty sections collapse away.
 
 Nothing is read in compose: the detail loads in a worker after mount and again whenever the
-case changes (a service change for this ref, or the app's `CasesChanged`), and the clocks refresh
-every 30 s.
+case changes (a service change for this ref, or the app's `CasesChanged` when the case's version
+moved), and every 30 s for the clocks.
 """
 
 from __future__ import annotations
@@ -181,8 +181,22 @@ class CaseScreen(Screen[None]):
         self.load()
 
     def on_cases_changed(self, message: CasesChanged) -> None:
-        """The app's `CasesChanged` (another process, a burst of intake): reload if it may be us."""
-        if not message.refs or self.ref in message.refs or "incident" in message.whats:
+        """The app's `CasesChanged`: reload when it names this case or an incident; when it names
+        nothing (another process wrote, a burst of intake), reload only if the case's version moved.
+        """
+        if self.ref in message.refs or "incident" in message.whats:
+            self.load()
+        elif not message.refs:
+            self.check()
+
+    @work(exclusive=True, group="case-check", exit_on_error=False)
+    async def check(self) -> None:
+        """One row read: has the case changed since it was shown?"""
+        try:
+            current = await self.services.cases.get(self.ref)
+        except ShopdeskError:
+            return
+        if self.case is None or current.version != self.case.version:
             self.load()
 
     # --- loading ----------------------------------------------------------------------------------
