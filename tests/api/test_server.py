@@ -68,7 +68,8 @@ async def test_embedded_server_leaves_signal_handlers_alone_and_drains(services,
     async with httpx.AsyncClient() as client:
         posted = asyncio.create_task(
             client.post(f"http://127.0.0.1:{port}/webhooks/shop", content=body, headers=headers))
-        await asyncio.sleep(0)
+        while not server.server_state.tasks:  # the request is in flight in the server
+            await asyncio.sleep(0.001)
         server.should_exit = True
         response = await posted
     await task
