@@ -296,3 +296,19 @@ def test_snapshot(snap_compare, seeded_store, lang, size):
 def test_clock_passes_in_business_time(tmp_path):
     """Sanity check of the fixture clock the snapshots rely on: NOW is Monday 10:30 in Shanghai."""
     assert (NOW + timedelta(hours=8)).strftime("%a %H:%M") == "Mon 10:30"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_contact_form_with_preview(snap_compare, seeded_store, lang):
+    path, ref = seeded_store
+    i18n.set_language(lang)
+
+    async def open_contact_form(pilot) -> None:
+        await show_case(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        pilot.app.screen.query_one("#field-template").value = "delay_notice"
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app(path, ref), terminal_size=(80, 24),
+                        run_before=open_contact_form)

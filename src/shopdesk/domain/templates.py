@@ -75,7 +75,7 @@ _BODIES: dict[str, dict[str, str]] = {
         ),
         "delay_notice": (
             "亲爱的{customer}：\n\n"
-            "您的订单 {order} 出现延迟。包裹由{carrier}承运，运单号 {tracking}。"
+            "您的订单 {order} 出现延迟。包裹由 {carrier} 承运，运单号 {tracking}。"
             "我们正在密切跟进，一有进展会第一时间通知您。给您带来不便，深表歉意。\n\n{shop}"
         ),
         "refund_notice": (
@@ -90,7 +90,7 @@ _BODIES: dict[str, dict[str, str]] = {
         ),
         "incident_notice": (
             "亲爱的{customer}：\n\n"
-            "受突发事件影响，您的订单 {order}（{carrier}承运）可能受到影响。"
+            "受突发事件影响，您的订单 {order}（{carrier} 承运）可能受到影响。"
             "我们正在全力处理，有新进展会及时通知您。给您带来不便，深表歉意。\n\n{shop}"
         ),
     },
