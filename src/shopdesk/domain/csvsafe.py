@@ -8,9 +8,11 @@
 - Times: ISO-8601 with the offset of the shop's time zone ("2026-11-23T14:00:00+08:00").
 - Money: major units ("12.50") beside a currency column; the currency decides the decimals.
 
-Two renderers produce the same text: `render_rows` (row by row through `csv.writer`, the
-reference, used for the small summary exports) and `render_chunk` (column by column, the fast path
-for streaming thousands of store rows). A property test holds them equal.
+Two renderers produce the same CSV: `render_rows` (row by row through `csv.writer`, the reference,
+used for the small summary exports) and `render_chunk` (column by column on UTF-8 bytes, the fast
+path for streaming thousands of store rows: whole columns are checked at once, and only a column
+with a cell to guard or quote is touched cell by cell). A property test holds
+`render_chunk(...) == render_rows(...).encode()`.
 """
 
 from __future__ import annotations
