@@ -208,3 +208,17 @@ async def test_unknown_kind_lists_the_kinds(client, auth):
     assert "expected one of:" in response.json()["detail"] and "damaged" in response.json()["detail"]
     response = await client.get("/api/v1/cases", headers=auth, params={"status": "sleeping"})
     assert "escalated" in response.json()["detail"]
+
+
+async def test_report_links_an_order_known_from_webhooks_without_overwriting_it(
+        client, services, auth):
+    from api_helpers import encode, generic_event, generic_headers
+
+    body = encode(generic_event())
+    await client.post("/webhooks/shop", content=body, headers=generic_headers(body))
+    response = await client.post("/api/v1/cases", headers=auth, json={
+        "kind": "lost", "order": {"id": "1001", "total": "1.00"}, "order_source": "shop"})
+    assert response.status_code == 201
+    order = await services.orders.find("shop", "1001")
+    assert response.json()["order_id"] == order.id
+    assert order.total_minor == 5980 and order.customer.name == "王芳"

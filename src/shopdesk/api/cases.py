@@ -140,7 +140,10 @@ async def open_case(
             order = generic.to_order(data.order_source, data.order)
         except UnmappableError as error:
             raise ValidationError(error.detail, field=error.field) from None
-        order_id = await services.orders.upsert(order)
+        known = await services.orders.find(order.source, order.external_id)
+        # An order shopdesk already follows (e.g. from webhooks) is linked, not overwritten by
+        # the report's (often partial) copy.
+        order_id = known.id if known is not None else await services.orders.upsert(order)
     dedupe_key = f"idempotency:{actor.name}:{idempotency_key}" if idempotency_key else None
     case, created = await services.cases.open(
         actor, kind=data.kind, level=data.level, urgent=data.urgent, title=data.title,

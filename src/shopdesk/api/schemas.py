@@ -37,7 +37,9 @@ class NewCase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     evidence: list[str] = msgspec.field(default_factory=list)
     customer: Customer | None = None
     order: GenericOrder | None = None
-    """The order the report is about, in the generic webhook's shape; stored as a snapshot."""
+    """The order the report is about, in the generic webhook's shape. If shopdesk already has this
+    order (same order_source and id) the case is linked to it and the copy here is ignored;
+    otherwise it is stored as the order's snapshot."""
     order_source: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = "api"
     """Which shop the order belongs to (a source name); orders are unique per source and id."""
 
