@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 FIRST_SWEEP_SECONDS = 10.0
+ADOPT_SECONDS = 2.0  # an attached shopdesk checks this often whether the API's port came free
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
@@ -119,49 +120,81 @@ class ApiHandle:
         log.info("API stopped")
 
 
-async def start_api(
-    services: Services, settings: Settings, log_path: Path
-) -> tuple[ApiHandle | None, str, str | None]:
-    """Serve the API in this loop if the port is free.
+@dataclass
+class ApiStart:
+    """What start_api found: a running API, or why not, and whether another shopdesk serves it."""
 
-    Returns (handle or None, the short note for the top bar, a longer notice to show once or None).
-    """
+    handle: ApiHandle | None
+    note: str  # short, for the top bar
+    notice: str | None = None  # longer, said once
+    attached: bool = False  # another shopdesk serves this store: take over when it leaves
+
+
+def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
+    from shopdesk.api.app import create_app
+    from shopdesk.server import EmbeddedServer, file_logging_config, uvicorn_config
+
+    try:
+        api = create_app(services, logging_config=file_logging_config(log_path))
+        server = EmbeddedServer(uvicorn_config(api))
+    except BaseException:
+        sock.close()
+        raise
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
+    sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+    return ApiHandle(server, task, sock, sweep)
+
+
+async def start_api(services: Services, settings: Settings, log_path: Path) -> ApiStart:
+    """Serve the API in this loop if the port is free; else say who holds it."""
     host, port = settings.api.host, settings.api.port
     address = _address(host, port)
     try:
-        from shopdesk.api.app import create_app
-        from shopdesk.server import (
-            EmbeddedServer,
-            bind_api_socket,
-            file_logging_config,
-            uvicorn_config,
-        )
+        from shopdesk.api import app as _api_app  # noqa: F401  (is the API in this build?)
+        from shopdesk.server import bind_api_socket
     except ImportError as error:
         log.warning("API not available: %s", error)
-        return None, t("api.unavailable"), None
+        return ApiStart(None, t("api.unavailable"))
     try:
         sock = bind_api_socket(host, port)
     except ShopdeskError as error:
         log.warning("API not started: %s", error.detail)
-        return None, t("app.api_off"), f"{t('app.api_off')}: {error.detail}"
+        return ApiStart(None, t("app.api_off"), f"{t('app.api_off')}: {error.detail}")
     if sock is None:
         owner = await port_owner(host, port)
         if same_store(owner, services.store.path):
             log.info("API on %s is served by pid %s for this store: attaching", address, owner.pid)
-            return None, t("api.attached", pid=owner.pid if owner.pid is not None else "?"), None
+            pid = owner.pid if owner.pid is not None else "?"
+            return ApiStart(None, t("api.attached", pid=pid), attached=True)
         log.warning("port %s is taken by %s; running without the API", address, owner)
-        return None, t("app.api_off"), t("api.port_taken", address=address)
+        return ApiStart(None, t("app.api_off"), t("api.port_taken", address=address))
     try:
-        api = create_app(services, logging_config=file_logging_config(log_path))
-        server = EmbeddedServer(uvicorn_config(api))
+        handle = _serve(services, sock, log_path)
     except Exception as error:  # a broken API must not take the desk down with it
-        sock.close()
         log.exception("the API could not be built; running without it")
-        return None, t("app.api_off"), t("app.api_stopped", reason=str(error))
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
-    sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+        return ApiStart(None, t("app.api_off"), t("app.api_stopped", reason=str(error)))
     log.info("serving %s on http://%s", services.store.path, address)
-    return ApiHandle(server, task, sock, sweep), t("api.serving", address=address), None
+    return ApiStart(handle, t("api.serving", address=address))
+
+
+async def adopt_api(services: Services, settings: Settings, log_path: Path,
+                    every: float = ADOPT_SECONDS) -> ApiHandle:
+    """While attached: once the serving shopdesk has gone and the port is free, serve it here."""
+    from shopdesk.server import bind_api_socket
+
+    host, port = settings.api.host, settings.api.port
+    while True:
+        await asyncio.sleep(every)
+        try:
+            sock = bind_api_socket(host, port)
+        except ShopdeskError:
+            continue
+        if sock is None:
+            continue
+        handle = _serve(services, sock, log_path)
+        log.info("the serving shopdesk left: now serving %s on http://%s",
+                 services.store.path, _address(host, port))
+        return handle
 
 
 async def run(
@@ -204,32 +237,57 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
     from shopdesk.services import Services
     from shopdesk.store import open_store
     from shopdesk.tui.app import ShopdeskApp
-    from shopdesk.tui.messages import ApiStopped
+    from shopdesk.tui.messages import ApiStarted, ApiStopped
 
     async with open_store(db_path) as store:  # 2. one store, one Services
         services = Services(store, settings)
-        api: ApiHandle | None = None
-        note, notice = t("api.disabled"), None
+        started = ApiStart(None, t("api.disabled"))
         if serve_api:
-            api, note, notice = await start_api(services, settings, log_path)
-        tui = ShopdeskApp(services, operator=operator, api_note=note, lang=lang, notice=notice,
-                          freeze_heap=True)
-        if api is not None:
+            started = await start_api(services, settings, log_path)
+        api = started.handle
+        tui = ShopdeskApp(services, operator=operator, api_note=started.note, lang=lang,
+                          notice=started.notice, freeze_heap=True)
+
+        def watch(handle: ApiHandle) -> None:
             def api_ended(task: asyncio.Task) -> None:
-                if task.cancelled() or api.server.should_exit:
+                if task.cancelled() or handle.server.should_exit:
                     return
                 error = task.exception()
                 reason = str(error) if error is not None else "stopped"
                 log.error("the API ended while the app runs: %s", reason)
                 tui.post_message(ApiStopped(reason))
 
-            api.task.add_done_callback(api_ended)
+            handle.task.add_done_callback(api_ended)
+
+        if api is not None:
+            watch(api)
+        adopting: asyncio.Task | None = None
+        if started.attached:
+            adopting = asyncio.create_task(adopt_api(services, settings, log_path), name="adopt")
+
+            def adopted(task: asyncio.Task) -> None:
+                nonlocal api
+                if task.cancelled() or task.exception() is not None:
+                    if not task.cancelled():
+                        log.error("could not take over the API: %s", task.exception())
+                    return
+                api = task.result()
+                watch(api)
+                address = _address(settings.api.host, settings.api.port)
+                tui.post_message(ApiStarted(t("api.serving", address=address),
+                                            t("api.taken_over", address=address)))
+
+            adopting.add_done_callback(adopted)
         stopping.append(tui)
         if requested:
             tui.request_exit()
         try:
             await tui.run_async(headless=headless)
         finally:
+            if adopting is not None and not adopting.done():
+                adopting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await adopting
             if api is not None:
                 await api.stop()  # 5. drain in-flight webhooks, then stop
             intake = getattr(services, "intake", None)

@@ -122,7 +122,7 @@ def health(port: int) -> dict:
 
 def test_sigterm_ends_cleanly_with_the_api_drained_and_the_store_closed(desk):
     first = desk("first")
-    first.wait_for_log("serving")
+    first.wait_for_log("on http://")
     first.wait_for_screen("Teahouse")
     answer = health(desk.port)
     assert answer["pid"] == first.process.pid
@@ -139,7 +139,7 @@ def test_sigterm_ends_cleanly_with_the_api_drained_and_the_store_closed(desk):
 
 def test_a_second_shopdesk_attaches_to_the_first_ones_api_and_sighup_ends_it(desk):
     first = desk("first")
-    first.wait_for_log("serving")
+    first.wait_for_log("on http://")
     second = desk("second")
     second.wait_for_log("attaching")
     second.wait_for_screen(f"API served by pid {first.process.pid}")
@@ -147,6 +147,19 @@ def test_a_second_shopdesk_attaches_to_the_first_ones_api_and_sighup_ends_it(des
     assert "received SIGHUP" in second.log_text()
     assert health(desk.port)["pid"] == first.process.pid  # the first one still serves
     assert first.stop(signal.SIGTERM) == 0
+
+
+def test_when_the_serving_shopdesk_leaves_an_attached_one_takes_over_the_api(desk):
+    first = desk("first")
+    first.wait_for_log("on http://")
+    second = desk("second")
+    second.wait_for_log("attaching")
+    assert first.stop(signal.SIGTERM) == 0
+    second.wait_for_log("now serving", timeout=15)
+    assert health(desk.port)["pid"] == second.process.pid
+    second.wait_for_screen(f"API 127.0.0.1:{desk.port}")
+    assert second.stop(signal.SIGTERM) == 0
+    assert "API stopped" in second.log_text()
 
 
 def test_a_port_held_by_something_else_runs_without_the_api(desk, tmp_path):
@@ -173,7 +186,7 @@ def test_a_port_held_by_something_else_runs_without_the_api(desk, tmp_path):
 
 def test_another_store_on_the_port_is_not_attached_to(desk, tmp_path):
     first = desk("first")
-    first.wait_for_log("serving")
+    first.wait_for_log("on http://")
     other = desk("other", db_path=tmp_path / "other.db")
     other.wait_for_log("running without the API")
     assert other.stop(signal.SIGTERM) == 0

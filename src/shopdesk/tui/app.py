@@ -29,7 +29,7 @@ from shopdesk.services.changes import Change
 from shopdesk.tui import i18n
 from shopdesk.tui.commands import RegistryProvider
 from shopdesk.tui.i18n import t
-from shopdesk.tui.messages import ApiStopped, CasesChanged
+from shopdesk.tui.messages import ApiStarted, ApiStopped, CasesChanged
 
 if TYPE_CHECKING:
     from shopdesk.config import Settings
@@ -251,8 +251,15 @@ class ShopdeskApp(App[int]):
 
     def on_api_stopped(self, message: ApiStopped) -> None:
         self.notify(t("app.api_stopped", reason=message.reason), severity="error", timeout=30)
-        self.api_note = t("app.api_off")
+        self._set_api_note(t("app.api_off"))
+
+    def on_api_started(self, message: ApiStarted) -> None:
+        self.notify(message.notice, timeout=10)
+        self._set_api_note(message.note)
+
+    def _set_api_note(self, note: str) -> None:
+        self.api_note = note
         for screen in self.screen_stack:
             setter = getattr(screen, "set_api_note", None)
             if setter is not None:
-                setter(self.api_note)
+                setter(note)

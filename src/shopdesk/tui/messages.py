@@ -32,3 +32,11 @@ class ApiStopped(Message):
     """The embedded API server ended while the app still runs."""
 
     reason: str
+
+
+@dataclass
+class ApiStarted(Message):
+    """This process began serving the API (it took over from a shopdesk that left)."""
+
+    note: str
+    notice: str
