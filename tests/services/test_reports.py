@@ -102,3 +102,16 @@ def test_last_days_in_the_shop_zone(week) -> None:
     start, end = week.reports.last_days(7)
     assert (start, end) == (local(14, 0), local(21, 0))
     assert week.now() == NOW
+
+
+async def test_reports_never_queue_the_desks_reads(week, monkeypatch) -> None:
+    """A summary over a big store takes seconds: it reads on a connection of its own."""
+
+    class Refusing:
+        def execute(self, *args, **kwargs):
+            raise AssertionError("a report read on the shared reader")
+
+    monkeypatch.setattr(type(week.store), "reader", property(lambda self: Refusing()))
+    assert (await week.reports.summary(*PERIOD)).total == 5
+    assert len(await week.reports.carriers(*PERIOD)) == 2
+    assert len(await week.reports.departments(*PERIOD)) == 2

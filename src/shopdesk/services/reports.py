@@ -1,5 +1,8 @@
 """ReportService: the review numbers over a period and a filter (统计分析, 总结与改进).
 
+Each report reads on a connection of its own: over a big store a summary takes seconds, and the
+desk's reads must not queue behind it.
+
 The period selects cases by opening time (and, for the carrier scorecard, orders by shipping time),
 as instants; `last_days` gives the usual "last 7 / 30 days" in the shop's time zone.
 """
@@ -19,6 +22,8 @@ from shopdesk.domain.kinds import GROUP_OF_KIND
 from shopdesk.store import reports as report_rows
 
 if TYPE_CHECKING:
+    import aiosqlite
+
     from shopdesk.services import Services
 
 
@@ -33,10 +38,6 @@ def _check_period(period_from: datetime | None, period_to: datetime | None) -> N
 class ReportService:
     def __init__(self, services: Services) -> None:
         self._services = services
-
-    @property
-    def _reader(self):
-        return self._services.store.reader
 
     def last_days(self, days: int) -> tuple[datetime, datetime]:
         """From the shop's midnight `days - 1` days ago to its next midnight (today included)."""
@@ -68,7 +69,16 @@ class ReportService:
     ) -> reports.Summary:
         """Every figure of the review for cases opened in [period_from, period_to) and the filter."""
         cohort = self._cohort(period_from, period_to, case_filter)
-        conn = self._reader
+        async with report_rows.report_connection(self._services.store) as conn:
+            return await self._summary(conn, period_from, period_to, cohort)
+
+    async def _summary(
+        self,
+        conn: aiosqlite.Connection,
+        period_from: datetime | None,
+        period_to: datetime | None,
+        cohort: CaseFilter,
+    ) -> reports.Summary:
         now = self._services.now()
         by: dict[str, list[tuple]] = {}
         for dimension in report_rows.COUNT_COLUMNS:
@@ -101,7 +111,7 @@ class ReportService:
                 for t, c, n, a in await report_rows.compensation(conn, cohort, now)
             ],
             satisfaction=reports.satisfaction(scores, eligible),
-            carriers=await self.carriers(period_from, period_to, cohort.carrier),
+            carriers=await self._carriers(conn, period_from, period_to, cohort.carrier),
             departments=reports.department_points(responsible, joint),
             urgent=reports.urgent_figure(*await report_rows.urgent_counts(conn, cohort, now)),
         )
@@ -114,9 +124,17 @@ class ReportService:
     ) -> list[reports.CarrierScore]:
         """Lost, damaged and delayed orders per 100 orders shipped in the period, worst first."""
         _check_period(period_from, period_to)
-        shipped, problems = await report_rows.carrier_counts(
-            self._reader, period_from, period_to, carrier
-        )
+        async with report_rows.report_connection(self._services.store) as conn:
+            return await self._carriers(conn, period_from, period_to, carrier)
+
+    async def _carriers(
+        self,
+        conn: aiosqlite.Connection,
+        period_from: datetime | None,
+        period_to: datetime | None,
+        carrier: str | None,
+    ) -> list[reports.CarrierScore]:
+        shipped, problems = await report_rows.carrier_counts(conn, period_from, period_to, carrier)
         renamed = {
             name: {reports.CARRIER_KINDS[kind]: count for kind, count in kinds.items()}
             for name, kinds in problems.items()
@@ -134,7 +152,8 @@ class ReportService:
     ) -> list[reports.DepartmentPoints]:
         """Responsibility points per department (−1 responsible, −0.5 joint), worst first."""
         cohort = self._cohort(period_from, period_to, case_filter)
-        responsible, joint = await report_rows.department_counts(
-            self._reader, cohort, self._services.now()
-        )
+        async with report_rows.report_connection(self._services.store) as conn:
+            responsible, joint = await report_rows.department_counts(
+                conn, cohort, self._services.now()
+            )
         return reports.department_points(responsible, joint)

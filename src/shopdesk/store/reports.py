@@ -59,7 +59,10 @@ COUNT_COLUMNS: dict[str, str] = {
 async def count_by(
     conn: aiosqlite.Connection, case_filter: CaseFilter, now: datetime, dimension: str
 ) -> list[tuple[Any, int]]:
-    """(value, cases) for one dimension of COUNT_COLUMNS; void cases only in the status counts."""
+    """(value, cases) for one dimension of COUNT_COLUMNS; void cases only in the status counts.
+
+    One GROUP BY per dimension: measured as fast as one GROUP BY over all six (which sorts).
+    """
     column = COUNT_COLUMNS[dimension]  # a fixed expression, never a value
     extra = () if dimension == "status" else ("c.status != 'void'",)
     where, params = _where(case_filter, now, *extra)
@@ -268,19 +271,25 @@ async def count_rows(store: Store, kind: str, case_filter: CaseFilter, now: date
 
 
 @contextlib.asynccontextmanager
-async def export_connection(store: Store) -> AsyncIterator[aiosqlite.Connection]:
-    """A read-only connection of its own, so a long export never queues the desk's reads.
-
-    Text comes back as UTF-8 bytes (csvsafe.render_chunk works on them as they are).
-    """
+async def report_connection(store: Store) -> AsyncIterator[aiosqlite.Connection]:
+    """A read-only connection of its own for long reads (a summary over a whole store, an export),
+    so they never queue the desk's reads on the shared reader."""
     conn = await _connect(store.path, readonly=True)
     conn.row_factory = None
-    conn.text_factory = bytes  # UTF-8 as stored: the CSV renderer works on bytes, no decoding
     await conn.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
     try:
         yield conn
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def export_connection(store: Store) -> AsyncIterator[aiosqlite.Connection]:
+    """`report_connection` reading text as UTF-8 bytes (csvsafe.render_chunk works on them as
+    they are: no decoding here, no encoding after)."""
+    async with report_connection(store) as conn:
+        conn.text_factory = bytes
+        yield conn
 
 
 async def stream_rows(
