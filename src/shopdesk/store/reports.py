@@ -266,7 +266,8 @@ def row_query(kind: str, case_filter: CaseFilter, now: datetime) -> tuple[str, d
 
 async def count_rows(store: Store, kind: str, case_filter: CaseFilter, now: datetime) -> int:
     where, params = filter_sql(case_filter, now)
-    rows = await _all(store.reader, _ROW_COUNTS[kind] + where, params)
+    async with report_connection(store) as conn:
+        rows = await _all(conn, _ROW_COUNTS[kind] + where, params)
     return int(rows[0][0])
 
 
