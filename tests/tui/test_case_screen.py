@@ -229,6 +229,24 @@ async def test_scrolls_by_keyboard_and_collapses_to_one_column_at_80x24(services
         assert not screen.has_class("-narrow")
 
 
+async def test_every_case_action_of_the_registry_has_its_key_here(services):
+    from shopdesk.tui.actions import ACTIONS
+
+    case = await open_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        bound = {
+            binding.key: binding.action
+            for bindings in screen._bindings.key_to_bindings.values() for binding in bindings
+        }
+        for spec in ACTIONS:
+            if spec.needs_case and spec.id != "open_case":
+                assert bound.get(spec.key) == spec.id, spec.id
+                assert callable(getattr(screen, f"action_{spec.id}"))
+        assert bound["escape"] == "back"
+
+
 async def test_escape_goes_back(services):
     case = await open_case(services)
     app = case_app(services, case.ref)

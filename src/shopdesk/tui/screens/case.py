@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.binding import Binding
 from textual.widgets import Static
 
 from shopdesk.domain.cases import Case, CaseDetail
