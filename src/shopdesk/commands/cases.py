@@ -218,16 +218,10 @@ def table(headers: list[str], rows: list[list[str]], limits: dict[int, int] | No
 
 
 def span(delta: timedelta, day: timedelta) -> str:
-    """A business-time span: 45m, 3h20m, 2d4h (a day is the calendar's business day)."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    day_minutes = max(1, int(day.total_seconds() // 60))
-    days, minutes = divmod(minutes, day_minutes)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days}d{hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
-    return f"{minutes}m"
+    """A business-time span without its sign: 45m, 3h20m, 2d4h."""
+    from shopdesk.domain.sla_policy import format_span
+
+    return format_span(abs(delta), day)
 
 
 class _Clock:
@@ -249,18 +243,21 @@ class _Clock:
             return "—"
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M" if year else "%m-%d %H:%M")
 
-    def left(self, due: datetime | None, status: str) -> str:
-        """Business time left until `due` (or `-span` overdue), as the queue shows it."""
-        if status == "waiting":
+    def left(self, case) -> str:
+        """Business time left on the running clock (`-span` overdue), as the TUI shows it too."""
+        from shopdesk.domain.sla_policy import format_span, time_left
+
+        left, tone = time_left(
+            self.calendar, status=case.status, due_at=case.due_at, opened_at=case.opened_at,
+            now=self.now,
+        )
+        if tone == "paused":
             return "paused"
-        if status not in ACTIVE:
+        if left is None:
             return "—"
-        if due is None:
-            return "—"
-        if due < self.now:
-            late = self.sla.business_time_between(self.calendar, due, self.now)
-            return "-" + span(late, self.day) if late else "late"
-        return span(self.sla.business_time_between(self.calendar, self.now, due), self.day)
+        if tone == "breached" and not left:
+            return "late"
+        return format_span(left, self.day)
 
 
 # --- cases list ---------------------------------------------------------------------------------
@@ -305,7 +302,7 @@ def _queue_text(services: Services, cases: list, total: int) -> str:
         overdue = is_overdue(case, clock.now)
         rows.append([
             case.ref,
-            ("!" if overdue else "") + clock.left(case.due_at, case.status),
+            ("!" if overdue else "") + clock.left(case),
             clock.local(case.due_at, year=False) if case.status in ACTIVE and case.due_at else "—",
             f"L{case.level}",
             "URG" if case.urgent else "",

@@ -112,3 +112,47 @@ def clocks(
             stopped_at=resolved_at,
         ),
     )
+
+
+WARNING_SHARE = 0.25  # under a quarter of the allowed business time left: amber
+
+
+def time_left(
+    calendar: sla.BusinessCalendar,
+    *,
+    status: str,
+    due_at: datetime | None,
+    opened_at: datetime,
+    now: datetime,
+) -> tuple[timedelta | None, str]:
+    """Business time left on a case's running clock (negative: overdue by that much), and its tone:
+    "breached", "warning" (under 25 % of the allowed time left), "paused", "done" or "" (normal).
+    The CLI, the TUI and the API all show this one figure."""
+    if not is_active(status):
+        return None, "done"
+    if status == "waiting" or due_at is None:
+        return None, "paused"
+    if due_at <= now:
+        return -sla.business_time_between(calendar, due_at, now), "breached"
+    left = sla.business_time_between(calendar, now, due_at)
+    allowed = sla.business_time_between(calendar, opened_at, due_at)
+    if allowed > timedelta() and left / allowed < WARNING_SHARE:
+        return left, "warning"
+    return left, ""
+
+
+def format_span(delta: timedelta, day: timedelta) -> str:
+    """A business-time span: 45m, 3h20m, 2d4h (a day is the calendar's business day), with a
+    leading minus when negative."""
+    sign = "-" if delta < timedelta() else ""
+    minutes = int(abs(delta).total_seconds() // 60)
+    day_minutes = max(1, int(day.total_seconds() // 60))
+    days, minutes = divmod(minutes, day_minutes)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        text = f"{days}d{hours}h" if hours else f"{days}d"
+    elif hours:
+        text = f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    else:
+        text = f"{minutes}m"
+    return sign + text
