@@ -13,7 +13,7 @@ moved), and every 30 s for the clocks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -146,7 +146,8 @@ class CaseScreen(Screen[None]):
                     yield self._panel("survey", "case.panel_survey")
                     yield self._panel("incidents", "case.panel_incidents")
             yield self._panel("timeline", "case.panel_timeline")
-        yield KeyBar(supported={spec.id for spec in SCREEN_ACTIONS})
+        back = replace(ACTIONS_BY_ID["back"], footer=True)  # first: the way out of this screen
+        yield KeyBar((back, *SCREEN_ACTIONS), supported={spec.id for spec in SCREEN_ACTIONS})
 
     @staticmethod
     def _panel(name: str, title_key: str) -> Static:
