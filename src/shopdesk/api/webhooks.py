@@ -70,9 +70,9 @@ async def receive_webhook(
             f"Content-Type must be {JSON}, not {media_type or 'missing'}", field="Content-Type"
         )
     body = await request.body()
-    receipt = await services.intake.receive(
-        source, dict(request.headers.items()), body, content_type=media_type
-    )
+    headers = {name.decode("latin-1"): value.decode("latin-1")
+               for name, value in request.scope["headers"]}  # ASGI: names already lower-case
+    receipt = await services.intake.receive(source, headers, body, content_type=media_type)
     return Response(receipt, status_code=202 if receipt.status == "quarantined" else 200)
 
 

@@ -29,6 +29,13 @@ def to_minor(amount: Decimal | str | int | None, currency: str, *, field: str = 
     """`amount` in minor units of `currency`; refuses more decimals than the currency has."""
     if amount is None or amount == "":
         return 0
+    digits = exponent(currency)
+    if isinstance(amount, str):
+        whole, dot, fraction = amount.partition(".")
+        if (whole.isascii() and whole.isdigit() and len(whole) <= 15 and len(fraction) <= digits
+                and (not dot or (fraction.isascii() and fraction.isdigit()))):
+            # The common case ("29.90"), without Decimal: same result, a fraction of the time.
+            return int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
     try:
         value = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip())
     except InvalidOperation:
@@ -36,7 +43,6 @@ def to_minor(amount: Decimal | str | int | None, currency: str, *, field: str = 
                               field=field) from None
     if not value.is_finite():
         raise ValidationError(f"{field}: {value} is not an amount", field=field)
-    digits = exponent(currency)
     minor = value.scaleb(digits)
     if minor != minor.to_integral_value():
         raise ValidationError(
