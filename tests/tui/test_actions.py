@@ -606,3 +606,22 @@ async def test_on_the_demo_store_the_first_queued_case_takes_a_note_and_a_contac
         after = await services.cases.detail(screen.ref)
     assert [event.type for event in after.events[len(before.events):]] == ["note", "contact"]
     assert after.contacts[-1].template == "apology"
+
+
+async def test_an_unexpected_failure_keeps_the_form_and_says_so(services, monkeypatch):
+    case = await open_case(services)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services.cases, "escalate", broken)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await opened(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await type_text(pilot, "VIP")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert form(app).values()["reason"] == "VIP"
+        assert any("disk on fire" in message for message in notifications(app, "error"))

@@ -8,6 +8,7 @@ when it names none) and raises an error notification; success dismisses the form
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
@@ -23,6 +24,8 @@ from textual.widgets import Input, Select, Static, TextArea
 from shopdesk.domain.errors import ShopdeskError
 from shopdesk.tui.i18n import t
 from shopdesk.tui.modals.confirm import ConfirmModal
+
+log = logging.getLogger(__name__)
 
 ResultType = TypeVar("ResultType")
 
@@ -312,6 +315,9 @@ class FormModal(ModalScreen[ResultType | None], Generic[ResultType]):
             result = await self.submit(values)
         except ShopdeskError as error:
             self.show_error(error)
+        except Exception as error:  # a bug: logged, shown, and the form keeps what was typed
+            log.exception("form %r failed", self.form_title)
+            self.show_error(ShopdeskError(t("form.failed", error=error)))
         else:
             self.dismiss(result)
         finally:
