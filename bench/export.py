@@ -7,8 +7,10 @@
 2. Baseline: `sqlite3 -csv -header` runs the very SELECT the export runs (same columns, same join,
    same order), writing to a file.
 3. shopdesk: `shopdesk --db … export cases -o FILE` in a child process (guard on — it always is);
-   wall time, and that child's peak RSS from os.wait4's rusage. Steps 2 and 3 alternate, twice
-   (`--runs`); the best time of each side counts, the highest RSS.
+   wall time, and that child's peak RSS from os.wait4's rusage. Steps 2 and 3 alternate, three
+   times (`--runs`); the best time of each side counts, the highest RSS. CPU seconds (user +
+   system, from the same rusage) are printed too: on a machine shared with other work they say
+   more than wall time.
 4. First byte over HTTP: `shopdesk serve` on loopback, GET /api/v1/exports/cases.csv with a bearer
    token; the time from sending the request to the first byte of the body (median of 3 after one
    warm-up request, and the cold one).
@@ -26,6 +28,7 @@ import asyncio
 import http.client
 import json
 import os
+import resource
 import socket
 import sqlite3
 import statistics
@@ -127,7 +130,30 @@ def build_store(db: Path, cases: int) -> str:
     return token
 
 
-def run_sqlite3(db: Path, out: Path) -> float:
+class Run:
+    """One child process: wall seconds, CPU seconds (user + system), peak RSS in MB."""
+
+    def __init__(self, wall: float, usage: resource.struct_rusage) -> None:
+        self.wall = wall
+        self.cpu = usage.ru_utime + usage.ru_stime
+        self.rss_mb = usage.ru_maxrss / 1024  # Linux: kilobytes
+
+
+def _run(argv: list[str], *, stdin: bytes = b"", stdout=subprocess.DEVNULL,
+         env: dict[str, str] | None = None) -> Run:
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=stdout,
+                             stderr=subprocess.PIPE)
+    child.stdin.write(stdin)
+    child.stdin.close()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv[0]} failed: {child.stderr.read().decode()[-2000:]}")
+    return Run(wall, usage)
+
+
+def run_sqlite3(db: Path, out: Path) -> Run:
     """The export's own SELECT through the sqlite3 CLI, CSV with a header, into a file."""
     from shopdesk.domain.filters import CaseFilter
     from shopdesk.store.reports import row_query
@@ -136,23 +162,13 @@ def run_sqlite3(db: Path, out: Path) -> float:
     sql, params = row_query("cases", CaseFilter(), now)
     script = "".join(f".parameter set :{name} '{value}'\n" for name, value in params.items())
     script += ".headers on\n.mode csv\n" + sql.strip() + ";\n"
-    started = time.perf_counter()
     with out.open("wb") as handle:
-        subprocess.run(["sqlite3", str(db)], input=script.encode(), stdout=handle, check=True)
-    return time.perf_counter() - started
+        return _run(["sqlite3", str(db)], stdin=script.encode(), stdout=handle)
 
 
-def run_export(db: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of `shopdesk export cases -o out` in a child process."""
-    started = time.perf_counter()
-    child = subprocess.Popen([*SHOPDESK, "--db", str(db), "export", "cases", "-o", str(out)],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"export failed: {child.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux: kilobytes
+def run_export(db: Path, out: Path, env: dict[str, str]) -> Run:
+    """`shopdesk export cases -o out` in a child process."""
+    return _run([*SHOPDESK, "--db", str(db), "export", "cases", "-o", str(out)], env=env)
 
 
 def _free_port() -> int:
@@ -215,7 +231,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="work in DIR and keep the files")
-    parser.add_argument("--runs", type=int, default=2, help="runs of each side (best counts)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each side (best counts)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="shopdesk-bench-export-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -231,17 +247,19 @@ def main() -> None:
           f"({db.stat().st_size / 2**20:.0f} MB)")
     # Alternate the two, twice, and keep each one's best: other work on the machine only ever
     # makes a run slower, so the minimum is the fairest figure of each.
-    sqlite3_runs: list[float] = []
-    export_runs: list[float] = []
-    rss_runs: list[float] = []
+    sqlite3_runs: list[Run] = []
+    export_runs: list[Run] = []
     for _ in range(args.runs):
         sqlite3_runs.append(run_sqlite3(db, work / "sqlite3.csv"))
-        seconds, rss = run_export(db, work / "shopdesk.csv", env)
-        export_runs.append(seconds)
-        rss_runs.append(rss)
-        print(f"sqlite3 -csv {sqlite3_runs[-1]:.2f} s · shopdesk export cases {seconds:.2f} s, "
-              f"peak RSS {rss:.0f} MB")
-    sqlite3_s, export_s, rss_mb = min(sqlite3_runs), min(export_runs), max(rss_runs)
+        export_runs.append(run_export(db, work / "shopdesk.csv", env))
+        print(f"sqlite3 -csv {sqlite3_runs[-1].wall:.2f} s (CPU {sqlite3_runs[-1].cpu:.2f} s) · "
+              f"shopdesk export cases {export_runs[-1].wall:.2f} s (CPU {export_runs[-1].cpu:.2f} s), "
+              f"peak RSS {export_runs[-1].rss_mb:.0f} MB")
+    sqlite3_s = min(run.wall for run in sqlite3_runs)
+    export_s = min(run.wall for run in export_runs)
+    sqlite3_cpu = min(run.cpu for run in sqlite3_runs)
+    export_cpu = min(run.cpu for run in export_runs)
+    rss_mb = max(run.rss_mb for run in export_runs)
     print(f"sqlite3.csv {(work / 'sqlite3.csv').stat().st_size / 2**20:.0f} MB, "
           f"shopdesk.csv {(work / 'shopdesk.csv').stat().st_size / 2**20:.0f} MB")
     lines = sum(1 for _ in (work / "shopdesk.csv").open("rb"))
@@ -256,7 +274,8 @@ def main() -> None:
         "bench": "export", "export_s": round(export_s, 2), "sqlite3_s": round(sqlite3_s, 2),
         "ratio": round(export_s / sqlite3_s, 2), "peak_rss_mb": round(rss_mb, 1),
         "first_byte_ms": round(warm_ms, 1), "first_byte_cold_ms": round(cold_ms, 1),
-        "cases": args.cases,
+        "export_cpu_s": round(export_cpu, 2), "sqlite3_cpu_s": round(sqlite3_cpu, 2),
+        "cpu_ratio": round(export_cpu / sqlite3_cpu, 2), "cases": args.cases,
     }))
 
 
