@@ -9,6 +9,7 @@ from litestar import get
 from litestar.di import NamedDependency
 
 from shopdesk import __version__
+from shopdesk.api.errors import error_responses
 from shopdesk.services import Services
 
 
@@ -23,7 +24,8 @@ class Health(msgspec.Struct):
     pid: int
 
 
-@get("/healthz", summary="Liveness and which store is served", tags=["health"], sync_to_thread=False)
+@get("/healthz", summary="Liveness and which store is served", tags=["health"],
+     sync_to_thread=False, responses=error_responses())
 def healthz(services: NamedDependency[Services]) -> Health:
     return Health(
         status="ok", app="shopdesk", version=__version__,
