@@ -63,6 +63,15 @@ def wait_on_label(on: str) -> str:
     return _word("wait_on", on)
 
 
+def order_status_label(status: str) -> str:
+    """A platform's order status ("paid", "shipped" …); unknown ones show as they came."""
+    return _word("order_status", status) if status else ""
+
+
+def source_label(source: str) -> str:
+    return _word("source", source)
+
+
 def level_label(level: int) -> str:
     return t(f"vocab.level.{level}")
 

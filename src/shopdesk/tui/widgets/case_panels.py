@@ -25,9 +25,11 @@ from shopdesk.tui.vocabulary import (
     kind_label,
     level_label,
     local_time,
+    order_status_label,
     party_label,
     remedy_label,
     remedy_status_label,
+    source_label,
     status_label,
     tier_label,
     wait_on_label,
@@ -170,7 +172,7 @@ class Presenter:
         number = order.number or order.external_id
         table.add_row(t("case.order"), Text.assemble(
             (number, "bold"), (f"  {order.source}", LABEL_STYLE),
-            (f"  {order.status}" if order.status else "", ""),
+            (f"  {order_status_label(order.status)}" if order.status else "", ""),
         ))
         for index, item in enumerate(order.items):
             price = f"  {self.money(item.price_minor, order.currency)}" if item.price_minor else ""
@@ -201,7 +203,7 @@ class Presenter:
         if case.department:
             table.add_row(t("case.department"), department_label(case.department))
         table.add_row(t("case.opened"), t("case.opened_value", at=self.time(case.opened_at),
-                                           by=case.opened_by, source=case.source))
+                                           by=case.opened_by, source=source_label(case.source)))
         follow_ups = [c.next_follow_up_at for c in self.detail.contacts if c.next_follow_up_at]
         if follow_ups and case.status not in ("resolved", "closed", "void"):
             follow_up = follow_ups[-1]
