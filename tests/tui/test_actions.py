@@ -187,6 +187,10 @@ async def test_contact_with_an_unreadable_follow_up_keeps_the_form(services):
         await settle(pilot)
         assert "is not a time" in field_error(app, "follow_up")
         assert form(app).values()["summary"] == "left a voicemail"
+        await fill(pilot, "follow_up", "09:00")  # today, but already past (it is 10:30)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "in the past" in field_error(app, "follow_up")
     assert (await services.cases.detail(case.ref)).contacts == []
 
 
