@@ -200,3 +200,35 @@ async def test_truncated_in_transit_fails_the_signature(client, services):
                                  headers=shopify_headers(body))
     assert response.status_code == 401
     assert await _deliveries(services) == []
+
+
+async def test_shopify_fulfillment_before_its_order_keeps_both(client, services):
+    shipped = fixture_bytes("shopify_fulfillment.json")
+    response = await client.post(
+        "/webhooks/shopify", content=shipped,
+        headers=shopify_headers(shipped, "fulfillments/create", webhook_id="early"))
+    assert response.status_code == 200
+    order_body = fixture_bytes("shopify_order.json")
+    await client.post("/webhooks/shopify", content=order_body, headers=shopify_headers(order_body))
+    order = await services.orders.find("shopify", "5821958430918245377")
+    assert order.number == "#1042"
+    events = [event.type for event in await services.orders.events(order.id)]
+    assert "shipped" in events
+
+
+async def test_one_batch_with_many_orders_and_a_replay(client, services):
+    import asyncio
+
+    payload = fixture_json("shopify_order.json")
+    bodies = []
+    for n in range(12):
+        payload["id"] = 9_007_199_254_740_993 + n  # beyond 2^53
+        bodies.append((json.dumps(payload).encode(), f"wh-{n}"))
+    bodies.append(bodies[0])
+    responses = await asyncio.gather(*(
+        client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id=wid))
+        for body, wid in bodies
+    ))
+    assert sorted(r.json()["status"] for r in responses).count("processed") == 12
+    for n in range(12):
+        assert await services.orders.find("shopify", str(9_007_199_254_740_993 + n)) is not None

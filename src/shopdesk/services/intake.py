@@ -301,6 +301,8 @@ class IntakeService:
                 error=job.error, headers=job.headers, body=job.body,
                 order_external_id=_external_id(job.mapped)
                 if job.status == "processed" and job.mapped is not None else None,
+                needs_snapshot=job.mapped is not None and (
+                    job.mapped.patch is not None or not job.mapped.events),
             )
             for job in jobs
         ], plan)

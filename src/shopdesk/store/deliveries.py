@@ -18,51 +18,6 @@ from shopdesk.store.orders import _order_params as order_params
 from shopdesk.store.orders import order_from_row
 
 
-async def insert_delivery(
-    conn: aiosqlite.Connection,
-    *,
-    source_id: int,
-    dedupe_key: str,
-    received_at: datetime,
-    topic: str,
-    status: str,
-    error: str,
-    headers: dict[str, str],
-    body: bytes,
-) -> int | None:
-    """The new delivery's id, or None when (source, dedupe_key) was delivered before."""
-    async with conn.execute(
-        """INSERT INTO deliveries
-               (source_id, dedupe_key, received_at, topic, status, error, headers, body)
-           VALUES (:source_id, :dedupe_key, :received_at, :topic, :status, :error, :headers, :body)
-           ON CONFLICT (source_id, dedupe_key) DO NOTHING
-           RETURNING id""",
-        {"source_id": source_id, "dedupe_key": dedupe_key, "received_at": to_db(received_at),
-         "topic": topic, "status": status, "error": error, "headers": json_dumps(headers),
-         "body": body},
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else None
-
-
-async def set_delivery_order(conn: aiosqlite.Connection, delivery_id: int, order_id: int) -> None:
-    await conn.execute(
-        "UPDATE deliveries SET order_id = :order_id WHERE id = :id",
-        {"order_id": order_id, "id": delivery_id},
-    )
-
-
-async def find_delivery(
-    conn: aiosqlite.Connection, source_id: int, dedupe_key: str
-) -> Delivery | None:
-    async with conn.execute(
-        f"""{_SELECT} WHERE d.source_id = :source_id AND d.dedupe_key = :dedupe_key""",
-        {"source_id": source_id, "dedupe_key": dedupe_key},
-    ) as cursor:
-        row = await cursor.fetchone()
-    return _delivery(row) if row else None
-
-
 async def list_deliveries(
     conn: aiosqlite.Connection, *, status: str | None = None, source: str | None = None,
     limit: int = 100,
@@ -120,6 +75,8 @@ class DeliveryIn(msgspec.Struct, kw_only=True):
     body: bytes
     order_external_id: str | None = None
     """The order this delivery updates (planned by the caller), or None."""
+    needs_snapshot: bool = True
+    """Whether the plan needs the stored snapshot (to derive events or apply a patch)."""
 
 
 class Stored(msgspec.Struct, kw_only=True):
@@ -150,15 +107,19 @@ _FIND_ORDERS = """
 SELECT DISTINCT o.* FROM json_each(:keys) AS k
 CROSS JOIN orders AS o ON o.source = k.value ->> 0 AND o.external_id = k.value ->> 1
 """
+_FIND_ORDER_IDS = """
+SELECT DISTINCT o.id, o.source, o.external_id FROM json_each(:keys) AS k
+CROSS JOIN orders AS o ON o.source = k.value ->> 0 AND o.external_id = k.value ->> 1
+"""
 _INSERT_DELIVERY = """
-INSERT INTO deliveries (source_id, dedupe_key, received_at, topic, status, error, headers, body)
-VALUES (:source_id, :dedupe_key, :received_at, :topic, :status, :error, :headers, :body)
+INSERT INTO deliveries
+    (source_id, dedupe_key, received_at, topic, status, error, headers, body, order_id)
+VALUES (:source_id, :dedupe_key, :received_at, :topic, :status, :error, :headers, :body, :order_id)
 """
 _INSERT_EVENT = """
 INSERT INTO order_events (order_id, type, at, delivery_id, data)
 VALUES (:order_id, :type, :at, :delivery_id, :data)
 """
-_SET_ORDER = "UPDATE deliveries SET order_id = :order_id WHERE id = :id"
 
 
 def _found(db: sqlite3.Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], tuple]:
@@ -177,14 +138,17 @@ def _store_deliveries(
         if key not in seen:
             seen.add(key)
             fresh.append(index)
-    order_keys = sorted({(deliveries[i].source, deliveries[i].order_external_id)
-                         for i in fresh if deliveries[i].order_external_id is not None})
+    # 1. Plan each new delivery's snapshot and events, in arrival order (a later delivery for the
+    #    same order builds on an earlier one), from the stored snapshot where the plan needs it.
+    wanted = sorted({(deliveries[i].source, deliveries[i].order_external_id) for i in fresh
+                     if deliveries[i].order_external_id is not None
+                     and deliveries[i].needs_snapshot})
     snapshots: dict[tuple[str, str], Order] = {}
-    if order_keys:
-        rows = db.execute(_FIND_ORDERS, {"keys": json_dumps(order_keys)}).fetchall()
+    if wanted:
+        rows = db.execute(_FIND_ORDERS, {"keys": json_dumps(wanted)}).fetchall()
         snapshots = {(row["source"], row["external_id"]): order_from_row(row) for row in rows}
     planned: dict[int, tuple[Order, list[EventIn]]] = {}
-    for index in fresh:  # in arrival order: a later delivery builds on an earlier one
+    for index in fresh:
         delivery = deliveries[index]
         if delivery.order_external_id is None:
             continue
@@ -192,16 +156,11 @@ def _store_deliveries(
         order, events = plan(index, snapshots.get(key))
         snapshots[key] = order
         planned[index] = (order, events)
-    db.executemany(_INSERT_DELIVERY, [
-        {"source_id": d.source_id, "dedupe_key": d.dedupe_key, "received_at": to_db(d.received_at),
-         "topic": d.topic, "status": d.status, "error": d.error,
-         "headers": json_dumps(d.headers), "body": d.body}
-        for d in (deliveries[i] for i in fresh)
-    ])
-    delivery_ids = _found(db, [keys[i] for i in fresh]) if fresh else {}
+    # 2. Order snapshots, then their ids.
     order_ids: dict[tuple[str, str], int] = {}
     if planned:
-        params = [order_params(order, deliveries[i].received_at) for i, (order, _) in planned.items()]
+        params = [order_params(order, deliveries[i].received_at)
+                  for i, (order, _) in planned.items()]
         names = list(params[0])
         updates = ", ".join(f"{name} = excluded.{name}" for name in names
                             if name not in ("source", "external_id"))
@@ -211,27 +170,30 @@ def _store_deliveries(
                 ON CONFLICT (source, external_id) DO UPDATE SET {updates}""",
             params,
         )
-        rows = db.execute(_FIND_ORDERS.replace("DISTINCT o.*", "DISTINCT o.id, o.source, o.external_id"),
-                          {"keys": json_dumps(sorted({(deliveries[i].source, order.external_id)
-                                                      for i, (order, _) in planned.items()}))}
-                          ).fetchall()
+        order_keys = sorted({(deliveries[i].source, order.external_id)
+                             for i, (order, _) in planned.items()})
+        rows = db.execute(_FIND_ORDER_IDS, {"keys": json_dumps(order_keys)}).fetchall()
         order_ids = {(row["source"], row["external_id"]): row["id"] for row in rows}
-    event_rows, links = [], []
-    results: dict[int, Stored] = {}
-    for index in fresh:
-        delivery_id = delivery_ids[keys[index]][0]
-        order, order_id = None, None
-        if index in planned:
-            order, events = planned[index]
-            order_id = order_ids[(deliveries[index].source, order.external_id)]
-            links.append({"id": delivery_id, "order_id": order_id})
-            event_rows += [{"order_id": order_id, "type": event.type, "at": to_db(event.at),
-                            "delivery_id": delivery_id, "data": json_dumps(event.data)}
-                           for event in events]
-        results[index] = Stored(delivery_id=delivery_id, order_id=order_id, duplicate=False,
-                                order=order)
-    db.executemany(_INSERT_EVENT, event_rows)
-    db.executemany(_SET_ORDER, links)
+    order_of = {index: order_ids[(deliveries[index].source, order.external_id)]
+                for index, (order, _) in planned.items()}
+    # 3. The deliveries, linked to their orders, then their ids; 4. the order events.
+    db.executemany(_INSERT_DELIVERY, [
+        {"source_id": d.source_id, "dedupe_key": d.dedupe_key, "received_at": to_db(d.received_at),
+         "topic": d.topic, "status": d.status, "error": d.error,
+         "headers": json_dumps(d.headers), "body": d.body, "order_id": order_of.get(i)}
+        for i, d in ((i, deliveries[i]) for i in fresh)
+    ])
+    delivery_ids = _found(db, [keys[i] for i in fresh]) if fresh else {}
+    db.executemany(_INSERT_EVENT, [
+        {"order_id": order_of[index], "type": event.type, "at": to_db(event.at),
+         "delivery_id": delivery_ids[keys[index]][0], "data": json_dumps(event.data)}
+        for index, (_, events) in planned.items() for event in events
+    ])
+    results = {
+        index: Stored(delivery_id=delivery_ids[keys[index]][0], order_id=order_of.get(index),
+                      duplicate=False, order=planned.get(index, (None,))[0])
+        for index in fresh
+    }
     stored: list[Stored] = []
     for index, key in enumerate(keys):
         if index in results:
