@@ -224,9 +224,13 @@ async def test_scrolls_by_keyboard_and_collapses_to_one_column_at_80x24(services
         await pilot.press("home")
         await pilot.pause()
         assert body.scroll_y == 0
+        assert "138 0013 8000 · zhang.wei@example.cn" in text_of(screen, "#panel-order")
+        assert "SF Express · SF1234567890" in text_of(screen, "#panel-order")
         await pilot.resize_terminal(120, 40)
-        await pilot.pause()
+        await settle(pilot)
         assert not screen.has_class("-narrow")
+        order = text_of(screen, "#panel-order")
+        assert "Phone    138 0013 8000" in order and "Tracking SF1234567890" in order
 
 
 async def test_every_case_action_of_the_registry_has_its_key_here(services):

@@ -168,7 +168,10 @@ class CaseScreen(Screen[None]):
             self._unsubscribe = None
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        narrow = self.size.width < NARROW_BELOW
+        if narrow != self.has_class("-narrow") and self.case is not None:
+            self.load()  # the panels fold rows differently
+        self.set_class(narrow, "-narrow")
 
     # --- live -------------------------------------------------------------------------------------
 
@@ -215,6 +218,7 @@ class CaseScreen(Screen[None]):
         presenter = Presenter(
             detail, clocks, zone=ZoneInfo(settings.timezone), now=self.services.now(),
             business_day=day_length(settings.calendar()),
+            compact=self.size.width < NARROW_BELOW,
         )
         self.detail = detail
         self.case = detail.case

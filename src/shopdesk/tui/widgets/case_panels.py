@@ -61,6 +61,7 @@ class Presenter:
         zone: ZoneInfo,
         now: datetime,
         business_day: timedelta,
+        compact: bool = False,
     ) -> None:
         self.detail = detail
         self.case = detail.case
@@ -68,6 +69,7 @@ class Presenter:
         self.zone = zone
         self.now = now
         self.business_day = business_day
+        self.compact = compact  # a narrow terminal: fold short rows together
 
     def time(self, moment: datetime | None) -> str:
         return local_time(moment, self.zone, self.now)
@@ -160,10 +162,13 @@ class Presenter:
         customer = order.customer if order is not None and order.customer.name else case.customer
         table = self._grid()
         table.add_row(t("case.customer"), customer.name or "—")
-        if customer.phone:
-            table.add_row(t("case.phone"), customer.phone)
-        if customer.email:
-            table.add_row(t("case.email"), customer.email)
+        if self.compact and customer.phone and customer.email:
+            table.add_row(t("case.contact"), f"{customer.phone} · {customer.email}")
+        else:
+            if customer.phone:
+                table.add_row(t("case.phone"), customer.phone)
+            if customer.email:
+                table.add_row(t("case.email"), customer.email)
         if order is None:
             table.add_row(t("case.order"), Text(t("case.no_order"), style="italic"))
             return table
@@ -183,8 +188,12 @@ class Presenter:
             amount.append(f"  {t('case.paid')} {self.money(order.paid_minor, order.currency)}",
                           style="bold yellow")
         table.add_row(t("case.amount"), amount)
-        table.add_row(t("case.carrier"), order.carrier or "—")
-        table.add_row(t("case.tracking"), order.tracking_number or "—")
+        if self.compact:
+            table.add_row(t("case.carrier"), " · ".join(
+                part for part in (order.carrier, order.tracking_number) if part) or "—")
+        else:
+            table.add_row(t("case.carrier"), order.carrier or "—")
+            table.add_row(t("case.tracking"), order.tracking_number or "—")
         if order.ship_by or order.deliver_by:
             table.add_row(t("case.promised"), t(
                 "case.promised_value", ship=self.time(order.ship_by),
@@ -196,10 +205,11 @@ class Presenter:
         case = self.case
         table = self._grid()
         table.add_row(t("case.kind"), f"{kind_label(case.kind)} ({case.kind})")
-        table.add_row(t("case.level"), Text(level_label(case.level),
-                                            style=LEVEL_STYLES.get(case.level, "")))
-        table.add_row(t("case.status"), Text(status_label(case.status),
-                                             style=STATUS_STYLES.get(case.status, "")))
+        if not self.compact:  # a narrow screen has them in the header only
+            table.add_row(t("case.level"), Text(level_label(case.level),
+                                                style=LEVEL_STYLES.get(case.level, "")))
+            table.add_row(t("case.status"), Text(status_label(case.status),
+                                                 style=STATUS_STYLES.get(case.status, "")))
         if case.department:
             table.add_row(t("case.department"), department_label(case.department))
         table.add_row(t("case.opened"), t("case.opened_value", at=self.time(case.opened_at),
