@@ -253,7 +253,8 @@ async def measure(path: Path, load_seconds: float) -> dict:
             await app.workers.wait_for_complete()
             loads = table.loads
             keystrokes.append(await key_until(
-                app, char, lambda: screen.query_text == typed and table.loads > loads))
+                app, char,
+                lambda typed=typed, loads=loads: screen.query_text == typed and table.loads > loads))
         result["filter_matches"] = table.total
         loads = table.loads
         await key_until(app, "escape", lambda: table.loads > loads and not screen.query_text)
@@ -267,7 +268,7 @@ async def measure(path: Path, load_seconds: float) -> dict:
                 break
             pages.append(await key_until(
                 app, "pagedown",
-                lambda: table.cursor > before and all(
+                lambda before=before: table.cursor > before and all(
                     table.row_at(index) is not None
                     for index in range(table.top, min(table.total, table.top + table.page)))))
         await key_until(app, "home", lambda: table.cursor == 0)
@@ -291,7 +292,8 @@ async def measure(path: Path, load_seconds: float) -> dict:
             key = "down" if going_down else "up"
             # the highlighted case changes (its index may not: new cases arrive above it)
             latencies.append(await key_until(
-                app, key, lambda: table.current is not None and table.current.id != before))
+                app, key,
+                lambda before=before: table.current is not None and table.current.id != before))
             await asyncio.sleep(0.02)
         stop.set()
         await load

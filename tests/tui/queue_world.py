@@ -34,10 +34,10 @@ class FakeClock:
 
 
 def queue_settings(**overrides) -> Settings:
-    values = dict(
-        shop_name="Teahouse",
-        operators=[Operator(name=SUPERVISOR, role="supervisor"), Operator(name=ME)],
-    )
+    values = {
+        "shop_name": "Teahouse",
+        "operators": [Operator(name=SUPERVISOR, role="supervisor"), Operator(name=ME)],
+    }
     values.update(overrides)
     return Settings(**values)
 

@@ -7,7 +7,15 @@ import json
 
 import pytest
 from litestar.testing import AsyncTestClient
-from queue_world import ME, FakeClock, queue_settings, screen_text, seed_queue, settle, wait_until
+from queue_world import (
+    ME,
+    FakeClock,
+    queue_settings,
+    screen_text,
+    seed_queue,
+    settle,
+    wait_until,
+)
 
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake.signatures import sign_base64, sign_generic
@@ -175,8 +183,10 @@ async def test_tui_and_api_in_one_loop_a_webhook_case_appears_on_the_queue(servi
 
     await services.sources.add("shop", "generic", SECRET)
     app = app_for(services)
-    async with AsyncTestClient(create_app(services), base_url="http://127.0.0.1:8765") as client:
-        async with app.run_test(size=(80, 24)) as pilot:
+    async with (
+        AsyncTestClient(create_app(services), base_url="http://127.0.0.1:8765") as client,
+        app.run_test(size=(80, 24)) as pilot,
+    ):
             await settle(pilot)
             body = _event("evt_broken", report={"kind": "damaged", "level": 3,
                                                 "title": "Tea set arrived broken"})
@@ -196,8 +206,10 @@ async def test_intake_problems_view_lists_quarantined_deliveries(services):
 
     await services.sources.add("woo", "woocommerce", SECRET)
     app = app_for(services)
-    async with AsyncTestClient(create_app(services), base_url="http://127.0.0.1:8765") as client:
-        async with app.run_test(size=(80, 24)) as pilot:
+    async with (
+        AsyncTestClient(create_app(services), base_url="http://127.0.0.1:8765") as client,
+        app.run_test(size=(80, 24)) as pilot,
+    ):
             await settle(pilot)
             body = b'{"id": "not-a-number", "total": ['
             response = await client.post("/webhooks/woo", content=body, headers={

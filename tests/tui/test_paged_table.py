@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 
 from textual.app import App, ComposeResult
 
-from shopdesk.tui.widgets.case_table import CASE_COLUMNS, Column, PagedTable, fit_columns
+from shopdesk.tui.widgets.case_table import (
+    CASE_COLUMNS,
+    Column,
+    PagedTable,
+    fit_columns,
+)
 
 
 @dataclass

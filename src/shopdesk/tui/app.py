@@ -13,14 +13,15 @@ cases raise a notification and, if configured, the bell.
 from __future__ import annotations
 
 import gc
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import KIND_LABELS_ZH
@@ -49,7 +50,7 @@ class ShopdeskApp(App[int]):
     TITLE = "shopdesk"
     COMMANDS = App.COMMANDS | {RegistryProvider}
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", show=False, priority=True, id="ctrl_c_quit"),
     ]
 
@@ -177,7 +178,7 @@ class ShopdeskApp(App[int]):
             return
         try:
             version = await self.services.store.data_version()
-        except Exception:  # the store is closing
+        except (sqlite3.Error, ValueError):  # the store is closing
             return
         if version != self._data_version:
             self._data_version = version

@@ -19,8 +19,8 @@ from shopdesk.domain.filters import CaseFilter
 from shopdesk.tui.commands import supported_actions
 from shopdesk.tui.i18n import t
 from shopdesk.tui.screens.desk import DeskScreen
-from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
+from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.sla_badge import short_duration
 
 if TYPE_CHECKING:

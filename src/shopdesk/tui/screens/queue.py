@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from shopdesk.domain.cases import Case
@@ -24,8 +24,8 @@ from shopdesk.tui.views import (
     view_filter,
     with_query,
 )
-from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
+from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.sla_badge import short_duration
 from shopdesk.tui.widgets.view_tabs import ViewTabs
 
@@ -71,7 +71,7 @@ class IntakePages:
 class QueueScreen(DeskScreen):
     """Where operators live all day."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right", "next_view", "Next view", show=False, id="next_view"),
         Binding("left", "previous_view", "Previous view", show=False, id="previous_view"),
         *[

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -114,7 +114,7 @@ def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[Column, int
 class PagedTable(Widget, can_focus=True):
     """A keyboard-driven table over a RowSource, drawing only what is visible."""
 
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "paged-table--header",
         "paged-table--cursor",
         "paged-table--breached",
@@ -163,7 +163,7 @@ class PagedTable(Widget, can_focus=True):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
         Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="page_up"),

@@ -7,6 +7,8 @@ the rest are in `?` help and the command palette.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -19,7 +21,7 @@ COMPACT_KEYS = {"enter": "⏎"}
 
 
 class KeyBar(Widget):
-    COMPONENT_CLASSES = {"key-bar--key"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"key-bar--key"}
 
     DEFAULT_CSS = """
     KeyBar {

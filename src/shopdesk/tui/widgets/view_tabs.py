@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
@@ -17,7 +18,9 @@ from shopdesk.tui.views import View
 class ViewTabs(Widget):
     """Tabs: `label count`, the active one highlighted. Click or the screen's keys switch."""
 
-    COMPONENT_CLASSES = {"view-tabs--active", "view-tabs--count", "view-tabs--alert"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "view-tabs--active", "view-tabs--count", "view-tabs--alert",
+    }
 
     DEFAULT_CSS = """
     ViewTabs {
