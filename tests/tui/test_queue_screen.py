@@ -230,6 +230,23 @@ async def test_a_case_opened_through_services_appears_within_a_second(services, 
         assert app.screen.query_one(ViewTabs).counts["open"] == 5 + FILLER + 1
 
 
+async def test_a_burst_of_changes_coalesces_into_few_refreshes(services, seeded):
+    app = app_for(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = table(app)
+        loads_before = grid.loads
+        opened = []
+        for number in range(60):  # one burst: the API's intake would publish like this
+            case, _ = await services.cases.open(Actor("intake"), kind="other", level=1,
+                                                customer=Customer(name=f"Burst {number}"))
+            opened.append(case)
+        await wait_until(pilot, lambda: grid.total == 5 + FILLER + 60, 1.5)
+        await settle(pilot, 0.3)
+        assert grid.loads - loads_before <= 6  # not 60: throttled and coalesced
+        assert app.screen.query_one(ViewTabs).counts["open"] == 5 + FILLER + 60
+
+
 async def test_a_change_by_another_process_appears_within_two_seconds(services, seeded):
     app = app_for(services)
     async with app.run_test(size=(80, 24)) as pilot:
