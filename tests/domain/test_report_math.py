@@ -80,3 +80,16 @@ def test_urgent_on_time_and_satisfaction() -> None:
 def test_counts_merge_missing_keys_and_sort_largest_first() -> None:
     counts = reports.counts([("lost", 2), (None, 1), ("", 2), ("damaged", 5)], none_as="(unset)")
     assert counts == [reports.Count("damaged", 5), reports.Count("(unset)", 3), reports.Count("lost", 2)]
+
+
+def test_met_column_for_store_times_as_text_or_bytes() -> None:
+    now = "2026-11-20T04:00:00+00:00"
+    done = ["2026-11-16T01:30:00+00:00", "2026-11-16T07:00:00+00:00", None, None, None]
+    due = ["2026-11-16T02:00:00+00:00", "2026-11-16T06:00:00+00:00",
+           "2026-11-16T06:00:00+00:00", "2026-11-23T03:00:00+00:00", None]
+    statuses = ["closed", "closed", "open", "new", "open"]
+    expected = [True, False, False, None, None]  # met, late, overdue and running, running, no clock
+    assert reports.met_column(done, due, statuses, now) == expected
+    as_bytes = [[v.encode() if v else None for v in column] for column in (done, due, statuses)]
+    assert reports.met_column(*as_bytes, now.encode()) == expected
+    assert reports.met_column([None], [due[2]], ["void"], now) == [None]  # a void case is not late

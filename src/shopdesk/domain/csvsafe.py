@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -292,28 +292,38 @@ def _money_column(values: Sequence[Any], currencies: Sequence[Any]) -> list[byte
     ]
 
 
+Derive = Callable[[Mapping[str, Sequence[Any]]], Sequence[Any]]
+
+
 def render_chunk(
-    columns: Sequence[Column], rows: Sequence[Sequence[Any]], times: TimeFormatter
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    times: TimeFormatter,
+    derived: Mapping[str, Derive] | None = None,
 ) -> bytes:
     """`render_rows(...)` encoded as UTF-8, built column by column (fast for thousands of rows).
 
     Text and time values may come as UTF-8 bytes (the store's export connection reads them so)
-    or as str.
+    or as str. `derived` computes columns the rows do not hold from the ones they do (by name):
+    `rows` then hold the other columns, in order.
     """
     if not rows:
         return b""
-    raw_columns = list(zip(*rows))
-    index = {column.name: position for position, column in enumerate(columns)}
+    derived = derived or {}
+    stored = [column.name for column in columns if column.name not in derived]
+    by_name: dict[str, Sequence[Any]] = dict(zip(stored, zip(*rows)))
+    for name, derive in derived.items():
+        by_name[name] = derive(by_name)
     rendered: list[Sequence[bytes]] = []
-    for position, column in enumerate(columns):
-        values = raw_columns[position]
+    for column in columns:
+        values = by_name[column.name]
         kind = column.type
         if kind == "text":
             rendered.append(_text_column(values))
         elif kind == "time":
             rendered.append(_time_column(values, times))
         elif kind == "money":
-            currencies = raw_columns[index[column.currency_column or "currency"]]
+            currencies = by_name[column.currency_column or "currency"]
             rendered.append(_money_column(values, currencies))
         elif kind == "bool":
             rendered.append(

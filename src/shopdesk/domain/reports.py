@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -242,6 +243,20 @@ def urgent_figure(on_time: int, late: int, pending: int) -> UrgentFigure:
         pending=pending,
         on_time_pct=pct(on_time, on_time + late),
     )
+
+
+def met_column(
+    done: Sequence[Any], due: Sequence[Any], statuses: Sequence[Any], now: Any
+) -> list[bool | None]:
+    """Was each clock stopped by its due time? For columns of store times (text or UTF-8 bytes,
+    which compare in time order): True / False; False too when it is overdue and still running
+    (a void case excepted); None while it runs within its time or has no due time."""
+    void = b"void" if isinstance(now, bytes) else "void"
+    return [
+        (stopped <= due_at) if stopped is not None
+        else (False if due_at is not None and due_at < now and status != void else None)
+        for stopped, due_at, status in zip(done, due, statuses)
+    ]
 
 
 def counts(pairs: Sequence[tuple[str | int | None, int]], *, none_as: str = "") -> list[Count]:

@@ -23,6 +23,7 @@ from shopdesk.domain import reports
 from shopdesk.domain.csvsafe import (
     BOM,
     Column,
+    Derive,
     TimeFormatter,
     format_money,
     header_line,
@@ -32,6 +33,7 @@ from shopdesk.domain.csvsafe import (
 from shopdesk.domain.errors import NotFoundError, ValidationError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.store import reports as report_rows
+from shopdesk.store.codec import to_db
 
 if TYPE_CHECKING:
     from shopdesk.services import Services
@@ -122,6 +124,30 @@ DEPARTMENT_COLUMNS: tuple[Column, ...] = (
     Column("joint_cases", "int"),
     Column("points", "number"),
 )
+
+def _case_clocks(now: datetime) -> dict[str, Derive]:
+    """The cases export's SLA flags, from its time columns (as the store's UTF-8 text)."""
+    now_text = to_db(now).encode()
+
+    def first_response_met(columns):
+        stopped = [
+            responded or resolved  # without a contact, the resolution told the customer
+            for responded, resolved in zip(columns["first_response_at"], columns["resolved_at"])
+        ]
+        return reports.met_column(
+            stopped, columns["first_response_due_at"], columns["status"], now_text
+        )
+
+    def resolution_met(columns):
+        return reports.met_column(
+            columns["resolved_at"], columns["resolution_due_at"], columns["status"], now_text
+        )
+
+    return {"first_response_met": first_response_met, "resolution_met": resolution_met}
+
+
+# Columns the export works out itself (not in the store's SELECT), per kind.
+DERIVED: dict[str, Callable[[datetime], dict[str, Derive]]] = {"cases": _case_clocks}
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "cases": CASE_COLUMNS,
@@ -240,12 +266,12 @@ class ExportService:
         times = self._times()
         yield ((BOM if self._bom(bom) else "") + header_line(columns)).encode(), 0
         if kind in report_rows.ROW_KINDS:
-            rows_stream = report_rows.stream_rows(
-                self._services.store, kind, case_filter, self._services.now()
-            )
+            now = self._services.now()
+            derived = DERIVED[kind](now) if kind in DERIVED else None
+            rows_stream = report_rows.stream_rows(self._services.store, kind, case_filter, now)
             try:
                 async for rows in rows_stream:
-                    yield render_chunk(columns, rows, times), len(rows)
+                    yield render_chunk(columns, rows, times, derived), len(rows)
             finally:
                 await rows_stream.aclose()
         else:
