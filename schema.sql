@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 3.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 4.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -112,6 +112,7 @@ CREATE INDEX IF NOT EXISTS cases_order ON cases (order_id);
 CREATE INDEX IF NOT EXISTS cases_opened ON cases (opened_at);
 CREATE INDEX IF NOT EXISTS cases_assignee ON cases (assignee, status);
 CREATE INDEX IF NOT EXISTS cases_resolved ON cases (resolved_at);  -- "resolved today" without a scan
+CREATE INDEX IF NOT EXISTS cases_active_order ON cases (status, urgent, level, due_at);  -- queue pages
 
 CREATE TABLE IF NOT EXISTS case_events (
     id       INTEGER PRIMARY KEY,

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -27,6 +27,9 @@ STEPS: dict[int, list[str]] = {
     ],
     3: [
         "CREATE INDEX IF NOT EXISTS cases_resolved ON cases (resolved_at)",
+    ],
+    4: [
+        "CREATE INDEX IF NOT EXISTS cases_active_order ON cases (status, urgent, level, due_at)",
     ],
 }
 
