@@ -27,7 +27,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import aiosqlite
 import msgspec
 
 from shopdesk.domain.cases import Actor, Order
@@ -270,12 +269,9 @@ class IntakeService:
                 else:
                     future.set_result(outcome)
 
-    async def _write_batch(self, jobs: list[_Job]) -> list[_Written | BaseException]:
-        """Write jobs in one transaction with a handful of statements, whatever their number."""
-        async with self._services.store.transaction() as conn:
-            return await self._write_all(conn, jobs)
-
-    async def _write_all(self, conn: aiosqlite.Connection, jobs: list[_Job]) -> list[_Written]:
+    async def _write_batch(self, jobs: list[_Job]) -> list[_Written]:
+        """Write jobs in one transaction, in one step on the writer's thread, whatever their
+        number."""
         def plan(index: int, previous: Order | None) -> tuple[Order, list[EventIn]]:
             job = jobs[index]
             mapped = job.mapped
@@ -294,7 +290,7 @@ class IntakeService:
                 for event in events
             ]
 
-        stored = await delivery_rows.store_deliveries(conn, [
+        stored = await delivery_rows.store_deliveries(self._services.store, [
             delivery_rows.DeliveryIn(
                 source_id=job.source.id, source=job.source.name, dedupe_key=job.dedupe_key,
                 received_at=job.received_at, topic=job.topic, status=job.status,

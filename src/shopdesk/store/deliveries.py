@@ -14,6 +14,7 @@ from shopdesk.domain.cases import Order
 from shopdesk.domain.intake.mapping import EventIn
 from shopdesk.domain.intake.records import Delivery
 from shopdesk.store.codec import from_db, json_dumps, json_loads, to_db
+from shopdesk.store.db import Store
 from shopdesk.store.orders import _order_params as order_params
 from shopdesk.store.orders import order_from_row
 
@@ -56,9 +57,9 @@ def _delivery(row: sqlite3.Row) -> Delivery:
 
 # --- batch writes: intake's group commit ------------------------------------------------------
 #
-# A batch of deliveries is written by one function that runs on the connection's own thread
-# (aiosqlite's queue), so a batch of any size costs one hop between the event loop and that
-# thread instead of one per statement. It runs inside the caller's `store.transaction()`.
+# A batch of deliveries is written by one plain function that runs, with its BEGIN and COMMIT, on
+# the writer connection's own thread (Store.write_in_one_step): a batch of any size costs one
+# round trip between the event loop and that thread instead of one per statement.
 # Keys travel as one JSON parameter read with json_each (CROSS JOIN keeps json_each outermost, so
 # each key is one unique-index lookup); the SQL text never depends on the number of rows.
 
@@ -90,12 +91,10 @@ class Stored(msgspec.Struct, kw_only=True):
 Planner = Callable[[int, "Order | None"], "tuple[Order, list[EventIn]]"]
 
 
-async def store_deliveries(
-    conn: aiosqlite.Connection, deliveries: list[DeliveryIn], plan: Planner
-) -> list[Stored]:
-    """Store new deliveries with their order snapshots and events; replays are reported, not
-    stored. Call inside `store.transaction()`."""
-    return await conn._execute(_store_deliveries, conn._conn, deliveries, plan)
+async def store_deliveries(store: Store, deliveries: list[DeliveryIn], plan: Planner) -> list[Stored]:
+    """Store new deliveries with their order snapshots and events in one transaction; replays are
+    reported, not stored."""
+    return await store.write_in_one_step(_store_deliveries, deliveries, plan)
 
 
 _FIND_DELIVERIES = """
