@@ -114,9 +114,13 @@ async def test_each_clock_shows_its_own_state(services, clock):
         assert "due 11-23 18:00" in resolution and "left" in resolution
         await services.cases.triage(services.actor(OPERATOR), case.ref)
         await services.cases.wait(services.actor(OPERATOR), case.ref, on="customer")
-        await settle(pilot)
-        first, resolution = text_of(screen, "#case-clocks").splitlines()[:2]
-        assert "paused" in first and "paused" in resolution
+        for _ in range(40):  # the change arrives through the notifier: wait for the repaint
+            await settle(pilot)
+            first, resolution = text_of(screen, "#case-clocks").splitlines()[:2]
+            if "paused" in first:
+                break
+        assert "paused, 30m over" in first  # breached before the wait: still over
+        assert "paused, 6h 30m left" in resolution
 
 
 async def test_survey_and_resolution_show_once_closed(services):
@@ -249,6 +253,24 @@ async def test_every_case_action_of_the_registry_has_its_key_here(services):
                 assert bound.get(spec.key) == spec.id, spec.id
                 assert callable(getattr(screen, f"action_{spec.id}"))
         assert bound["escape"] == "back"
+
+
+async def test_i_opens_the_incidents_board_and_goes_back_to_it(services, clock):
+    from shopdesk.tui.screens.incidents import IncidentsScreen
+
+    case = await rich_case(services, clock)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentsScreen)
+        await app.push_screen(CaseScreen(services, case.ref))
+        await settle(pilot)
+        await pilot.press("i")  # the board is below: back to it, not a second one
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentsScreen)
+        assert sum(isinstance(s, IncidentsScreen) for s in app.screen_stack) == 1
 
 
 async def test_escape_goes_back(services):

@@ -29,7 +29,7 @@ from shopdesk.domain.cases import Case, CaseDetail
 from shopdesk.domain.errors import ShopdeskError
 from shopdesk.domain.sla import day_length
 from shopdesk.services.changes import Change
-from shopdesk.tui.action_runner import FLOWS, run_action
+from shopdesk.tui.action_runner import FLOWS, actor_of, run_action
 from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ActionSpec
 from shopdesk.tui.commands import install_registry_bindings
 from shopdesk.tui.i18n import t
@@ -51,9 +51,9 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = tuple(
 
 SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
     *CASE_ACTIONS,
-    *(ACTIONS_BY_ID[action_id] for action_id in ("help", "back", "quit")),
+    *(ACTIONS_BY_ID[action_id] for action_id in ("incidents", "help", "back", "quit")),
 )
-"""The keys of this screen: the case actions, help, escape back, quit."""
+"""The keys of this screen: the case actions, the incidents board, help, escape back, quit."""
 
 
 class CaseScreen(Screen[None]):
@@ -255,6 +255,17 @@ class CaseScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_incidents(self) -> None:
+        """The incidents board: back to it when it is below in the stack, else on top."""
+        from shopdesk.tui.screens.incidents import IncidentsScreen
+
+        if any(isinstance(screen, IncidentsScreen) for screen in self.app.screen_stack):
+            while not isinstance(self.app.screen, IncidentsScreen):
+                self.app.pop_screen()
+            return
+        operator = getattr(self.app, "operator", None) or actor_of(self, self.services).name
+        self.app.push_screen(IncidentsScreen(self.services, operator=operator))
 
     def action_help(self) -> None:
         from shopdesk.tui.screens.help import HelpScreen

@@ -138,6 +138,8 @@ class Presenter:
                              style="red")
             else:
                 state = Text(f"✓ {t('case.clock_met', at=self.time(stopped_at))}", style="green")
+        elif clock.paused and clock.breached:
+            state = Text(f"‖ {t('case.clock_paused_over', over=left)}", style="bold red")
         elif clock.paused:
             state = Text(f"‖ {t('case.clock_paused', left=left)}", style="magenta")
         elif clock.breached:
