@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from shopdesk.domain.cases import Actor
+
 
 async def test_missing_token_is_401(client):
     response = await client.get("/api/v1/cases")
@@ -146,6 +148,18 @@ async def test_note_escalate_resolve(client, services, auth):
     types = [event["type"] for event in detail["events"]]
     assert types[:3] == ["opened", "note", "escalated"]
     assert detail["events"][1]["actor"] == "plugin-bot"
+    # Escalated: the supervisor decides; the plugin's token (role operator) may not resolve it.
+    refused = await client.post(f"/api/v1/cases/{ref}/resolve", headers=auth,
+                                json={"summary": "refunded in full"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json() == {
+        "detail": "resolving an escalated case needs the role supervisor or above; "
+                  "your role is operator",
+        "field": "role",
+    }
+    assert (await services.cases.get(ref)).status == "escalated"
+    await services.cases.return_to_operator(
+        Actor(name="zhou.min", role="supervisor"), ref, "refund it in full")
     resolved = await client.post(f"/api/v1/cases/{ref}/resolve", headers=auth,
                                  json={"summary": "refunded in full"})
     assert resolved.status_code == 200, resolved.text
@@ -198,7 +212,7 @@ async def test_openapi_declares_every_status(client):
     assert set(paths["/api/v1/cases"]["post"]["responses"]) >= {
         "200", "201", "400", "401", "415"}
     assert set(paths["/api/v1/cases/{ref}/resolve"]["post"]["responses"]) >= {
-        "200", "400", "401", "404", "409"}
+        "200", "400", "401", "403", "404", "409"}
     assert set(paths["/api/v1/cases"]["get"]["responses"]) >= {"200", "400", "401"}
     assert "bearer" in schema["components"]["securitySchemes"]
 

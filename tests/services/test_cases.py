@@ -343,6 +343,37 @@ async def test_escalation_raises_the_tier_and_a_decision_needs_that_tier(world):
     assert (await events(services, case.ref))[-1].type == "decided"
 
 
+async def test_resolving_or_voiding_an_escalated_case_is_its_tiers_decision(world):
+    services, _clock, _changes = world
+    case = await new_case(services)
+    await services.cases.escalate(operator(services), case.ref, "customer wants a refund")
+    for move in (
+        lambda actor: services.cases.resolve(actor, case.ref, "refunded"),
+        lambda actor: services.cases.void(actor, case.ref, "duplicate"),
+    ):
+        with pytest.raises(PermissionDenied, match="escalated case needs the role supervisor or "
+                                                   "above; your role is operator") as caught:
+            await move(operator(services))
+        assert caught.value.field == "role"
+    untouched = await services.cases.get(case.ref)
+    assert (untouched.status, untouched.version) == ("escalated", 2)
+
+    await services.cases.escalate(supervisor(services), case.ref, "above my limit")
+    with pytest.raises(PermissionDenied, match="resolving an escalated case needs the role owner"):
+        await services.cases.resolve(supervisor(services), case.ref, "refunded")
+    resolved = await services.cases.resolve(owner(services), case.ref, "refunded")
+    assert resolved.status == "resolved"
+
+    other = await new_case(services)
+    await services.cases.escalate(operator(services), other.ref, "is this a duplicate?")
+    voided = await services.cases.void(supervisor(services), other.ref, "duplicate")
+    assert voided.status == "void"
+    # Not escalated: an operator resolves and voids as before.
+    plain = await new_case(services)
+    await services.cases.triage(operator(services), plain.ref)
+    assert (await services.cases.resolve(operator(services), plain.ref, "done")).status == "resolved"
+
+
 # --- remedies ------------------------------------------------------------------------------------------------
 
 

@@ -75,6 +75,20 @@ def require_role(role: str, needed: str, action: str) -> None:
         raise PermissionDenied(f"{action} needs the role {needed} or above; your role is {role}", field="role")
 
 
+# Moves that end an escalation: they are the decision the escalated tier was asked for (DESIGN §2).
+DECISIONS: dict[str, str] = {
+    "return": "deciding an escalated case",
+    "resolve": "resolving an escalated case",
+    "void": "voiding an escalated case",
+}
+
+
+def require_decider(role: str, action: str, status: str, tier: str) -> None:
+    """An escalated case awaits its tier: returning, resolving or voiding it needs that role."""
+    if status == "escalated" and action in DECISIONS:
+        require_role(role, tier, DECISIONS[action])
+
+
 # Remedy lifecycle: proposed -> approved -> done, or proposed -> rejected.
 REMEDY_STATUSES: tuple[str, ...] = ("proposed", "approved", "done", "rejected")
 REMEDY_TRANSITIONS: dict[str, dict[str, str]] = {

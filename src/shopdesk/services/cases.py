@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from shopdesk.domain import kinds, workflow
-from shopdesk.domain.cases import Actor, Case, CaseDetail, Customer, Remedy
+from shopdesk.domain.cases import Actor, Case, CaseDetail, Customer, Remedy, parse_case_ref
 from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -107,6 +107,19 @@ class CaseService:
         return await case_rows.count_cases(
             self._store.reader, case_filter or CaseFilter(), self._services.now()
         )
+
+    async def find(self, text: str, *, limit: int = 50) -> list[Case]:
+        """The cases what a caller gives points to, in any status (closed ones too): a case ref
+        (C-000036, c-36, 36) if that case exists, else every case whose order number, customer
+        phone/name/email or tracking number contains the text, newest first."""
+        text = _required(text, "q", "a case ref, order number, phone or tracking number")
+        ref = parse_case_ref(text)
+        if ref is not None:
+            case = await case_rows.get_case(self._store.reader, ref)
+            if case is not None:
+                return [case]
+        return await self.list(CaseFilter(q=text.removeprefix("#") or text), limit=limit,
+                               sort="newest")
 
     async def pending_remedies(self) -> list[Remedy]:
         return await followups.list_pending_remedies(self._store.reader)
@@ -206,6 +219,7 @@ class CaseService:
         async with self._editing(ref, expected_version) as (conn, case):
             now = self._services.now()
             status = workflow.next_status(action, case.status)
+            workflow.require_decider(actor.role, action, case.status, case.tier)
             changes = {"status": status, **(values or {})}
             event_data = {"from": case.status, "to": status, **(data or {})}
             await self._on_status_change(conn, case, status, now)
@@ -452,8 +466,6 @@ class CaseService:
     ) -> Case:
         """The supervisor's decision sends the case back to work (escalated → open)."""
         decision = _required(decision, "decision", "the decision")
-        case = await self.get(ref)
-        workflow.require_role(actor.role, case.tier, "deciding an escalated case")
         return await self._transition(
             actor, ref, "return", expected_version=expected_version,
             data={"decision": decision}, event_type="decided",
@@ -466,6 +478,7 @@ class CaseService:
         summary = _required(summary, "summary", "a resolution summary")
         case = await self.get(ref)
         workflow.next_status("resolve", case.status)
+        workflow.require_decider(actor.role, "resolve", case.status, case.tier)
         for remedy in await followups.list_remedies(self._store.reader, case.id):
             if remedy.status in ("proposed", "approved"):
                 raise ValidationError(
