@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from shopdesk.domain.cases import Actor, Order
-from shopdesk.domain.errors import NotFoundError, ValidationError
+from shopdesk.domain.errors import ConflictError, NotFoundError, ShopdeskError, ValidationError
 from shopdesk.domain.intake import generic, shopify, signatures, woocommerce
 from shopdesk.domain.intake.mapping import (
     EventIn,
@@ -41,7 +40,6 @@ from shopdesk.domain.intake.mapping import (
     derive_events,
 )
 from shopdesk.domain.intake.records import Delivery, Source
-from shopdesk.domain.intake.signatures import SignatureError
 from shopdesk.services.changes import Change
 from shopdesk.store import deliveries as delivery_rows
 from shopdesk.store import sources as source_rows
@@ -53,9 +51,8 @@ log = logging.getLogger(__name__)
 
 INTAKE = Actor(name="intake", role="operator")
 MAX_BATCH = 256
-# A source changed by another process (CLI) is seen after at most this long; a changed secret at
-# once (a signature that fails against the cached secret is checked again against the store).
-SOURCE_CACHE_SECONDS = 5.0
+# A delivery whose source changed under it is verified and written again, at most this often.
+MAX_ATTEMPTS = 3
 
 # Headers kept with a delivery (the rest, e.g. cookies or proxies' additions, are not).
 KEPT_HEADERS = (
@@ -95,6 +92,7 @@ class _Written(msgspec.Struct, kw_only=True):
     order_id: int | None
     order_ref: str = ""
     duplicate: bool = False
+    stale: bool = False  # the source changed before the write: nothing stored
 
 
 def _external_id(mapped: Mapped) -> str | None:
@@ -110,7 +108,7 @@ class IntakeService:
         self._services = services
         self._pending: list[tuple[_Job, asyncio.Future[_Written]]] = []
         self._drainer: asyncio.Task[None] | None = None
-        self._sources: dict[str, tuple[float, Source]] = {}
+        self._sources: dict[str, Source] = {}
         self.written_batches = 0  # transactions the writer ran, and the deliveries they held
         self.written_deliveries = 0
         services.changes.subscribe(self._forget_sources)
@@ -121,27 +119,37 @@ class IntakeService:
         self, source_name: str, headers: Mapping[str, str], body: bytes, *,
         content_type: str = "application/json",
     ) -> Receipt:
-        """One webhook POST; `headers` with lower-case names."""
-        source = await self._source(source_name)
-        if source.kind == "woocommerce" and woocommerce.is_ping(content_type, body):
-            return Receipt(status="ping", detail="WooCommerce ping acknowledged")
-        if content_type != "application/json":
-            raise WrongContentType(
-                f"Content-Type must be application/json, not {content_type or 'missing'}",
-                field="Content-Type",
-            )
+        """One webhook POST; `headers` with lower-case names.
+
+        The source may come from the cache; the write's transaction checks it is still current
+        (another process, e.g. `shopdesk source remove|rotate`, may have changed it). Every answer
+        that stores nothing (ping, 401, 400, 415) and every stale write is decided again on the
+        source as the store has it now.
+        """
         now = self._services.now()
-        try:
-            self._verify(source, headers, body, int(now.timestamp()))
-        except SignatureError:
-            # The cached secret may be stale (rotated by `shopdesk source rotate` elsewhere).
-            fresh = await self._source(source_name, cached=False)
-            if fresh.secrets() == source.secrets():
-                raise
-            source = fresh
-            self._verify(source, headers, body, int(now.timestamp()))
-        job = self._job(source, headers, body, now)
-        written = await self._submit(job)
+        source = await self._source(source_name)
+        fresh = False
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                job = self._accept(source, headers, body, content_type, now)
+            except ShopdeskError:
+                if fresh:
+                    raise
+                source, fresh = await self._source(source_name, cached=False), True
+                continue
+            if job is None:  # a WooCommerce ping: nothing to store
+                if fresh:
+                    return Receipt(status="ping", detail="WooCommerce ping acknowledged")
+                source, fresh = await self._source(source_name, cached=False), True
+                continue
+            written = await self._submit(job)
+            if not written.stale:
+                break
+            source, fresh = await self._source(source_name, cached=False), True
+        else:
+            raise ConflictError(
+                f"the webhook source {source_name!r} kept changing while this delivery was "
+                "stored; send it again", field="source")
         if written.duplicate:
             receipt = Receipt(status="duplicate", delivery_id=written.delivery_id,
                               order_id=written.order_id,
@@ -154,17 +162,31 @@ class IntakeService:
             receipt.case = await self._open_case(source, job.mapped, written.order_id)
         return receipt
 
+    def _accept(self, source: Source, headers: Mapping[str, str], body: bytes,
+                content_type: str, now: datetime) -> _Job | None:
+        """The job to store, or None for a WooCommerce ping; raises what the answer is instead
+        (415, 401, 400)."""
+        if source.kind == "woocommerce" and woocommerce.is_ping(content_type, body):
+            return None
+        if content_type != "application/json":
+            raise WrongContentType(
+                f"Content-Type must be application/json, not {content_type or 'missing'}",
+                field="Content-Type",
+            )
+        self._verify(source, headers, body, int(now.timestamp()))
+        return self._job(source, headers, body, now)
+
     async def _source(self, name: str, *, cached: bool = True) -> Source:
-        """The source named; cached for SOURCE_CACHE_SECONDS (another process may change it)."""
-        now = time.monotonic()
+        """The source named, from the cache unless `cached` is False. The cache needs no expiry:
+        a write checks the source is still current, and errors are decided on a fresh read."""
         hit = self._sources.get(name)
-        if cached and hit is not None and now - hit[0] < SOURCE_CACHE_SECONDS:
-            return hit[1]
+        if cached and hit is not None:
+            return hit
         source = await source_rows.get_source(self._services.store.reader, name)
         if source is None:
             self._sources.pop(name, None)
             raise NotFoundError(f"no webhook source named {name!r}", field="source")
-        self._sources[name] = (now, source)
+        self._sources[name] = source
         return source
 
     def _forget_sources(self, change: Change) -> None:
@@ -299,12 +321,13 @@ class IntakeService:
                 if job.status == "processed" and job.mapped is not None else None,
                 needs_snapshot=job.mapped is not None and (
                     job.mapped.patch is not None or not job.mapped.events),
+                source_secret=job.source.secret, source_old_secret=job.source.old_secret,
             )
             for job in jobs
         ], plan)
         return [
             _Written(delivery_id=item.delivery_id, order_id=item.order_id,
-                     duplicate=item.duplicate,
+                     duplicate=item.duplicate, stale=item.stale,
                      order_ref=(item.order.number or item.order.external_id) if item.order else "")
             for item in stored
         ]

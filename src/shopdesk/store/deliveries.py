@@ -78,13 +78,20 @@ class DeliveryIn(msgspec.Struct, kw_only=True):
     """The order this delivery updates (planned by the caller), or None."""
     needs_snapshot: bool = True
     """Whether the plan needs the stored snapshot (to derive events or apply a patch)."""
+    source_secret: str
+    source_old_secret: str | None
+    """The source's secrets as the signature was checked against them: the delivery is stored only
+    if the source still exists with exactly these (another process may have removed it or changed
+    its secrets since); otherwise it comes back `stale`, nothing of it written."""
 
 
 class Stored(msgspec.Struct, kw_only=True):
-    delivery_id: int
+    delivery_id: int | None
     order_id: int | None
     duplicate: bool
     order: Order | None = None
+    stale: bool = False
+    """The source vanished or its secrets changed before this delivery's transaction: not stored."""
 
 
 # plan(index of the delivery, stored snapshot or None) -> (new snapshot, events to append)
@@ -93,10 +100,16 @@ Planner = Callable[[int, "Order | None"], "tuple[Order, list[EventIn]]"]
 
 async def store_deliveries(store: Store, deliveries: list[DeliveryIn], plan: Planner) -> list[Stored]:
     """Store new deliveries with their order snapshots and events in one transaction; replays are
-    reported, not stored."""
-    return await store.write_in_one_step(_store_deliveries, deliveries, plan)
+    reported, not stored, and so are deliveries whose source changed meanwhile (`stale`): the
+    others of the batch are stored all the same."""
+    return await store.write_in_one_step(_store_current, deliveries, plan)
 
 
+_CURRENT_SOURCES = """
+SELECT s.id, s.secret, s.old_secret FROM json_each(:stamps) AS k
+CROSS JOIN sources AS s ON s.id = k.value ->> 0 AND s.secret = k.value ->> 1
+                        AND s.old_secret IS k.value ->> 2
+"""
 _FIND_DELIVERIES = """
 SELECT d.id, d.source_id, d.dedupe_key, d.order_id
 FROM json_each(:keys) AS k
@@ -124,6 +137,29 @@ VALUES (:order_id, :type, :at, :delivery_id, :data)
 def _found(db: sqlite3.Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], tuple]:
     rows = db.execute(_FIND_DELIVERIES, {"keys": json_dumps(keys)}).fetchall()
     return {(row["source_id"], row["dedupe_key"]): (row["id"], row["order_id"]) for row in rows}
+
+
+def _store_current(
+    db: sqlite3.Connection, deliveries: list[DeliveryIn], plan: Planner
+) -> list[Stored]:
+    """Check, inside the write's transaction, that each delivery's source is still as verified
+    (one query for the batch's few sources), then store the current ones."""
+    def stamp(delivery: DeliveryIn) -> tuple[int, str, str | None]:
+        return (delivery.source_id, delivery.source_secret, delivery.source_old_secret)
+
+    stamps = sorted({stamp(delivery) for delivery in deliveries}, key=repr)
+    rows = db.execute(_CURRENT_SOURCES, {"stamps": json_dumps(stamps)}).fetchall()
+    current = {(row[0], row[1], row[2]) for row in rows}
+    live = [index for index, delivery in enumerate(deliveries) if stamp(delivery) in current]
+    if len(live) == len(deliveries):
+        return _store_deliveries(db, deliveries, plan)
+    stored = iter(_store_deliveries(
+        db, [deliveries[index] for index in live], lambda i, previous: plan(live[i], previous)
+    ) if live else [])
+    alive = set(live)
+    return [next(stored) if index in alive
+            else Stored(delivery_id=None, order_id=None, duplicate=False, stale=True)
+            for index in range(len(deliveries))]
 
 
 def _store_deliveries(
