@@ -6,11 +6,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from shopdesk.config import Operator, Settings
 from shopdesk.domain import sla
-from shopdesk.domain.cases import Customer
+from shopdesk.domain.cases import Customer, Order
 from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -416,6 +417,88 @@ async def test_bad_remedies_are_refused(world, remedy, amount, field):
         await services.cases.propose_remedy(operator(services), case.ref, type=remedy, amount_minor=amount)
     assert caught.value.field == field
     assert (await services.cases.detail(case.ref)).remedies == []
+
+
+async def case_with_order(services, *, total: int, paid: int, currency: str = "CAD"):
+    order_id = await services.orders.upsert(Order(
+        source="shop", external_id="10036", number="10036", total_minor=total, paid_minor=paid,
+        currency=currency,
+    ))
+    case = await new_case(services, order_id=order_id)
+    await services.cases.triage(operator(services), case.ref)
+    return case
+
+
+async def test_a_refund_above_what_was_paid_on_the_order_is_refused(world):
+    services, _clock, _changes = world
+    case = await case_with_order(services, total=20_880, paid=20_880)
+    for remedy in ("refund_partial", "refund_full", "cashback"):
+        with pytest.raises(ValidationError) as caught:
+            await services.cases.propose_remedy(
+                owner(services), case.ref, type=remedy, amount_minor=50_000, currency="CAD")
+        assert caught.value.field == "amount"
+        assert str(caught.value) == (
+            "the amount 500.00 CAD is more than the 208.80 CAD paid on order #10036")
+    assert (await services.cases.detail(case.ref)).remedies == []
+    # A coupon is not money paid back: no cap. The whole payment may be refunded, once.
+    await services.cases.propose_remedy(owner(services), case.ref, type="coupon", amount_minor=50_000)
+    first = await services.cases.propose_remedy(
+        operator(services), case.ref, type="refund_partial", amount_minor=15_000)
+    assert (first.currency, first.status) == ("CAD", "approved")  # the order's currency by default
+    with pytest.raises(ValidationError, match="more than the 58.80 CAD left to refund of the "
+                       "208.80 CAD paid on order #10036; 150.00 CAD is already refunded"):
+        await services.cases.propose_remedy(
+            operator(services), case.ref, type="refund_partial", amount_minor=6_000)
+    rest = await services.cases.propose_remedy(
+        operator(services), case.ref, type="refund_partial", amount_minor=5_880)
+    assert rest.status == "approved"
+    # A rejected refund gives its amount back.
+    await services.cases.reject_remedy(supervisor(services), first.id, "wrong amount")
+    again = await services.cases.propose_remedy(
+        operator(services), case.ref, type="cashback", amount_minor=15_000)
+    assert again.status == "approved"
+
+
+async def test_a_refund_is_in_the_orders_currency(world):
+    services, _clock, _changes = world
+    case = await case_with_order(services, total=20_880, paid=20_880)
+    with pytest.raises(ValidationError) as caught:
+        await services.cases.propose_remedy(
+            operator(services), case.ref, type="refund_partial", amount_minor=1_000, currency="CNY")
+    assert caught.value.field == "currency"
+    assert "the order's currency CAD, not CNY" in str(caught.value)
+    assert (await services.cases.detail(case.ref)).remedies == []
+
+
+async def test_an_unpaid_order_caps_refunds_at_its_total_and_an_unknown_one_does_not(world):
+    services, _clock, _changes = world
+    case = await case_with_order(services, total=10_000, paid=0)
+    with pytest.raises(ValidationError, match="more than the 100.00 CAD total of order #10036 "
+                                              "\\(no payment recorded\\)"):
+        await services.cases.propose_remedy(
+            owner(services), case.ref, type="refund_full", amount_minor=10_001)
+    # An order known only by its id (no amounts): nothing to check against.
+    order_id = await services.orders.upsert(Order(source="shop", external_id="1"))
+    bare = await new_case(services, order_id=order_id)
+    await services.cases.triage(operator(services), bare.ref)
+    remedy = await services.cases.propose_remedy(
+        owner(services), bare.ref, type="refund_partial", amount_minor=10_001, currency="EUR")
+    assert remedy.amount_minor == 10_001
+
+
+async def test_approval_checks_the_refund_cap_again(world):
+    services, _clock, _changes = world
+    case = await case_with_order(services, total=60_000, paid=60_000)
+    large = await services.cases.propose_remedy(
+        operator(services), case.ref, type="refund_partial", amount_minor=50_000)
+    assert large.status == "proposed"
+    # The shop reports a partial payment: only 300.00 was paid after all.
+    order = await services.orders.find("shop", "10036")
+    await services.orders.upsert(msgspec.structs.replace(order, paid_minor=30_000))
+    with pytest.raises(ValidationError, match="more than the 300.00 CAD paid") as caught:
+        await services.cases.approve_remedy(supervisor(services), large.id)
+    assert caught.value.field == "amount"
+    assert (await services.cases.detail(case.ref)).remedies[0].status == "proposed"
 
 
 async def test_resolve_is_refused_while_a_remedy_is_pending(world):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from shopdesk.domain import kinds, workflow
+from shopdesk.domain import kinds, remedies, workflow
 from shopdesk.domain.cases import Actor, Case, CaseDetail, Customer, Remedy, parse_case_ref
 from shopdesk.domain.errors import (
     ConflictError,
@@ -574,8 +574,8 @@ class CaseService:
             raise ValidationError("the amount cannot be negative", field="amount_minor")
         if type in kinds.MONEY_REMEDIES and amount_minor == 0:
             raise ValidationError(f"a {type} needs an amount", field="amount_minor")
-        currency = (currency or self._services.settings.currency).upper()
-        if len(currency) != 3 or not currency.isalpha():
+        currency = currency.strip().upper() if currency else None
+        if currency is not None and (len(currency) != 3 or not currency.isalpha()):
             raise ValidationError(f"{currency!r} is not a currency code", field="currency")
         limit = self._services.settings.approval_limit(actor.role)
         status = "proposed" if workflow.needs_approval(amount_minor, limit) else "approved"
@@ -584,6 +584,11 @@ class CaseService:
                 raise TransitionError(
                     "propose a remedy on", case.status, workflow.allowed_actions(case.status)
                 )
+            order = await orders.get_order(conn, case.order_id) if case.order_id else None
+            currency = currency or (order.currency if order else self._services.settings.currency)
+            remedies.check_refund(
+                type, amount_minor, currency, order, await followups.list_remedies(conn, case.id)
+            )
             now = self._services.now()
             remedy_id = await followups.insert_remedy(
                 conn, case.id, type=type, amount_minor=amount_minor, currency=currency,
@@ -621,6 +626,8 @@ class CaseService:
                 workflow.require_role(actor.role, "supervisor", "rejecting a remedy")
             case = await case_rows.get_case_by_id(conn, remedy.case_id)
             assert case is not None
+            if action == "approve":
+                await self._check_refund_again(conn, case, remedy)
             now = self._services.now()
             await followups.set_remedy_status(conn, remedy_id, status, actor=actor.name, at=now)
             await self._save(
@@ -633,6 +640,14 @@ class CaseService:
         self._published(case, actor)
         assert remedy is not None
         return remedy
+
+    async def _check_refund_again(
+        self, conn: aiosqlite.Connection, case: Case, remedy: Remedy
+    ) -> None:
+        """Approval re-checks the cap: the order's payment or other refunds may have changed."""
+        order = await orders.get_order(conn, case.order_id) if case.order_id else None
+        others = [r for r in await followups.list_remedies(conn, case.id) if r.id != remedy.id]
+        remedies.check_refund(remedy.type, remedy.amount_minor, remedy.currency, order, others)
 
     async def approve_remedy(self, actor: Actor, remedy_id: int, note: str = "") -> Remedy:
         return await self._remedy_move(actor, remedy_id, "approve", {"note": note})

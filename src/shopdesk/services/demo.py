@@ -23,6 +23,7 @@ from shopdesk.domain.cases import Actor, Customer, Order, OrderItem
 from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import GROUP_OF_KIND, KINDS
+from shopdesk.domain.remedies import REFUNDS, refundable_minor
 
 OPERATORS = (Actor("li.na", "operator"), Actor("wang.fang", "operator"), Actor("emma", "operator"))
 SUPERVISOR = Actor("zhou.min", "supervisor")
@@ -633,6 +634,8 @@ class DemoBuilder:
         amount = self.remedy_amount(script, remedy, large)
         if remedy == "refund_full" and not large and amount > self.services.settings.approval_limits.operator:
             remedy, amount = "coupon", self.remedy_amount(script, "coupon", False)
+        if remedy in REFUNDS:  # a refund never exceeds what the order's payment left
+            amount = min(amount, refundable_minor(script.order) or amount)
         created = await self.services.cases.propose_remedy(
             script.operator, script.ref, type=remedy, amount_minor=amount, currency=script.order.currency,
             note=script.text("follow", self.rng),

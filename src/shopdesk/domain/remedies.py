@@ -1,0 +1,64 @@
+"""What may go back to the customer: a refund is capped by what was paid on the order (DESIGN §2
+Remedies). Refunds are paid back in the order's currency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shopdesk.domain.cases import Order, Remedy
+from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.money import format_minor
+
+# Remedies that pay money back to the customer, out of what they paid on the order.
+REFUNDS: frozenset[str] = frozenset({"refund_full", "refund_partial", "cashback"})
+# Remedy statuses that still take (or took) money out of the order.
+LIVE_STATUSES: frozenset[str] = frozenset({"proposed", "approved", "done"})
+
+
+def refundable_minor(order: Order) -> int | None:
+    """What was paid on the order; its total when no payment is recorded; None when neither is
+    known (an order shopdesk knows only by its id)."""
+    return order.paid_minor or order.total_minor or None
+
+
+def check_refund(
+    remedy_type: str,
+    amount_minor: int,
+    currency: str,
+    order: Order | None,
+    others: Iterable[Remedy] = (),
+) -> None:
+    """Refuse a refund above what is left of the order's payment after the `others` refunds
+    (proposed, approved or done) on the case, or in another currency than the order's."""
+    if remedy_type not in REFUNDS or order is None:
+        return
+    limit = refundable_minor(order)
+    if limit is None:
+        return
+    order_currency = order.currency.upper()
+    if currency.upper() != order_currency:
+        raise ValidationError(
+            f"a refund is paid back in the order's currency {order_currency}, not {currency}",
+            field="currency",
+        )
+    taken = sum(
+        other.amount_minor for other in others
+        if other.type in REFUNDS and other.status in LIVE_STATUSES
+        and other.currency.upper() == order_currency
+    )
+    if taken + amount_minor <= limit:
+        return
+    name = f"order #{order.number or order.external_id}"
+    if order.paid_minor:
+        cap = f"{format_minor(limit, order_currency)} paid on {name}"
+    else:
+        cap = f"{format_minor(limit, order_currency)} total of {name} (no payment recorded)"
+    asked = format_minor(amount_minor, order_currency)
+    if taken:
+        left = format_minor(max(limit - taken, 0), order_currency)
+        raise ValidationError(
+            f"the amount {asked} is more than the {left} left to refund of the {cap}; "
+            f"{format_minor(taken, order_currency)} is already refunded or proposed on this case",
+            field="amount",
+        )
+    raise ValidationError(f"the amount {asked} is more than the {cap}", field="amount")
