@@ -1,6 +1,6 @@
 """schemathesis against the schema `shopdesk serve` publishes (slow: `pytest -m slow`).
 
-Needs the test-only dependency schemathesis (not in pyproject yet); skipped without it.
+Needs the `fuzz` extra (`pip install -e '.[test,fuzz]'`); skipped without it.
 """
 
 from __future__ import annotations
