@@ -123,6 +123,21 @@ async def test_filters(client, auth):
     assert both["total"] == 2
 
 
+async def test_kind_may_name_a_group_as_in_the_cli(client, auth):
+    for kind in ("lost", "damaged", "payment_failed", "urgent_order"):
+        await client.post("/api/v1/cases", headers=auth, json={"kind": kind})
+    delivery = (await client.get("/api/v1/cases", headers=auth, params={"kind": "delivery"})).json()
+    assert sorted(item["kind"] for item in delivery["items"]) == ["damaged", "lost"]
+    mixed = (await client.get("/api/v1/cases", headers=auth,
+                              params=[("kind", "payment,urgent"), ("kind", "LOST")])).json()
+    assert sorted(item["kind"] for item in mixed["items"]) == [
+        "lost", "payment_failed", "urgent_order"]
+    bad = await client.get("/api/v1/cases", headers=auth, params={"kind": "deliveries"})
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "kind"
+    assert "or a group (order, payment, stock, fulfilment, delivery" in bad.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"status": "sleeping"}, "status"), ({"cursor": "garbage!"}, "cursor"),

@@ -20,11 +20,10 @@ from shopdesk.domain import workflow
 from shopdesk.domain.cases import Case, CaseDetail
 from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.filters import CaseFilter
+from shopdesk.domain.kinds import KIND_GROUPS, expand_kinds
 from shopdesk.domain.intake import generic
 from shopdesk.domain.intake.mapping import (
     ALLOWED_BY_FIELD,
-    Kind,
-    Level,
     UnmappableError,
     WrongContentType,
 )
@@ -81,7 +80,9 @@ ALLOWED_BY_FIELD.setdefault("status", workflow.STATUSES)
 async def list_cases(
     services: NamedDependency[Services],
     status: Annotated[list[Status] | None, QueryParameter(description="repeatable")] = None,
-    kind: Annotated[list[Kind] | None, QueryParameter(description="repeatable")] = None,
+    kind: Annotated[list[str] | None, QueryParameter(
+        description="a kind (lost, damaged, …) or a group of kinds (" + ", ".join(KIND_GROUPS)
+                    + "); repeatable or comma separated")] = None,
     level: Annotated[list[Literal[1, 2, 3]] | None,
                      QueryParameter(description="1, 2 or 3; repeatable")] = None,
     urgent: FromQuery[bool | None] = None,
@@ -95,7 +96,8 @@ async def list_cases(
 ) -> CasePage:
     offset = int(cursor) if cursor else 0
     case_filter = CaseFilter(
-        statuses=status or None, kinds=kind or None, levels=level or None, urgent=urgent,
+        statuses=status or None, kinds=expand_kinds(kind or []) or None, levels=level or None,
+        urgent=urgent,
         assignee=assignee, overdue=overdue, q=q or None,
     )
     items = await services.cases.list(case_filter, limit=limit + 1, offset=offset)

@@ -113,28 +113,9 @@ def _statuses(args: argparse.Namespace) -> list[str] | None:
 
 
 def _kinds(values: list[str] | None) -> list[str] | None:
-    from shopdesk.domain.errors import ValidationError
-    from shopdesk.domain.kinds import KIND_GROUPS, KINDS
+    from shopdesk.domain.kinds import expand_kinds
 
-    if not values:
-        return None
-    chosen: list[str] = []
-    for value in values:
-        for item in value.split(","):
-            name = item.strip().lower()
-            if not name:
-                continue
-            if name in KINDS:
-                chosen.append(name)
-            elif name in KIND_GROUPS:
-                chosen.extend(KIND_GROUPS[name])
-            else:
-                raise ValidationError(
-                    f"unknown kind {name!r}; expected a kind ({', '.join(KINDS)}) "
-                    f"or a group ({', '.join(KIND_GROUPS)})",
-                    field="kind",
-                )
-    return list(dict.fromkeys(chosen))
+    return expand_kinds(values or []) or None
 
 
 def _levels(values: list[str] | None) -> list[int] | None:

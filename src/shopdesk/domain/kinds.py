@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from shopdesk.domain.errors import ValidationError
 
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
@@ -123,6 +125,28 @@ def _check(value: str, allowed: tuple[str, ...] | frozenset[str], field: str) ->
 
 def check_kind(kind: str) -> str:
     return _check(kind, KINDS, "kind")
+
+
+def expand_kinds(names: Iterable[str]) -> list[str]:
+    """The kinds a user named, where a group ("delivery") stands for all its kinds; items may be
+    comma separated ("lost,payment"). Each kind once, in the order named."""
+    chosen: list[str] = []
+    for value in names:
+        for item in value.split(","):
+            name = item.strip().lower()
+            if not name:
+                continue
+            if name in KINDS:
+                chosen.append(name)
+            elif name in KIND_GROUPS:
+                chosen.extend(KIND_GROUPS[name])
+            else:
+                raise ValidationError(
+                    f"unknown kind {name!r}; expected a kind ({', '.join(KINDS)}) "
+                    f"or a group ({', '.join(KIND_GROUPS)})",
+                    field="kind",
+                )
+    return list(dict.fromkeys(chosen))
 
 
 def check_level(level: int) -> int:

@@ -372,8 +372,7 @@ def filter_from_text(
 
     `--to 2026-11-22` includes that whole day. Kinds may name a group ("delivery").
     """
-    from shopdesk.domain.kinds import KIND_GROUPS
-    from shopdesk.domain.kinds import KINDS as CASE_KINDS
+    from shopdesk.domain.kinds import expand_kinds
     from shopdesk.domain.workflow import STATUSES
 
     opened_from = parse_moment(period_from, zone, field="from") if period_from else None
@@ -387,18 +386,7 @@ def filter_from_text(
                 f"status: unknown status {status!r}; expected one of: {', '.join(STATUSES)}",
                 field="status",
             )
-    chosen_kinds: list[str] = []
-    for name in (kind.lower() for kind in _split(kinds)):
-        if name in CASE_KINDS:
-            chosen_kinds.append(name)
-        elif name in KIND_GROUPS:
-            chosen_kinds.extend(KIND_GROUPS[name])
-        else:
-            raise ValidationError(
-                f"kind: unknown kind {name!r}; expected a kind or a group "
-                f"({', '.join(KIND_GROUPS)})",
-                field="kind",
-            )
+    chosen_kinds = expand_kinds(_split(kinds))
     chosen_levels: list[int] = []
     for item in _split(levels):
         text = item.upper().removeprefix("L")
