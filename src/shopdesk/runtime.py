@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 2.0
-FIRST_SWEEP_SECONDS = 10.0
 ADOPT_SECONDS = 2.0  # an attached shopdesk checks this often whether the API's port came free
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -80,24 +79,9 @@ def same_store(owner: PortOwner, store_path: Path) -> bool:
         return False
 
 
-async def sweep_forever(services: Services) -> None:
-    """Escalate breached cases and close stale resolved ones, every detection.sweep_seconds."""
-    interval = max(1, services.settings.detection.sweep_seconds)
-    await asyncio.sleep(min(FIRST_SWEEP_SECONDS, interval))
-    while True:
-        try:
-            result = await services.cases.sweep()
-            if any(result.values()):
-                log.info("sweep: %s", result)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sweep failed")
-        await asyncio.sleep(interval)
-
-
 class ApiHandle:
-    """The embedded API while it runs: server, task, socket and the sweep beside it."""
+    """The embedded API while it runs: server, task, socket and the sweep beside it (whoever
+    serves the API sweeps the store: a TUI attached to another shopdesk's API does not)."""
 
     def __init__(self, server, task: asyncio.Task, sock, sweep: asyncio.Task) -> None:
         self.server = server
@@ -132,7 +116,7 @@ class ApiStart:
 
 def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
     from shopdesk.api.app import create_app
-    from shopdesk.server import EmbeddedServer, file_logging_config, uvicorn_config
+    from shopdesk.server import EmbeddedServer, file_logging_config, sweep_forever, uvicorn_config
 
     try:
         api = create_app(services, logging_config=file_logging_config(log_path))

@@ -7,6 +7,8 @@
   `SystemExit` raised from inside uvicorn's startup into the shared loop.
 - `file_logging_config` is the Litestar logging config that writes to the log file only: Litestar's
   default config installs a console StreamHandler that would write over the TUI.
+- `sweep_forever` runs beside every API this process serves (the TUI's or `shopdesk serve`'s): the
+  process that serves a store's API is the one that sweeps it (SLA escalation, auto-close).
 """
 
 from __future__ import annotations
@@ -34,6 +36,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN_SECONDS = 10.0
+FIRST_SWEEP_SECONDS = 10.0
+
+
+async def sweep_forever(services: Services) -> None:
+    """Escalate breached cases and close stale resolved ones, every detection.sweep_seconds (the
+    first time after at most FIRST_SWEEP_SECONDS)."""
+    interval = max(1, services.settings.detection.sweep_seconds)
+    await asyncio.sleep(min(FIRST_SWEEP_SECONDS, interval))
+    while True:
+        try:
+            result = await services.cases.sweep()
+            if any(result.values()):
+                log.info("sweep: %s", result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sweep failed")
+        await asyncio.sleep(interval)
+
+
+async def stop_sweep(sweep: asyncio.Task) -> None:
+    sweep.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await sweep
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -116,7 +142,8 @@ async def serve_api(
     announce: Callable[[str], None] | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
-    """`shopdesk serve`: the API alone until SIGTERM or SIGINT, then drain in-flight requests.
+    """`shopdesk serve`: the API alone until SIGTERM or SIGINT, then drain in-flight requests; the
+    sweep runs beside it as long as it serves.
 
     Call `logs.configure_file_logging` first. `announce` receives one line once the socket is bound.
     """
@@ -150,11 +177,17 @@ async def serve_api(
             announce(f"serving {services.store.path} on http://{shown}:{port}")
         log.info("serving %s on %s:%d", services.store.path, host, port)
         task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
-        if ready is not None:
-            while not server.started and not task.done():
-                await asyncio.sleep(0.01)
-            ready.set()
-        await task
+        sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+        log.info("sweeping %s every %d s", services.store.path,
+                 max(1, settings.detection.sweep_seconds))
+        try:
+            if ready is not None:
+                while not server.started and not task.done():
+                    await asyncio.sleep(0.01)
+                ready.set()
+            await task
+        finally:
+            await stop_sweep(sweep)
     finally:
         for signum in stop_signals:
             loop.remove_signal_handler(signum)
