@@ -116,3 +116,50 @@ def test_a_missing_file_gives_defaults_unless_it_was_asked_for(tmp_path):
     assert load_settings(tmp_path / "absent.toml") == Settings()
     with pytest.raises(ValidationError, match="does not exist"):
         load_settings(tmp_path / "absent.toml", required=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("close_after_days = -1\n", "close_after_days: expected a whole number >= 1"),
+        ("close_after_days = 0\n", "close_after_days: expected a whole number >= 1"),
+        ('currency = "yen"\n', "currency must be an ISO 4217 currency code"),
+        ('currency = "CNYX"\n', "currency must be an ISO 4217 currency code"),
+        ("[approval_limits]\noperator = -5\n", "approval_limits.operator: expected a whole number >= 0"),
+        ("[approval_limits]\nowner = -1\n", "approval_limits.owner: expected a whole number >= 0"),
+        ("[api]\nport = 99999\n", "api.port: expected a whole number <= 65535"),
+        ("[api]\nport = 0\n", "api.port: expected a whole number >= 1"),
+        ("[api]\nmax_body_bytes = 0\n", "api.max_body_bytes: expected a whole number >= 1"),
+        ("[detection]\nsweep_seconds = 0\n", "detection.sweep_seconds: expected a whole number >= 1"),
+        ('bell = "yes"\n', "bell: expected true or false"),
+        ('holidays = [2026-10-01, "tomorrow"]\n', "holidays[1]: expected a date like 2026-10-01"),
+    ],
+)
+def test_nonsense_values_are_refused_in_one_line_naming_file_and_key(tmp_path, body, words):
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        load_settings(path, required=True)
+    assert caught.value.detail == f"{path}: {words}" or \
+        caught.value.detail.startswith(f"{path}: {words}")
+    assert "\n" not in caught.value.detail
+
+
+def test_a_three_letter_currency_and_edge_values_are_accepted(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('currency = "USD"\nclose_after_days = 1\n[api]\nport = 65535\n'
+                    "[approval_limits]\noperator = 0\n", encoding="utf-8")
+    settings = load_settings(path, required=True)
+    assert (settings.currency, settings.close_after_days, settings.api.port) == ("USD", 1, 65535)
+    assert settings.approval_limit("operator") == 0
+
+
+def test_the_cli_refuses_a_nonsense_config_with_one_line_and_exit_2(tmp_path, capsys):
+    from shopdesk.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_text("close_after_days = -1\n", encoding="utf-8")
+    (tmp_path / "shop.db").touch()
+    assert main(["--db", str(tmp_path / "shop.db"), "--config", str(path), "serve"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"shopdesk: {path}: close_after_days: expected a whole number >= 1\n"

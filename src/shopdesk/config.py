@@ -5,9 +5,11 @@ See docs/config.example.toml for every key with a comment.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -19,17 +21,28 @@ from shopdesk.domain.workflow import ROLES
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DEFAULT_DAY = ["09:00-12:00", "13:00-18:00"]
 
+# Value constraints, checked when the file is read (msgspec names the key that breaks one).
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+
+# What a key must be, in words, where msgspec's own text would show a regex.
+_HINTS = {
+    "currency": 'an ISO 4217 currency code: three capital letters, e.g. "CNY", "USD", "EUR"',
+}
+
 
 class ApiSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
     """Address the embedded API listens on."""
-    port: int = 8765
-    """Port of the embedded API."""
+    port: Port = 8765
+    """Port of the embedded API (1-65535)."""
     allowed_hosts: list[str] = msgspec.field(
         default_factory=lambda: ["127.0.0.1", "localhost", "[::1]", "::1"]
     )
     """Host headers the API answers; add your public name when behind a reverse proxy."""
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: Positive = 1_048_576
     """Largest webhook body accepted (413 above)."""
 
 
@@ -53,9 +66,9 @@ def _default_sla() -> dict[str, SlaTargets]:
 class ApprovalLimits(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Largest remedy, in minor units, each role may grant without a higher role's approval."""
 
-    operator: int = 20_000
-    supervisor: int = 200_000
-    owner: int | None = None
+    operator: NonNegative = 20_000
+    supervisor: NonNegative = 200_000
+    owner: NonNegative | None = None
 
 
 class Operator(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -66,15 +79,15 @@ class Operator(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class DetectionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Thresholds of the anomaly rules (DESIGN §2 orders and detection)."""
 
-    payment_timeout_minutes: int = 30
-    duplicate_window_minutes: int = 10
-    bulk_unpaid_count: int = 3
-    bulk_unpaid_window_hours: int = 24
-    tracking_stall_days: int = 3
-    refund_overdue_days: int = 3
-    urgent_amount_minor: int = 500_000
+    payment_timeout_minutes: Positive = 30
+    duplicate_window_minutes: Positive = 10
+    bulk_unpaid_count: Positive = 3
+    bulk_unpaid_window_hours: Positive = 24
+    tracking_stall_days: Positive = 3
+    refund_overdue_days: Positive = 3
+    urgent_amount_minor: Positive = 500_000
     urgent_tags: list[str] = msgspec.field(default_factory=lambda: ["vip", "urgent", "加急"])
-    sweep_seconds: int = 300
+    sweep_seconds: Positive = 300
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -82,8 +95,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Shown in the title bar and filled into customer templates."""
     timezone: str = "Asia/Shanghai"
     """The shop's IANA time zone; business hours and reports use it."""
-    currency: str = "CNY"
-    """Default currency of remedies."""
+    currency: CurrencyCode = "CNY"
+    """Default currency of remedies: an ISO 4217 code (three capital letters)."""
     lang: str | None = None
     """UI language, "en" or "zh"; default from $LANG."""
     business_hours: dict[str, list[str]] = msgspec.field(
@@ -101,8 +114,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     operators: list[Operator] = msgspec.field(default_factory=list)
     """Named operators and their roles; anyone else is an operator."""
     default_role: str = "operator"
-    close_after_days: int = 7
-    """Resolved cases close by themselves after this many days."""
+    close_after_days: Positive = 7
+    """Resolved cases close by themselves after this many days (at least 1)."""
     csv_bom: bool = False
     """Start CSV exports with a UTF-8 BOM (Excel then shows Chinese text right)."""
     bell: bool = True
@@ -179,6 +192,31 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         settings = msgspec.convert(data, Settings)
         return validate(settings)
     except msgspec.ValidationError as error:
-        raise ValidationError(f"{path}: {error}", field="config") from error
+        key, problem = describe(error)
+        raise ValidationError(f"{path}: {problem}", field=key or "config") from error
     except ValidationError as error:
         raise ValidationError(f"{path}: {error.detail}", field=error.field) from error
+
+
+_AT = re.compile(r"^(?P<text>.*?)(?: - at `\$\.?(?P<where>[^`]*)`)?$", re.DOTALL)
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
+_WORDS = (("Expected `int`", "expected a whole number"), ("Expected `str`", "expected a text"),
+          ("Expected `bool`", "expected true or false"), ("Expected `array`", "expected a list"),
+          ("Expected `object`", "expected a table"),
+          ("Invalid RFC3339 encoded date", "expected a date like 2026-10-01"))
+
+
+def describe(error: msgspec.ValidationError) -> tuple[str, str]:
+    """(key, "key: what is wrong") from msgspec's "Expected … - at `$.api.port`"."""
+    match = _AT.match(str(error))
+    assert match is not None  # the pattern matches any text
+    text, where = match["text"], match["where"] or ""
+    unknown = _UNKNOWN.match(text)
+    if unknown:
+        key = f"{where}.{unknown['name']}" if where else unknown["name"]
+        return key, f"unknown key {key} (docs/config.example.toml lists every key)"
+    if where in _HINTS:
+        return where, f"{where} must be {_HINTS[where]}"
+    for raw, words in _WORDS:
+        text = text.replace(raw, words)
+    return where, f"{where}: {text}" if where else text
