@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 4.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 5.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -94,6 +94,7 @@ CREATE TABLE IF NOT EXISTS cases (
     customer_phone         TEXT NOT NULL DEFAULT '',
     source                 TEXT NOT NULL DEFAULT 'manual',   -- manual api detection demo
     dedupe_key             TEXT UNIQUE,                      -- detection rule+order, or an Idempotency-Key
+    request_hash           TEXT,                             -- sha256 of the request an Idempotency-Key opened the case with
     opened_by              TEXT NOT NULL,
     opened_at              TEXT NOT NULL,
     first_response_at      TEXT,

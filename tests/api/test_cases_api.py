@@ -57,6 +57,52 @@ async def test_idempotency_key_returns_the_first_case(client, services, auth):
     other = await client.post("/api/v1/cases", headers={**auth, "Idempotency-Key": "report-43"},
                               json={"kind": "damaged"})
     assert other.status_code == 201 and other.json()["ref"] != first.json()["ref"]
+    # The same report written differently (key order, defaults spelled out) is the same report.
+    same = await client.post("/api/v1/cases", headers=headers,
+                             json={"level": 1, "kind": "damaged", "urgent": False})
+    assert same.status_code == 200 and same.json()["ref"] == first.json()["ref"]
+
+
+async def test_idempotency_key_reused_for_another_report_is_409(client, services, auth):
+    headers = {**auth, "Idempotency-Key": "claim-1001b"}
+    first = await client.post("/api/v1/cases", headers=headers, json={"kind": "lost", "title": "A"})
+    assert first.status_code == 201
+    reused = await client.post("/api/v1/cases", headers=headers, json={
+        "kind": "damaged", "level": 1, "title": "Other thing",
+        "order": {"id": "X-1", "total": "10.00"}})
+    assert reused.status_code == 409, reused.text
+    assert reused.json() == {
+        "detail": f"Idempotency-Key reused with a different request: it opened "
+                  f"{first.json()['ref']} for another one",
+        "field": "Idempotency-Key",
+    }
+    assert await services.cases.count() == 1
+    assert await services.orders.find("api", "X-1") is None  # nothing of it stored
+
+
+async def test_an_empty_idempotency_key_is_400(client, services, auth):
+    response = await client.post("/api/v1/cases", headers={**auth, "Idempotency-Key": ""},
+                                 json={"kind": "lost"})
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "Idempotency-Key"
+    assert "empty" in response.json()["detail"]
+    assert await services.cases.count() == 0
+
+
+async def test_an_order_source_that_does_not_exist_is_404_and_stores_nothing(
+        client, services, auth):
+    response = await client.post("/api/v1/cases", headers=auth, json={
+        "kind": "lost", "order": {"id": "A-77", "total": "120.00"}, "order_source": "myshop"})
+    assert response.status_code == 404, response.text
+    assert response.json()["field"] == "order_source"
+    assert "no webhook source named 'myshop'" in response.json()["detail"]
+    assert await services.cases.count() == 0
+    assert await services.orders.find("myshop", "A-77") is None
+    # Without order_source the order is filed under 'api'.
+    ok = await client.post("/api/v1/cases", headers=auth, json={
+        "kind": "lost", "order": {"id": "A-77", "total": "120.00"}})
+    assert ok.status_code == 201
+    assert (await services.orders.find("api", "A-77")).total_minor == 12000
 
 
 @pytest.mark.parametrize(

@@ -145,6 +145,7 @@ async def test_an_older_store_is_upgraded_and_keeps_its_rows(tmp_path):
         assert len(await case_rows.list_pauses(store.reader, case.id)) == 1
     assert user_version(path) == migrations.SCHEMA_VERSION >= 2
     assert "joint_department" in case_columns(path)
+    assert "request_hash" in case_columns(path)  # v5: the Idempotency-Key's request
     assert "sla_pauses" in tables(path)
 
 

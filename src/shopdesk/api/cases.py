@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal, TypeVar
 
 import msgspec
@@ -18,7 +19,7 @@ from shopdesk.api.errors import error_responses
 from shopdesk.api.schemas import CasePage, Escalation, NewCase, Note, Resolution
 from shopdesk.domain import workflow
 from shopdesk.domain.cases import Case, CaseDetail
-from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.errors import ConflictError, ValidationError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import KIND_GROUPS, expand_kinds
 from shopdesk.domain.intake import generic
@@ -119,10 +120,12 @@ async def get_case(services: NamedDependency[Services], ref: FromPath[str]) -> C
     "/api/v1/cases",
     summary="Report an exception: open a case",
     description="With an `Idempotency-Key` header, sending the same report again returns the "
-                "case the first one opened (200) instead of opening another (201).",
+                "case the first one opened (200) instead of opening another (201); the same key "
+                "with a different report is refused (409). An `order_source` must name a webhook "
+                "source (404 otherwise).",
     responses={200: ResponseSpec(data_container=Case, description="The case this Idempotency-Key "
                                  "opened before"),
-               **error_responses(401, 404, 413, 415)},
+               **error_responses(401, 404, 409, 413, 415)},
     status_code=201,
     **_PROTECTED_WRITE,
 )
@@ -131,27 +134,36 @@ async def open_case(
     request: Request,
     data: JSONBody[NewCase],
     idempotency_key: Annotated[
-        str | None, HeaderParameter(name="Idempotency-Key", max_length=200)
+        str | None, HeaderParameter(name="Idempotency-Key", max_length=200,
+                                    description="1 to 200 characters, unique per report")
     ] = None,
 ) -> Response[Case]:
     actor = actor_of(request)
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise ValidationError(
+            "Idempotency-Key is empty: send a key (1 to 200 characters) or leave the header out",
+            field="Idempotency-Key",
+        )
     data = await strictly(request, NewCase)
-    order_id = None
+    order = None
     if data.order is not None:
         try:
             order = generic.to_order(data.order_source, data.order)
         except UnmappableError as error:
             raise ValidationError(error.detail, field=error.field) from None
-        known = await services.orders.find(order.source, order.external_id)
-        # An order shopdesk already follows (e.g. from webhooks) is linked, not overwritten by
-        # the report's (often partial) copy.
-        order_id = known.id if known is not None else await services.orders.upsert(order)
     dedupe_key = f"idempotency:{actor.name}:{idempotency_key}" if idempotency_key else None
-    case, created = await services.cases.open(
-        actor, kind=data.kind, level=data.level, urgent=data.urgent, title=data.title,
-        description=data.description, order_id=order_id, customer=data.customer,
-        evidence=list(data.evidence), source="api", dedupe_key=dedupe_key,
-    )
+    try:
+        case, created = await services.cases.open(
+            actor, kind=data.kind, level=data.level, urgent=data.urgent, title=data.title,
+            description=data.description, order=order, customer=data.customer,
+            evidence=list(data.evidence), source="api", dedupe_key=dedupe_key,
+            request_hash=hashlib.sha256(msgspec.json.encode(data)).hexdigest(),
+        )
+    except ConflictError as error:
+        if error.field != "dedupe_key":
+            raise
+        detail = error.detail.removeprefix("key ")
+        raise ConflictError(f"Idempotency-Key {detail}", field="Idempotency-Key") from None
     return Response(case, status_code=201 if created else 200)
 
 

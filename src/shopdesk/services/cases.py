@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from shopdesk.domain import kinds, remedies, workflow
-from shopdesk.domain.cases import Actor, Case, CaseDetail, Customer, Remedy, parse_case_ref
+from shopdesk.domain.cases import Actor, Case, CaseDetail, Customer, Order, Remedy, parse_case_ref
 from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -30,11 +30,14 @@ from shopdesk.domain.sla_policy import clocks, compute_dues
 from shopdesk.services.changes import Change
 from shopdesk.store import cases as case_rows
 from shopdesk.store import followups, incidents, orders
+from shopdesk.store import sources as source_rows
 
 if TYPE_CHECKING:
     from shopdesk.services import Services
 
 SYSTEM = Actor(name="shopdesk", role="owner")
+# Order sources that are shopdesk's own rather than a webhook source.
+OWN_ORDER_SOURCES: frozenset[str] = frozenset({"api", "manual", "demo"})
 
 
 def _required(text: str | None, field: str, what: str) -> str:
@@ -253,16 +256,24 @@ class CaseService:
         title: str = "",
         description: str = "",
         order_id: int | None = None,
+        order: Order | None = None,
         customer: Customer | None = None,
         evidence: list[str] | None = None,
         source: str = "manual",
         dedupe_key: str | None = None,
+        request_hash: str | None = None,
         assignee: str | None = None,
         department: str | None = None,
         opened_at: datetime | None = None,
         data: dict[str, Any] | None = None,
     ) -> tuple[Case, bool]:
-        """Open a case; returns (case, created). With a dedupe_key seen before, the earlier case."""
+        """Open a case; returns (case, created). With a dedupe_key seen before, the earlier case —
+        unless both requests carry a `request_hash` and they differ: the key was reused for another
+        request (ConflictError naming `dedupe_key`).
+
+        `order` is a reported copy of the case's order (instead of an `order_id`): an order shopdesk
+        already follows is linked, not overwritten; a new one is stored with the case. Either both
+        are stored or nothing is."""
         kinds.check_kind(kind)
         kinds.check_level(level)
         if department is not None:
@@ -272,19 +283,30 @@ class CaseService:
             if dedupe_key is not None:
                 existing = await case_rows.find_by_dedupe_key(conn, dedupe_key)
                 if existing is not None:
+                    first_hash = await case_rows.request_hash(conn, existing.id)
+                    if request_hash and first_hash and first_hash != request_hash:
+                        raise ConflictError(
+                            f"key reused with a different request: it opened {existing.ref} "
+                            "for another one",
+                            field="dedupe_key",
+                        )
                     return existing, False
             now = self._services.now()
             opened = opened_at or now
+            new_order = False
+            if order is not None:
+                order_id, new_order = await self._link_order(conn, order, now)
             if customer is None and order_id is not None:
-                order = await orders.get_order(conn, order_id)
-                if order is None:
+                linked = await orders.get_order(conn, order_id)
+                if linked is None:
                     raise NotFoundError(f"no order {order_id}", field="order_id")
-                customer = order.customer
+                customer = linked.customer
             values: dict[str, Any] = {
                 "kind": kind, "level": level, "urgent": urgent, "status": "new", "tier": "operator",
                 "title": title, "description": description, "order_id": order_id,
                 "customer": customer or Customer(), "evidence": list(evidence or []),
-                "source": source, "dedupe_key": dedupe_key, "opened_by": actor.name,
+                "source": source, "dedupe_key": dedupe_key, "request_hash": request_hash,
+                "opened_by": actor.name,
                 "opened_at": opened, "assignee": assignee, "department": department,
             }
             dues = compute_dues(
@@ -304,8 +326,32 @@ class CaseService:
             )
             case = await case_rows.get_case_by_id(conn, case_id)
         assert case is not None
+        if new_order:
+            assert order is not None
+            self._services.changes.publish(
+                Change(what="order", ref=order.number or order.external_id)
+            )
         self._published(case, actor, "case_opened")
         return case, True
+
+    async def _link_order(
+        self, conn: aiosqlite.Connection, order: Order, now: datetime
+    ) -> tuple[int, bool]:
+        """(order id, stored now): the order shopdesk knows as (source, id), or the copy stored.
+        The source is a webhook source, or one of shopdesk's own (`api`, `manual`, `demo`)."""
+        if order.source not in OWN_ORDER_SOURCES and (
+            await source_rows.get_source(conn, order.source) is None
+        ):
+            raise NotFoundError(
+                f"no webhook source named {order.source!r} (see `shopdesk source list`); leave "
+                "order_source out to file the order under 'api'",
+                field="order_source",
+            )
+        known = await orders.find_order(conn, order.source, order.external_id)
+        if known is not None:
+            assert known.id is not None
+            return known.id, False
+        return await orders.upsert_order(conn, order, now), True
 
     # --- triage and people -----------------------------------------------------------------
 

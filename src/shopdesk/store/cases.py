@@ -18,7 +18,8 @@ CASE_FIELDS: frozenset[str] = frozenset(
     {
         "kind", "level", "urgent", "status", "tier", "title", "description", "assignee",
         "department", "responsible_party", "responsible_department", "joint_department",
-        "root_cause", "evidence", "order_id", "customer", "source", "dedupe_key", "opened_by",
+        "root_cause", "evidence", "order_id", "customer", "source", "dedupe_key", "request_hash",
+        "opened_by",
         "opened_at", "first_response_at", "first_response_due_at", "resolution_due_at", "due_at",
         "resolved_at", "closed_at", "resolution",
     }
@@ -155,6 +156,15 @@ async def find_by_dedupe_key(conn: aiosqlite.Connection, dedupe_key: str) -> Cas
     async with conn.execute(CASE_SELECT + " WHERE c.dedupe_key = :key", {"key": dedupe_key}) as cur:
         row = await cur.fetchone()
     return case_from_row(row) if row else None
+
+
+async def request_hash(conn: aiosqlite.Connection, case_id: int) -> str | None:
+    """The hash of the request that opened the case under a dedupe key (None: not recorded)."""
+    async with conn.execute(
+        "SELECT request_hash FROM cases WHERE id = :id", {"id": case_id}
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
 
 
 async def get_case(conn: aiosqlite.Connection, ref: str) -> Case | None:

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -30,6 +30,9 @@ STEPS: dict[int, list[str]] = {
     ],
     4: [
         "CREATE INDEX IF NOT EXISTS cases_active_order ON cases (status, urgent, level, due_at)",
+    ],
+    5: [
+        "ALTER TABLE cases ADD COLUMN request_hash TEXT",
     ],
 }
 
