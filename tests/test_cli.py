@@ -215,3 +215,77 @@ def test_text_width_helpers():
     assert fit("郭晶晶的订单很长", 7) == "郭晶晶…"
     assert display_width(fit("郭晶晶的订单很长", 7)) == 7
     assert fit("Olivia Smith", 8) == "Olivia …"
+
+
+# --- creating a store on purpose (init) and never by accident --------------------------------
+
+
+def test_init_creates_an_empty_store_once_and_the_desk_opens_it(tmp_path, capsys):
+    from shopdesk.cli import main
+
+    store = tmp_path / "new" / "shop.db"
+    assert main(["--db", str(store), "init"]) == 0
+    assert capsys.readouterr().out.startswith(f"created an empty store at {store}\n")
+    assert main(["--db", str(store), "init"]) == 0
+    assert capsys.readouterr().out == f"{store} is already a shopdesk store; nothing changed\n"
+    result = run("--db", str(store), "cases", "list", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_init_refuses_a_file_that_is_not_a_store_and_leaves_it_alone(tmp_path, capsys):
+    from shopdesk.cli import main
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("tea, more tea\n" * 100, encoding="utf-8")
+    before = notes.read_bytes()
+    assert main(["--db", str(notes), "init"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and str(notes) in err
+    assert notes.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [[], ["--no-api"], ["serve"]])
+def test_the_desk_and_serve_refuse_a_mistyped_db_and_create_nothing(tmp_path, capsys, command):
+    from shopdesk.cli import main
+
+    typo = tmp_path / "dmeo.db"
+    assert main(["--db", str(typo), *command]) == 2
+    assert capsys.readouterr().err == (
+        f"shopdesk: no store at {typo} (run `shopdesk --db {typo} init` to create an empty store, "
+        f"`shopdesk --db {typo} demo` for a demo store, or pass --db PATH)\n")
+    assert not typo.exists()
+
+
+def test_a_mistyped_shopdesk_db_variable_is_refused_too(tmp_path, capsys, monkeypatch):
+    from shopdesk.cli import main
+
+    monkeypatch.setenv("SHOPDESK_DB", str(tmp_path / "typo.db"))
+    assert main(["serve"]) == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_serve_creates_the_default_store_on_first_run_and_says_so(tmp_path):
+    """No --db and no $SHOPDESK_DB: a fresh machine's first `shopdesk serve` starts on a new store
+    in the user data dir, and its first line says so."""
+    import signal
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, SHOPDESK_CONFIG=str(tmp_path / "none.toml"),
+               SHOPDESK_LOG=str(tmp_path / "log"), XDG_DATA_HOME=str(tmp_path / "data"))
+    env.pop("SHOPDESK_DB", None)
+    server = subprocess.Popen([*shopdesk_command(), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=tmp_path)
+    try:
+        store = tmp_path / "data" / "shopdesk" / "shopdesk.db"
+        assert server.stdout.readline() == f"created a new empty store at {store} (first run)\n"
+        assert server.stdout.readline().startswith(f"serving {store} on")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert store.exists()

@@ -19,6 +19,7 @@ from shopdesk import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.cases",
     "shopdesk.commands.demo",
+    "shopdesk.commands.init",
     "shopdesk.commands.export",
     "shopdesk.commands.sources",
     "shopdesk.commands.tokens",
@@ -40,6 +41,29 @@ class Context:
 
         return Path(self.args.db) if self.args.db else paths.default_db()
 
+    @property
+    def db_is_default(self) -> bool:
+        """Neither --db nor $SHOPDESK_DB: the store in the user data dir."""
+        import os
+
+        return not self.args.db and not os.environ.get("SHOPDESK_DB")
+
+    def store_to_run(self) -> tuple[Path, bool]:
+        """(path, new) for `shopdesk` and `shopdesk serve`: an existing store, or on first run the
+        default store, which opening creates (new=True). A --db or $SHOPDESK_DB that does not
+        exist is refused: a typo must not become an empty desk or a service taking webhooks into
+        the wrong file (`shopdesk init` and `shopdesk demo` create a store on purpose)."""
+        from shopdesk.domain.errors import ShopdeskError
+
+        path = self.db_path
+        if path.is_dir():
+            raise ShopdeskError(f"{path} is a directory, not a store file", field="db")
+        if path.exists():
+            return path, False
+        if not self.db_is_default:
+            raise ShopdeskError(no_store_message(path), field="db")
+        return path, True
+
     def settings(self):
         from shopdesk import paths
         from shopdesk.config import load_settings
@@ -53,6 +77,11 @@ class Context:
         import os
 
         return self.args.operator or os.environ.get("SHOPDESK_OPERATOR") or getpass.getuser()
+
+
+def no_store_message(path: Path) -> str:
+    return (f"no store at {path} (run `shopdesk --db {path} init` to create an empty store, "
+            f"`shopdesk --db {path} demo` for a demo store, or pass --db PATH)")
 
 
 class _Parser(argparse.ArgumentParser):

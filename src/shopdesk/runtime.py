@@ -4,8 +4,8 @@ embedded API (uvicorn) and the Textual app.
 1. File logging first, before uvicorn or Litestar exist (they would log to the terminal).
 2. One store, one Services, handed to both front ends.
 3. The API socket is bound here: a busy port is a branch, not a SystemExit from inside uvicorn.
-   If the port is busy, /healthz says who holds it: the same store -> attach ("API served by
-   pid N"); anything else -> run without the API and say so.
+   If the port is busy, /healthz says who holds it: the same store -> attach ("API: pid N",
+   and a notice once); anything else -> run without the API and say so.
 4. This process owns the signals: SIGTERM and SIGHUP end the app; the server drains in `finally`,
    then the store closes.
 """
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_SECONDS = 2.0
 ADOPT_SECONDS = 2.0  # an attached shopdesk checks this often whether the API's port came free
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_STORE_CREATED = {  # said once when the first run created the default store
+    "en": "New empty store created at {path}",
+    "zh": "已新建空的数据库：{path}",
+}
 
 
 @dataclass
@@ -149,7 +153,8 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
         if same_store(owner, services.store.path):
             log.info("API on %s is served by pid %s for this store: attaching", address, owner.pid)
             pid = owner.pid if owner.pid is not None else "?"
-            return ApiStart(None, t("api.attached", pid=pid), attached=True)
+            return ApiStart(None, t("api.attached", pid=pid), t("api.attached_notice", pid=pid),
+                            attached=True)
         log.warning("port %s is taken by %s; running without the API", address, owner)
         return ApiStart(None, t("app.api_off"), t("api.port_taken", address=address))
     try:
@@ -190,8 +195,11 @@ async def run(
     serve_api: bool = True,
     log_path: Path | None = None,
     headless: bool = False,
+    new_store: bool = False,
 ) -> int:
-    """`shopdesk`: the TUI and (unless another shopdesk serves it) the API, until the app exits."""
+    """`shopdesk`: the TUI and (unless another shopdesk serves it) the API, until the app exits.
+    `new_store`: the store does not exist yet (first run on the default store): say it was
+    created."""
     log_path = log_path or paths.log_file()
     logs.configure_file_logging(log_path)  # 1. before uvicorn and Litestar exist
     i18n.set_language(i18n.detect_language(lang or settings.lang))
@@ -210,14 +218,14 @@ async def run(
         loop.add_signal_handler(signum, stop, signum)
     try:
         return await _run(db_path, settings, operator, lang, serve_api, log_path, headless,
-                          stopping, requested)
+                          stopping, requested, new_store)
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
 
 
 async def _run(db_path, settings, operator, lang, serve_api, log_path, headless, stopping,
-               requested) -> int:
+               requested, new_store) -> int:
     from shopdesk.services import Services
     from shopdesk.store import open_store
     from shopdesk.tui.app import ShopdeskApp
@@ -229,8 +237,13 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
         if serve_api:
             started = await start_api(services, settings, log_path)
         api = started.handle
+        notice = started.notice
+        if new_store:
+            log.info("created a new empty store at %s (first run)", db_path)
+            created = _STORE_CREATED[i18n.language()].format(path=db_path)
+            notice = f"{created}\n{notice}" if notice else created
         tui = ShopdeskApp(services, operator=operator, api_note=started.note, lang=lang,
-                          notice=started.notice, freeze_heap=True)
+                          notice=notice, freeze_heap=True)
 
         def watch(handle: ApiHandle) -> None:
             def api_ended(task: asyncio.Task) -> None:

@@ -26,7 +26,8 @@ def run(tmp_path: Path, monkeypatch, capsys):
 
 def test_source_add_prints_url_and_a_generated_secret_once(run):
     code, out, err = run("source", "add", "myshop", "--kind", "generic")
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == f"shopdesk: created a new empty store at {run.db}\n"  # a typo would show
     assert "http://127.0.0.1:8765/webhooks/myshop" in out
     secret = next(line.split()[-1] for line in out.splitlines() if "secret:" in line)
     assert secret.startswith("whsec_") and len(secret) > 30

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from shopdesk import cli
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -31,13 +33,17 @@ def free_port() -> int:
 class Terminal:
     """A shopdesk process on a pty of 80x24, its output drained so it never blocks."""
 
-    def __init__(self, tmp_path: Path, name: str, config: Path, db: Path, *args: str) -> None:
+    def __init__(self, tmp_path: Path, name: str, config: Path, db: Path | None, *args: str,
+                 **extra_env: str) -> None:
         self.log = tmp_path / f"{name}.log"
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        env = dict(os.environ, SHOPDESK_DB=str(db), SHOPDESK_LOG=str(self.log),
-                   SHOPDESK_CONFIG=str(config), TERM="xterm-256color", LANG="C.UTF-8")
+        env = dict(os.environ, SHOPDESK_LOG=str(self.log),
+                   SHOPDESK_CONFIG=str(config), TERM="xterm-256color", LANG="C.UTF-8", **extra_env)
         env.pop("TEXTUAL", None)
+        env.pop("SHOPDESK_DB", None)
+        if db is not None:
+            env["SHOPDESK_DB"] = str(db)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "shopdesk", "--operator", "alice", *args],
             stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
@@ -104,6 +110,8 @@ def desk(tmp_path):
     terminals: list[Terminal] = []
 
     def start(name: str, *args: str, db_path: Path = db) -> Terminal:
+        if not db_path.exists():  # `shopdesk` opens existing stores only (`init` creates one)
+            assert cli.main(["--db", str(db_path), "init"]) == 0
         terminal = Terminal(tmp_path, name, config, db_path, *args)
         terminals.append(terminal)
         return terminal
@@ -142,7 +150,7 @@ def test_a_second_shopdesk_attaches_to_the_first_ones_api_and_sighup_ends_it(des
     first.wait_for_log("on http://")
     second = desk("second")
     second.wait_for_log("attaching")
-    second.wait_for_screen(f"API served by pid {first.process.pid}")
+    second.wait_for_screen(f"API: pid {first.process.pid}")
     assert second.stop(signal.SIGHUP) == 0
     assert "received SIGHUP" in second.log_text()
     assert health(desk.port)["pid"] == first.process.pid  # the first one still serves
@@ -177,7 +185,7 @@ def test_a_port_held_by_something_else_runs_without_the_api(desk, tmp_path):
     try:
         terminal = desk("lonely")
         terminal.wait_for_log("running without the API")
-        terminal.wait_for_screen("belongs to something else")
+        terminal.wait_for_screen("something else")  # the toast may wrap the line
         assert terminal.stop(signal.SIGTERM) == 0
     finally:
         server.shutdown()
@@ -211,3 +219,35 @@ def test_bad_lang_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == "shopdesk: --lang must be en or zh, not 'fr'"
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_mistyped_db_is_refused_not_created(tmp_path):
+    for command in ([], ["serve"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "shopdesk", "--db", str(tmp_path / "tpyo.db"), *command],
+            capture_output=True, text=True, timeout=30, check=False,
+            env=dict(os.environ, SHOPDESK_LOG=str(tmp_path / "l"),
+                     SHOPDESK_CONFIG=str(tmp_path / "none.toml")),
+        )
+        assert result.returncode == 2
+        assert result.stderr == (f"shopdesk: no store at {tmp_path / 'tpyo.db'} (run `shopdesk "
+                                 f"--db {tmp_path / 'tpyo.db'} init` to create an empty store, "
+                                 f"`shopdesk --db {tmp_path / 'tpyo.db'} demo` for a demo store, "
+                                 "or pass --db PATH)\n")
+        assert not (tmp_path / "tpyo.db").exists()
+
+
+def test_first_run_creates_the_default_store_and_says_so(tmp_path):
+    """No --db, no $SHOPDESK_DB, nothing in the user data dir yet: the desk starts on a new store
+    there and tells the operator so."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"[api]\nport = {free_port()}\n", encoding="utf-8")
+    data = tmp_path / "data"
+    terminal = Terminal(tmp_path, "first-run", config, None, XDG_DATA_HOME=str(data))
+    try:
+        terminal.wait_for_log("created a new empty store")
+        terminal.wait_for_screen("New empty store", timeout=20)
+        assert (data / "shopdesk" / "shopdesk.db").exists()
+        assert terminal.stop(signal.SIGTERM) == 0
+    finally:
+        terminal.close()

@@ -16,13 +16,15 @@ def run_default(ctx: Context) -> int:
     lang = getattr(ctx.args, "lang", None)
     if lang not in (None, "en", "zh"):
         raise ValidationError(f"--lang must be en or zh, not {lang!r}", field="lang")
+    db_path, new_store = ctx.store_to_run()  # a mistyped --db is refused, not created
     settings = ctx.settings()
     return asyncio.run(
         runtime.run(
-            db_path=ctx.db_path,
+            db_path=db_path,
             settings=settings,
             operator=ctx.operator(),
             lang=lang,
             serve_api=not getattr(ctx.args, "no_api", False),
+            new_store=new_store,
         )
     ) or 0

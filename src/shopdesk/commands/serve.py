@@ -24,15 +24,13 @@ def serve_api(ctx: Context) -> int:
     import asyncio
 
     from shopdesk import paths
-    from shopdesk.domain.errors import ShopdeskError, ValidationError
+    from shopdesk.domain.errors import ValidationError
     from shopdesk.logs import configure_file_logging
 
     port = ctx.args.port
     if port is not None and not 0 <= port <= 65535:
         raise ValidationError(f"--port must be 0-65535, not {port}", field="port")
-    db_path = ctx.db_path
-    if db_path.is_dir():
-        raise ShopdeskError(f"{db_path} is a directory, not a store file", field="db")
+    db_path, new_store = ctx.store_to_run()  # a mistyped --db is refused, not created
     settings = ctx.settings()
     configure_file_logging(paths.log_file())
 
@@ -42,6 +40,8 @@ def serve_api(ctx: Context) -> int:
         from shopdesk.store import open_store
 
         async with open_store(db_path) as store:
+            if new_store:
+                print(f"created a new empty store at {db_path} (first run)", flush=True)
             services = Services(store, settings)
             await serve(services, settings, host=ctx.args.host, port=port,
                         announce=lambda line: print(line, flush=True))

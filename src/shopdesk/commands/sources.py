@@ -61,18 +61,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_with_services(ctx: Context, work, *, create: bool = False) -> int:
-    """Open the store (an existing one unless `create`), build Services, run `work(services)`."""
+    """Open the store (an existing one unless `create`), build Services, run `work(services)`.
+    `create` is for the commands that set a store up (`source add`, `token create`): a store they
+    create is announced on stderr (stdout stays what scripts read), so a mistyped --db shows."""
     import asyncio
+    import sys
 
     from shopdesk.services import Services
     from shopdesk.store import open_store
 
+    new = False
     if create:
         path = ctx.db_path
         if path.is_dir():
             from shopdesk.domain.errors import ShopdeskError
 
             raise ShopdeskError(f"{path} is a directory, not a store file", field="db")
+        new = not path.exists()
     else:
         from shopdesk.commands.cases import existing_store_path
 
@@ -81,6 +86,8 @@ def run_with_services(ctx: Context, work, *, create: bool = False) -> int:
 
     async def main() -> int:
         async with open_store(path) as store:
+            if new:
+                print(f"shopdesk: created a new empty store at {path}", file=sys.stderr)
             return await work(Services(store, settings)) or 0
 
     return asyncio.run(main())
