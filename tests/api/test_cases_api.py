@@ -111,8 +111,9 @@ async def test_an_order_source_that_does_not_exist_is_404_and_stores_nothing(
         ({"kind": "alien"}, "$.kind"),
         ({"kind": "lost", "level": 7}, "$.level"),
         ({"kind": "lost", "level": "high"}, "$.level"),
-        ({"kind": "lost", "colour": "red"}, "$"),
-        ({}, "$"),
+        ({"kind": "lost", "colour": "red"}, "$.colour"),
+        ({}, "$.kind"),
+        ({"kind": "lost", "order": {}}, "$.order.id"),
         ({"kind": "lost", "order": {"id": "1", "total": "1.234"}}, "$.order.total"),
     ],
 )
@@ -134,6 +135,60 @@ async def test_malformed_json_is_400(client, auth):
     response = await client.post("/api/v1/cases", headers={**auth, "Content-Type": "application/json"},
                                  content=b'{"kind": "lost"')
     assert response.status_code == 400
+    assert response.json()["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("body", "detail", "field"),
+    [
+        ({"kind": "lost", "order": {"id": "1", "total": "-5"}},
+         'must be a decimal string like "29.90" (at most 13 digits and 2 decimals) - at '
+         '`$.order.total`', "$.order.total"),
+        ({"kind": "lost", "urgent": "maybe"}, "must be true or false - at `$.urgent`", "$.urgent"),
+        ({}, "required field `kind` is missing - at `$.kind`", "$.kind"),
+        ({"kind": "lost", "colour": "red"}, "unknown field `colour` - at `$.colour`", "$.colour"),
+    ],
+)
+async def test_bad_report_errors_say_what_is_expected_in_words(client, auth, body, detail, field):
+    response = await client.post("/api/v1/cases", headers=auth, json=body)
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail, "field": field}
+    assert "regex" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [(b"", "the body is empty: send a JSON object"),
+     (b"{junk", "JSON is malformed: object keys must be strings (byte 1)")],
+)
+async def test_a_body_that_is_not_json_names_the_body(client, auth, content, detail):
+    response = await client.post("/api/v1/cases", content=content,
+                                 headers={**auth, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail, "field": "body"}
+
+
+async def test_a_body_over_the_limit_is_413_saying_the_limit(client, services, auth):
+    response = await client.post("/api/v1/cases", content=b" " * (1_048_576 + 1),
+                                 headers={**auth, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "the body is larger than the limit of 1 MiB (1048576 bytes, api.max_body_bytes)",
+        "field": "body",
+    }
+    assert await services.cases.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [({"urgent": "maybe"}, "query parameter 'urgent': must be true or false"),
+     ({"limit": "many"}, "query parameter 'limit': must be a whole number"),
+     ({"cursor": "x"}, "query parameter 'cursor': must be the next_cursor of the previous page")],
+)
+async def test_bad_query_values_are_said_in_words(client, auth, params, detail):
+    response = await client.get("/api/v1/cases", headers=auth, params=params)
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail, "field": next(iter(params))}
 
 
 async def test_cursor_paging_walks_every_case_once(client, services, auth):

@@ -6,28 +6,40 @@ import hashlib
 from typing import Annotated, Literal, TypeVar
 
 import msgspec
-
 from litestar import HttpMethod, Request, Response, get, post, route
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    HeaderParameter,
+    JSONBody,
+    QueryParameter,
+)
 
 from shopdesk.api.auth import SECURITY, actor_of, require_token
 from shopdesk.api.errors import error_responses
-from shopdesk.api.schemas import CasePage, Escalation, NewCase, Note, Resolution
+from shopdesk.api.schemas import (
+    CURSOR_PATTERN,
+    CasePage,
+    Escalation,
+    NewCase,
+    Note,
+    Resolution,
+)
 from shopdesk.domain import workflow
 from shopdesk.domain.cases import Case, CaseDetail
 from shopdesk.domain.errors import ConflictError, ValidationError
 from shopdesk.domain.filters import CaseFilter
-from shopdesk.domain.kinds import KIND_GROUPS, expand_kinds
 from shopdesk.domain.intake import generic
 from shopdesk.domain.intake.mapping import (
     ALLOWED_BY_FIELD,
     UnmappableError,
     WrongContentType,
 )
+from shopdesk.domain.kinds import KIND_GROUPS, expand_kinds
 from shopdesk.services import Services
 
 MAX_PAGE = 200
@@ -93,7 +105,7 @@ async def list_cases(
     = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, QueryParameter(
-        description="next_cursor of the previous page", pattern=r"^[0-9]{1,9}$")] = None,
+        description="next_cursor of the previous page", pattern=CURSOR_PATTERN)] = None,
 ) -> CasePage:
     offset = int(cursor) if cursor else 0
     case_filter = CaseFilter(

@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
+from shopdesk.domain.decode_errors import describe_pattern, explain
 from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -30,10 +31,25 @@ from shopdesk.domain.errors import (
     TransitionError,
     ValidationError,
 )
+from shopdesk.domain.intake import generic
 from shopdesk.domain.intake.mapping import ALLOWED_BY_FIELD, WrongContentType
 from shopdesk.domain.intake.signatures import SignatureError
 
 log = logging.getLogger(__name__)
+
+
+def _pattern(annotated: Any) -> str:
+    """The regex of an `Annotated[str, msgspec.Meta(pattern=...)]`."""
+    return next(meta.pattern for meta in get_args(annotated)[1:] if getattr(meta, "pattern", None))
+
+
+_ORDER_FIELDS = get_type_hints(generic.GenericOrder, include_extras=True)
+for _annotated, _words in (
+    (generic.Amount, 'a decimal string like "29.90" (at most 13 digits and 2 decimals)'),
+    (_ORDER_FIELDS["id"], "text that is not blank"),
+    (_ORDER_FIELDS["currency"], 'a 3-letter currency code like "CNY"'),
+):
+    describe_pattern(_pattern(_annotated), _words)
 
 
 class ErrorBody(msgspec.Struct):
@@ -89,20 +105,23 @@ def error_response(status: int, detail: str, field: str | None = None,
 
 
 def _shopdesk_error(request: Request, error: ShopdeskError) -> Response[ErrorBody]:
-    return error_response(status_of(error), error.detail, error.field)
+    detail, field = explain(error.detail, error.field)
+    return error_response(status_of(error), detail, field)
 
 
 def _msgspec_error(request: Request, error: msgspec.DecodeError) -> Response[ErrorBody]:
     # msgspec's text names the path: "Expected `int`, got `str` - at `$.items[0].qty`".
-    text = str(error)
-    field = _field_of(text) or ("$" if text.startswith("Object ") else None)
-    return error_response(400, f"invalid JSON body: {text}", field)
+    detail, field = explain(str(error))
+    return error_response(400, f"invalid JSON body: {detail}", field or "body")
 
 
-def _field_of(message: str) -> str | None:
-    if "- at `" in message:
-        return message.rsplit("- at `", 1)[1].rstrip("`")
-    return None
+def _too_large(request: Request) -> Response[ErrorBody]:
+    limit = request.app.request_max_body_size
+    size = f"{limit / 1_048_576:g} MiB" if limit and limit % 1024 == 0 else f"{limit} bytes"
+    return error_response(
+        413, f"the body is larger than the limit of {size} ({limit} bytes, api.max_body_bytes)",
+        "body",
+    )
 
 
 def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
@@ -115,12 +134,13 @@ def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
                 message = str(problem.get("message", ""))
                 key = str(problem.get("key") or "")
                 source = getattr(problem.get("source"), "value", problem.get("source"))
-                if source == "body" or key == "data":
+                if (source == "body" or key == "data") and message == f"'{key}'":
+                    message, key = "the body is empty: send a JSON object", "body"
+                elif source == "body" or key == "data":
                     path = "$" if key in ("", "data") else f"$.{key}"
-                    message = f"{message} - at `{path}`"
-                    key = path
+                    message, key = explain(f"{message} - at `{path}`", path)
                 elif key and source in ("query", "path", "header", "cookie"):
-                    message = f"{source} parameter {key!r}: {message}"
+                    message = f"{source} parameter {key!r}: {explain(message)[0]}"
                 if "Invalid enum value" in message:
                     allowed = ALLOWED_BY_FIELD.get(key.rsplit(".", 1)[-1].split("[")[0])
                     if allowed:
@@ -132,11 +152,16 @@ def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
         return error_response(400, "; ".join(m for m in messages if m) or error.detail, field,
                               headers)
     detail = error.detail or "error"
+    if error.status_code == 413:
+        return _too_large(request)
     if error.status_code == 401:
         return error_response(401, detail, "Authorization", headers)
     if error.status_code == 400 and detail.startswith("Validation failed"):
         detail = "invalid request"
-    return error_response(error.status_code, detail, None, headers)
+    field = None
+    if error.status_code == 400:
+        detail, field = explain(detail)
+    return error_response(error.status_code, detail, field, headers)
 
 
 def _internal_error(request: Request, error: Exception) -> Response[ErrorBody]:

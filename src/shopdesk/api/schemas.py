@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 
 from shopdesk.domain.cases import Case, Customer
+from shopdesk.domain.decode_errors import describe_pattern
 from shopdesk.domain.intake.generic import GenericOrder
 from shopdesk.domain.intake.mapping import Kind, Level
 
@@ -22,8 +23,15 @@ class CasePage(msgspec.Struct, kw_only=True):
 
 # Text that must say something: one character that is not white space. Spelled out so that Python's
 # and JSON Schema's regex dialects agree on which characters are white space.
-Said = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000,
-                                   pattern=r"[^\s\x1c-\x1f\x85\ufeff]")]
+SAID_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
+Said = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=SAID_PATTERN)]
+describe_pattern(SAID_PATTERN, "text that is not blank")
+CURSOR_PATTERN = r"^[0-9]{1,9}$"
+describe_pattern(CURSOR_PATTERN, "the next_cursor of the previous page")
+SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+describe_pattern(
+    SOURCE_NAME_PATTERN, "a source name: lowercase letters, digits, '-' and '_' (at most 63)"
+)
 
 
 class NewCase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -40,7 +48,7 @@ class NewCase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The order the report is about, in the generic webhook's shape. If shopdesk already has this
     order (same order_source and id) the case is linked to it and the copy here is ignored;
     otherwise it is stored as the order's snapshot."""
-    order_source: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = "api"
+    order_source: Annotated[str, msgspec.Meta(pattern=SOURCE_NAME_PATTERN)] = "api"
     """Which shop the order belongs to (a source name); orders are unique per source and id."""
 
 

@@ -1,0 +1,33 @@
+"""msgspec's refusals in words: patterns described, flags and numbers, paths of named fields."""
+
+from __future__ import annotations
+
+from shopdesk.domain.decode_errors import describe_pattern, explain
+
+
+def test_a_described_pattern_is_said_in_words_and_an_unknown_one_plainly():
+    describe_pattern(r"^[A-Z]{2}-\d+$", 'a code like "AB-12"')
+    assert explain(r"Expected `str` matching regex '^[A-Z]{2}-\\d+$' - at `$.code`") == (
+        'must be a code like "AB-12" - at `$.code`', "$.code")
+    assert explain(r"Expected `str` matching regex '^x\\.y$' - at `$.other`") == (
+        r"must match the pattern ^x\.y$ - at `$.other`", "$.other")
+
+
+def test_flags_numbers_and_named_fields():
+    assert explain("Expected `bool | null`, got `str`", "urgent") == (
+        "must be true or false", "urgent")
+    assert explain("Expected `int`, got `float` - at `$.level`")[0] == (
+        "must be a whole number - at `$.level`")
+    assert explain("Object missing required field `kind`") == (
+        "required field `kind` is missing - at `$.kind`", "$.kind")
+    assert explain("invalid event: Object missing required field `id` - at `$.order`") == (
+        "invalid event: required field `id` is missing - at `$.order.id`", "$.order.id")
+    assert explain("Object contains unknown field `colour` - at `$.items[0]`") == (
+        "unknown field `colour` - at `$.items[0].colour`", "$.items[0].colour")
+
+
+def test_a_body_that_is_not_json_is_the_body_at_fault():
+    assert explain("JSON is malformed: invalid character (byte 0)") == (
+        "JSON is malformed: invalid character (byte 0)", "body")
+    assert explain("Input data was truncated")[1] == "body"
+    assert explain("no case C-000009", "ref") == ("no case C-000009", "ref")
