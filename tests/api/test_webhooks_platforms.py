@@ -202,18 +202,84 @@ async def test_truncated_in_transit_fails_the_signature(client, services):
     assert await _deliveries(services) == []
 
 
-async def test_shopify_fulfillment_before_its_order_keeps_both(client, services):
+async def _order_count(services) -> int:
+    async with services.store.reader.execute("SELECT count(*) FROM orders") as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def test_shopify_fulfillment_for_an_unknown_order_is_an_intake_problem(client, services):
+    """No phantom order (no number, total 0, an invented currency): the delivery is kept in
+    quarantine, saying the order is unknown; the order's own webhook brings it in later."""
     shipped = fixture_bytes("shopify_fulfillment.json")
     response = await client.post(
         "/webhooks/shopify", content=shipped,
         headers=shopify_headers(shipped, "fulfillments/create", webhook_id="early"))
-    assert response.status_code == 200
+    assert response.status_code == 202, response.text
+    receipt = response.json()
+    assert receipt["status"] == "quarantined" and "order_id" not in receipt
+    assert "order 5821958430918245377" in receipt["detail"]
+    assert "unknown" in receipt["detail"]
+    assert await _order_count(services) == 0
+    [problem] = await services.intake.problems()
+    assert (problem.topic, problem.body) == ("fulfillments/create", shipped)
+    assert problem.error == receipt["detail"]
+    again = await client.post(  # Shopify retries: still one problem
+        "/webhooks/shopify", content=shipped,
+        headers=shopify_headers(shipped, "fulfillments/create", webhook_id="early"))
+    assert again.json()["status"] == "duplicate"
+    assert await services.intake.count_problems() == 1
+
     order_body = fixture_bytes("shopify_order.json")
-    await client.post("/webhooks/shopify", content=order_body, headers=shopify_headers(order_body))
+    created = await client.post("/webhooks/shopify", content=order_body,
+                                headers=shopify_headers(order_body))
+    assert created.json()["status"] == "processed"
     order = await services.orders.find("shopify", "5821958430918245377")
-    assert order.number == "#1042"
-    events = [event.type for event in await services.orders.events(order.id)]
-    assert "shipped" in events
+    assert (order.number, order.currency, order.total_minor) == ("#1042", "USD", 21393)
+
+
+async def test_shopify_refund_for_an_unknown_order_invents_nothing(client, services):
+    refund = fixture_bytes("shopify_refund.json")
+    response = await client.post(
+        "/webhooks/shopify", content=refund,
+        headers=shopify_headers(refund, "refunds/create", webhook_id="wh-r"))
+    assert response.status_code == 202
+    assert "unknown" in response.json()["detail"]
+    assert await _order_count(services) == 0
+
+
+async def test_in_one_batch_a_fulfillment_after_its_order_applies_and_one_before_waits(
+        services):
+    """Group commit keeps arrival order: the order then its fulfilment apply; a fulfilment for
+    another unknown order in the same transaction is quarantined without failing the others."""
+    import asyncio
+
+    def headers(body: bytes, topic: str, webhook_id: str) -> dict[str, str]:
+        return {name.lower(): value
+                for name, value in shopify_headers(body, topic, webhook_id).items()}
+
+    order_body = fixture_bytes("shopify_order.json")
+    shipped = fixture_bytes("shopify_fulfillment.json")
+    stray = json.dumps({**fixture_json("shopify_fulfillment.json"), "order_id": 1}).encode()
+    before = services.intake.written_batches
+    receipts = await asyncio.gather(
+        services.intake.receive("shopify", headers(order_body, "orders/create", "a"), order_body),
+        services.intake.receive("shopify", headers(stray, "fulfillments/create", "b"), stray),
+        services.intake.receive("shopify", headers(shipped, "fulfillments/create", "c"), shipped),
+    )
+    assert services.intake.written_batches - before == 1
+    assert [receipt.status for receipt in receipts] == ["processed", "quarantined", "processed"]
+    assert "order 1," in receipts[1].detail
+    order = await services.orders.find("shopify", "5821958430918245377")
+    assert (order.carrier, order.tracking_number, order.status) == ("UPS", "1Z2345", "shipped")
+    assert await services.orders.find("shopify", "1") is None
+
+
+async def test_woocommerce_deleting_an_unknown_order_creates_none(client, services):
+    deleted = b'{"id":999}'
+    response = await client.post("/webhooks/woo", content=deleted,
+                                 headers=woo_headers(deleted, "order.deleted"))
+    assert response.status_code == 202
+    assert await services.orders.find("woo", "999") is None
 
 
 async def test_one_batch_with_many_orders_and_a_replay(client, services):

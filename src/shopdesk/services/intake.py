@@ -93,6 +93,14 @@ class _Written(msgspec.Struct, kw_only=True):
     order_ref: str = ""
     duplicate: bool = False
     stale: bool = False  # the source changed before the write: nothing stored
+    quarantined: str = ""  # the plan could not apply it (e.g. its order is unknown): why
+
+
+def unknown_order(topic: str, external_id: str) -> str:
+    """The intake problem of a delivery that changes an order shopdesk never received."""
+    return (f"{topic or 'this delivery'} is for order {external_id}, which shopdesk has not "
+            "received: the order is unknown, so nothing was changed (the order's own "
+            "create/update webhook brings its state once it arrives)")
 
 
 def _external_id(mapped: Mapped) -> str | None:
@@ -154,6 +162,13 @@ class IntakeService:
             receipt = Receipt(status="duplicate", delivery_id=written.delivery_id,
                               order_id=written.order_id,
                               detail="delivered before; nothing changed")
+        elif written.quarantined:
+            log.warning("quarantined a %s delivery from %s: %s", job.topic, source.name,
+                        written.quarantined)
+            job.status = "quarantined"
+            receipt = Receipt(status="quarantined", delivery_id=written.delivery_id,
+                              detail=written.quarantined)
+            self._publish(job, written)
         else:
             receipt = Receipt(status=job.status, delivery_id=written.delivery_id,
                               order_id=written.order_id, detail=job.error)
@@ -294,7 +309,7 @@ class IntakeService:
     async def _write_batch(self, jobs: list[_Job]) -> list[_Written]:
         """Write jobs in one transaction, in one step on the writer's thread, whatever their
         number."""
-        def plan(index: int, previous: Order | None) -> tuple[Order, list[EventIn]]:
+        def plan(index: int, previous: Order | None) -> tuple[Order, list[EventIn]] | str:
             job = jobs[index]
             mapped = job.mapped
             assert mapped is not None
@@ -303,6 +318,8 @@ class IntakeService:
                 events = mapped.events or derive_events(previous, order)
             else:
                 assert mapped.patch is not None
+                if previous is None:  # never invent an order (number, total, currency) for it
+                    return unknown_order(job.topic, mapped.patch.external_id)
                 order = apply_patch(previous, job.source.name, mapped.patch)
                 events = mapped.events
             at = mapped.at or job.received_at
@@ -328,6 +345,7 @@ class IntakeService:
         return [
             _Written(delivery_id=item.delivery_id, order_id=item.order_id,
                      duplicate=item.duplicate, stale=item.stale,
+                     quarantined=item.quarantined,
                      order_ref=(item.order.number or item.order.external_id) if item.order else "")
             for item in stored
         ]

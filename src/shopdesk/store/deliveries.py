@@ -90,12 +90,16 @@ class Stored(msgspec.Struct, kw_only=True):
     order_id: int | None
     duplicate: bool
     order: Order | None = None
+    quarantined: str = ""
+    """Why the plan refused this delivery (stored in quarantine with that error), or ''."""
     stale: bool = False
     """The source vanished or its secrets changed before this delivery's transaction: not stored."""
 
 
-# plan(index of the delivery, stored snapshot or None) -> (new snapshot, events to append)
-Planner = Callable[[int, "Order | None"], "tuple[Order, list[EventIn]]"]
+# plan(index of the delivery, stored snapshot or None) -> (new snapshot, events to append), or a
+# text saying why the delivery cannot be applied (it is then stored in quarantine with that error,
+# e.g. a fulfilment for an order shopdesk never received)
+Planner = Callable[[int, "Order | None"], "tuple[Order, list[EventIn]] | str"]
 
 
 async def store_deliveries(store: Store, deliveries: list[DeliveryIn], plan: Planner) -> list[Stored]:
@@ -183,14 +187,18 @@ def _store_deliveries(
         rows = db.execute(_FIND_ORDERS, {"keys": json_dumps(wanted)}).fetchall()
         snapshots = {(row["source"], row["external_id"]): order_from_row(row) for row in rows}
     planned: dict[int, tuple[Order, list[EventIn]]] = {}
+    refused: dict[int, str] = {}
     for index in fresh:
         delivery = deliveries[index]
         if delivery.order_external_id is None:
             continue
         key = (delivery.source, delivery.order_external_id)
-        order, events = plan(index, snapshots.get(key))
-        snapshots[key] = order
-        planned[index] = (order, events)
+        outcome = plan(index, snapshots.get(key))
+        if isinstance(outcome, str):
+            refused[index] = outcome
+            continue
+        snapshots[key] = outcome[0]
+        planned[index] = outcome
     # 2. Order snapshots, then their ids.
     order_ids: dict[tuple[str, str], int] = {}
     if planned:
@@ -214,7 +222,8 @@ def _store_deliveries(
     # 3. The deliveries, linked to their orders, then their ids; 4. the order events.
     db.executemany(_INSERT_DELIVERY, [
         {"source_id": d.source_id, "dedupe_key": d.dedupe_key, "received_at": to_db(d.received_at),
-         "topic": d.topic, "status": d.status, "error": d.error,
+         "topic": d.topic, "status": "quarantined" if i in refused else d.status,
+         "error": refused.get(i, d.error),
          "headers": json_dumps(d.headers), "body": d.body, "order_id": order_of.get(i)}
         for i, d in ((i, deliveries[i]) for i in fresh)
     ])
@@ -226,7 +235,8 @@ def _store_deliveries(
     ])
     results = {
         index: Stored(delivery_id=delivery_ids[keys[index]][0], order_id=order_of.get(index),
-                      duplicate=False, order=planned.get(index, (None,))[0])
+                      duplicate=False, order=planned.get(index, (None,))[0],
+                      quarantined=refused.get(index, ""))
         for index in fresh
     }
     stored: list[Stored] = []
