@@ -170,7 +170,7 @@ async def test_contact_with_a_template_preview_and_follow_up(services):
     contact = detail.contacts[-1]
     assert (contact.channel, contact.direction, contact.template) == ("sms", "outbound", "delay_notice")
     assert contact.summary == "Sent: Delay notice"
-    assert contact.next_follow_up_at == NOW + timedelta(hours=2)
+    assert contact.next_follow_up_at == NOW + timedelta(hours=3)  # 2 business hours: lunch 12-13
     assert detail.case.first_response_at == NOW
 
 
@@ -197,12 +197,16 @@ async def test_contact_with_an_unreadable_follow_up_keeps_the_form(services):
 def test_follow_up_times_are_read_in_the_shop_zone():
     from zoneinfo import ZoneInfo
 
+    from shopdesk.domain.sla import BusinessCalendar
+
     zone = ZoneInfo("Asia/Shanghai")
-    assert parse_follow_up("", NOW, zone) is None
-    assert parse_follow_up("30m", NOW, zone) == NOW + timedelta(minutes=30)
-    assert parse_follow_up("1d", NOW, zone) == NOW + timedelta(days=1)
-    assert parse_follow_up("15:00", NOW, zone) == NOW + timedelta(hours=4, minutes=30)
-    assert parse_follow_up("11-24 09:00", NOW, zone).astimezone(zone).day == 24
+    calendar = BusinessCalendar(tz="Asia/Shanghai")  # Mon-Fri 09-12, 13-18; NOW is Mon 10:30
+    assert parse_follow_up("", NOW, calendar) is None
+    assert parse_follow_up("30m", NOW, calendar) == NOW + timedelta(minutes=30)
+    assert parse_follow_up("1d", NOW, calendar) == NOW + timedelta(days=1)  # one business day
+    assert parse_follow_up("2h", NOW, calendar) == NOW + timedelta(hours=3)  # over lunch
+    assert parse_follow_up("15:00", NOW, calendar) == NOW + timedelta(hours=4, minutes=30)
+    assert parse_follow_up("11-24 09:00", NOW, calendar).astimezone(zone).day == 24
 
 
 async def test_remedy_in_major_units_within_the_operators_limit_is_approved(services):

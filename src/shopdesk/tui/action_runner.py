@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import getpass
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,8 @@ from textual.screen import Screen
 from shopdesk.domain import kinds, money, templates
 from shopdesk.domain.cases import Actor, Case, Remedy, case_ref
 from shopdesk.domain.errors import ConflictError, ShopdeskError, ValidationError
+from shopdesk.domain.follow_ups import follow_up_at
+from shopdesk.domain.sla import BusinessCalendar
 from shopdesk.tui.actions import ACTIONS_BY_ID
 from shopdesk.tui.i18n import language, t
 from shopdesk.tui.modals.forms import FormField, FormModal, Submit, Values
@@ -239,29 +240,14 @@ async def _note(ctx: ActionContext) -> None:
     await ctx.form("form.note.title", fields, call, "done.note")
 
 
-def parse_follow_up(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
-    """"" -> None; "30m", "2h", "1d" from now; "2026-11-24 10:00", "11-24 10:00", "10:00" local."""
-    text = text.strip()
-    if not text:
-        return None
-    relative = re.fullmatch(r"\+?\s*(\d+)\s*(m|h|d)", text)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        return now + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
-    local_now = now.astimezone(zone)
-    for pattern, fill_year, fill_date in (
-        ("%Y-%m-%d %H:%M", False, False), ("%m-%d %H:%M", True, False), ("%H:%M", True, True),
-    ):
-        try:
-            parsed = datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        if fill_date:
-            parsed = parsed.replace(year=local_now.year, month=local_now.month, day=local_now.day)
-        elif fill_year:
-            parsed = parsed.replace(year=local_now.year)
-        return parsed.replace(tzinfo=zone)
-    raise ValidationError(t("form.follow_up_invalid", text=text), field="next_follow_up_at")
+def parse_follow_up(text: str, now: datetime, calendar: BusinessCalendar) -> datetime | None:
+    """domain.follow_ups: "2h", "1d" count business time like the SLA; "10:00" is as given."""
+    try:
+        return follow_up_at(text, now, calendar)
+    except ValidationError:
+        raise ValidationError(
+            t("form.follow_up_invalid", text=text.strip()), field="next_follow_up_at"
+        ) from None
 
 
 async def _contact(ctx: ActionContext) -> None:
@@ -313,7 +299,9 @@ async def _contact(ctx: ActionContext) -> None:
         return {"summary": t("form.contact_sent", template=title)}
 
     async def call(values: Values) -> Case:
-        follow_up = parse_follow_up(values["follow_up"], ctx.services.now(), ctx.zone)
+        follow_up = parse_follow_up(
+            values["follow_up"], ctx.services.now(), ctx.services.policy.calendar
+        )
         return await ctx.services.cases.log_contact(
             ctx.actor, ctx.ref, channel=values["channel"], direction=values["direction"],
             summary=values["summary"], template=values["template"] or None,
