@@ -108,3 +108,40 @@ def test_apply_patch_keeps_what_the_patch_does_not_name():
     assert (patched.number, patched.total_minor, patched.carrier) == ("#9", 500, "UPS")
     assert patched.tags == ["gift", "vip"]
     assert apply_patch(None, "s", OrderPatch(external_id="9")).external_id == "9"
+
+
+# --- names and line items as WooCommerce sends them --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "shown"),
+    [("丽", "徐", "徐丽"), ("小明", "欧阳", "欧阳小明"), ("太郎", "山田", "山田太郎"),
+     ("민수", "김", "김민수"), ("Jane", "Smith", "Jane Smith"), ("丽", "Xu", "丽 Xu"),
+     ("徐丽", "", "徐丽"), ("", "徐", "徐"), (" 丽 ", " 徐 ", "徐丽"), (None, None, ""),
+     ("阿依古丽", "买买提", "买买提阿依古丽")],
+)
+def test_full_name_puts_a_cjk_family_name_first_without_a_space(first, last, shown):
+    from shopdesk.domain.intake.names import full_name
+
+    assert full_name(first, last) == shown
+
+
+def test_woocommerce_order_with_a_chinese_name_and_escaped_item_names():
+    body = {
+        "id": 81, "number": "81", "status": "processing", "currency": "CNY", "total": "59.80",
+        "billing": {"first_name": "丽", "last_name": "徐", "phone": "+86 138 0013 8000"},
+        "shipping": {"first_name": "丽", "last_name": "徐", "address_1": "南京路 1 号",
+                     "city": "上海"},
+        "line_items": [
+            {"name": "Ship Your Idea &ndash; Color: Black", "quantity": 1, "price": 29.9},
+            {"name": "Tea &amp; Cups &#8211; 2 &quot;sets&quot;", "quantity": 1, "price": 29.9},
+        ],
+    }
+    import json
+
+    mapped = woocommerce.map_delivery("woo", "order.created", json.dumps(body).encode())
+    order = mapped.order
+    assert order.customer.name == "徐丽"
+    assert order.address.startswith("徐丽, 南京路 1 号")
+    assert [item.name for item in order.items] == ["Ship Your Idea – Color: Black",
+                                                   'Tea & Cups – 2 "sets"']

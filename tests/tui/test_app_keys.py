@@ -229,4 +229,5 @@ async def test_intake_problems_view_lists_quarantined_deliveries(services):
             assert "woo" in screen_text(app) and "order.created" in screen_text(app)
             await pilot.press("t")  # no case here: case actions say so
             await settle(pilot)
-            assert "No case is highlighted." in [n.message for n in app._notifications]
+            assert "Triage works on cases; this is a webhook delivery. enter shows it." in [
+                n.message for n in app._notifications]

@@ -147,13 +147,9 @@ def _limit(text: str) -> int:
 
 def _ref(text: str) -> str:
     """C-000012, c-12, 12 -> C-000012."""
-    from shopdesk.domain.cases import case_ref
+    from shopdesk.domain.cases import parse_case_ref
 
-    cleaned = text.strip().upper()
-    number = cleaned.removeprefix("C-").removeprefix("C")
-    if number.isdigit():
-        return case_ref(int(number))
-    return cleaned
+    return parse_case_ref(text) or text.strip().upper()
 
 
 # --- text layout (Chinese characters take two columns) ------------------------------------------

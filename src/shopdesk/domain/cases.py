@@ -13,6 +13,15 @@ def case_ref(case_id: int) -> str:
     return f"C-{case_id:06d}"
 
 
+def parse_case_ref(text: str) -> str | None:
+    """What an operator types for a case: C-000012, c-12, C12 or 12 -> "C-000012"; None when the
+    text is not a case reference (an order number, a phone, a name …)."""
+    number = text.strip().upper().removeprefix("C-").removeprefix("C").strip()
+    if number.isascii() and number.isdigit() and 0 < len(number) <= 12 and int(number) > 0:
+        return case_ref(int(number))
+    return None
+
+
 def incident_ref(incident_id: int) -> str:
     return f"I-{incident_id:04d}"
 

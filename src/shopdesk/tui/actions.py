@@ -40,6 +40,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reports", "R", "action.reports", "help.reports", needs_case=False),
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),
     ActionSpec("filter", "slash", "action.filter", "help.filter", footer=True, needs_case=False),
+    ActionSpec("goto", "g", "action.goto", "help.goto", needs_case=False),
     ActionSpec("sort", "s", "action.sort", "help.sort", needs_case=False),
     ActionSpec("help", "question_mark", "action.help", "help.help", footer=True, needs_case=False),
     ActionSpec("back", "escape", "action.back", "help.back", needs_case=False),

@@ -22,6 +22,7 @@ from shopdesk.domain.intake.mapping import (
     utc,
 )
 from shopdesk.domain.intake.money import to_minor
+from shopdesk.domain.intake.names import full_name
 
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled",
                 "orders/fulfilled")
@@ -132,7 +133,7 @@ def _status(order: ShopifyOrder) -> str:
 def _address(address: ShopifyAddress | None) -> str:
     if address is None:
         return ""
-    name = address.name or " ".join(p for p in (address.first_name, address.last_name) if p)
+    name = address.name or full_name(address.first_name, address.last_name)
     parts = (name, address.company, address.address1, address.address2, address.city,
              address.province, address.zip, address.country)
     return ", ".join(part for part in parts if part)
@@ -143,7 +144,7 @@ def to_order(source: str, raw: ShopifyOrder) -> Order:
     if len(currency) != 3:
         raise UnmappableError(f"currency {raw.currency!r} is not an ISO code", field="$.currency")
     customer = raw.customer or ShopifyCustomer()
-    name = " ".join(p for p in (customer.first_name, customer.last_name) if p)
+    name = full_name(customer.first_name, customer.last_name)
     if not name and raw.shipping_address is not None:
         name = raw.shipping_address.name or ""
     items = [

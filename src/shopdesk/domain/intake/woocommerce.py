@@ -2,12 +2,14 @@
 
 Topics order.created|updated|restored carry the whole order; order.deleted carries {"id": N}.
 Money fields are decimal strings ("29.35") except line_items[].price, a JSON number (decoded to
-Decimal, never float). Dates: the *_gmt fields, naive UTC. X-WC-Webhook-Delivery-ID repeats within
+Decimal, never float); names of line items come HTML-escaped ("&ndash;") and are unescaped.
+Dates: the *_gmt fields, naive UTC. X-WC-Webhook-Delivery-ID repeats within
 one second, so deliveries are deduplicated on resource id + date_modified_gmt + a body hash.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -25,6 +27,7 @@ from shopdesk.domain.intake.mapping import (
     utc,
 )
 from shopdesk.domain.intake.money import exponent, to_minor
+from shopdesk.domain.intake.names import full_name
 from shopdesk.domain.intake.signatures import body_hash
 
 TOPICS: tuple[str, ...] = ("order.created", "order.updated", "order.deleted", "order.restored")
@@ -111,7 +114,7 @@ def is_ping(content_type: str, body: bytes) -> bool:
 
 
 def _address(address: WooAddress) -> str:
-    name = " ".join(part for part in (address.first_name, address.last_name) if part)
+    name = full_name(address.first_name, address.last_name)
     parts = (name, address.company, address.address_1, address.address_2, address.city,
              address.state, address.postcode, address.country)
     return ", ".join(part for part in parts if part)
@@ -157,7 +160,8 @@ def to_order(source: str, raw: WooOrder) -> Order:
     for index, line in enumerate(raw.line_items):
         quantity = int(line.quantity) if line.quantity == line.quantity.to_integral_value() else 1
         items.append(OrderItem(
-            name=line.name, quantity=quantity, sku=line.sku or "",
+            name=html.unescape(line.name),  # WooCommerce sends "Tee &ndash; Black"
+            quantity=quantity, sku=line.sku or "",
             price_minor=_unit_price_minor(line, quantity, currency, f"$.line_items[{index}].price"),
         ))
     carrier, tracking_number, shipped_at = _tracking(raw)
@@ -170,7 +174,7 @@ def to_order(source: str, raw: WooOrder) -> Order:
     return Order(
         source=source, external_id=str(raw.id), number=raw.number or str(raw.id),
         customer=Customer(
-            name=" ".join(p for p in (raw.billing.first_name, raw.billing.last_name) if p),
+            name=full_name(raw.billing.first_name, raw.billing.last_name),
             email=raw.billing.email or "", phone=raw.billing.phone or shipping.phone or "",
         ),
         address=_address(shipping), items=items, total_minor=total_minor,

@@ -31,7 +31,7 @@ def help_table() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True, style="bold")
     table.add_column(no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # Chinese has no spaces to wrap at
     for spec in ACTIONS:
         table.add_row(key_display(spec.key), t(spec.label), t(spec.help))
     table.add_row("", "", "")

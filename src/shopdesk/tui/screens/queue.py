@@ -1,19 +1,33 @@
-"""The queue: views as tabs with live counts, the paged case table, `/` filter, `s` sort."""
+"""The queue: views as tabs with live counts, the paged case table, `/` filter, `s` sort, `g` go to
+any case (closed ones too).
+
+`/` narrows the current view only; when it finds nothing here, the table and the status line say
+how many other cases match (other views, resolved, closed) and `g` goes to them. In the intake
+problems view, enter shows the delivery and the case keys say they work on cases.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import Hit, Hits, Provider
+from textual.content import Content
 from textual.widgets import Input, Static
 
-from shopdesk.domain.cases import Case
+from shopdesk.domain.cases import Case, parse_case_ref
+from shopdesk.domain.errors import NotFoundError, ShopdeskError
 from shopdesk.domain.filters import CaseFilter
+from shopdesk.domain.intake.records import Delivery
 from shopdesk.tui.i18n import t
-from shopdesk.tui.screens.desk import DeskScreen
+from shopdesk.tui.modals.goto import GotoModal
+from shopdesk.tui.screens.delivery import DeliveryScreen
+from shopdesk.tui.screens.desk import DeskScreen, optional_module
 from shopdesk.tui.views import (
     DEFAULT_VIEW,
     INTAKE_VIEW,
@@ -24,6 +38,7 @@ from shopdesk.tui.views import (
     view_filter,
     with_query,
 )
+from shopdesk.tui.vocabulary import status_label
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
 from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.sla_badge import short_duration
@@ -68,8 +83,31 @@ class IntakePages:
         return await self.problems.list(limit=limit, offset=offset)
 
 
+ELSEWHERE_COUNTED = 100  # "100+ elsewhere" beyond this
+
+
+class CaseRefProvider(Provider):
+    """ctrl+p: typing a case ref (C-000036, c-36, 36) offers "Go to C-000036", in any status."""
+
+    async def search(self, query: str) -> Hits:
+        ref = parse_case_ref(query)
+        screen = self.screen
+        if ref is None or not isinstance(screen, QueueScreen):
+            return
+        try:
+            case = await screen.services.cases.get(ref)
+        except NotFoundError:
+            return
+        title = t("goto.palette", ref=case.ref)
+        who = case.customer.name or case.order_number or case.title
+        yield Hit(1.0, Content(title), partial(screen.open_case_ref, case.ref), text=title,
+                  help=t("goto.palette_help", status=status_label(case.status), who=who))
+
+
 class QueueScreen(DeskScreen):
     """Where operators live all day."""
+
+    COMMANDS: ClassVar[set] = {CaseRefProvider}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right", "next_view", "Next view", show=False, id="next_view"),
@@ -88,6 +126,8 @@ class QueueScreen(DeskScreen):
         self.query_text = ""
         self.intake = IntakeProblems(services)
         self.pages = CasePages(services, self._case_filter(), self.sort)
+        self.elsewhere = 0  # cases outside the view that the filter text matches (none here)
+        self._case_keys: list | None = None  # the footer's keys in a case view
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -160,6 +200,7 @@ class QueueScreen(DeskScreen):
         """Live refresh: rows (cursor stays on its case), then the tab counts."""
         self.pages.case_filter = self._case_filter()
         await self.table.reload(keep_cursor=True)
+        await self._count_elsewhere()
         self._update_status()
         await self.refresh_counts()
 
@@ -167,7 +208,28 @@ class QueueScreen(DeskScreen):
         self.pages.case_filter = self._case_filter()
         self.pages.sort = self.sort
         await self.table.reload(keep_cursor=False)
+        await self._count_elsewhere()
         self._update_status()
+
+    async def _count_elsewhere(self) -> None:
+        """When the filter empties a case view: how many cases `g` would find with the same text."""
+        query = self.query_text.strip()
+        elsewhere = 0
+        if query and self.view_id != INTAKE_VIEW and self.table.total == 0:
+            try:
+                elsewhere = len(await self.services.cases.find(query, limit=ELSEWHERE_COUNTED))
+            except ShopdeskError:
+                elsewhere = 0
+        self.elsewhere = elsewhere
+        cases = self.query_one("#cases", CaseTable)
+        empty_text = (t("queue.empty_elsewhere", count=self._elsewhere_text(), text=query)
+                      if elsewhere else t("queue.empty"))
+        if cases.empty_text != empty_text:
+            cases.empty_text = empty_text
+            cases.refresh()
+
+    def _elsewhere_text(self) -> str:
+        return f"{self.elsewhere}+" if self.elsewhere >= ELSEWHERE_COUNTED else str(self.elsewhere)
 
     def _start_reload_view(self) -> None:
         self.run_worker(self._reload_view(), group="view", exclusive=True, exit_on_error=False)
@@ -183,16 +245,65 @@ class QueueScreen(DeskScreen):
             return None
         return self._case_filter()
 
+    # --- enter, case keys, g ---------------------------------------------------------------------
+
+    def action_open_case(self) -> None:
+        if self.view_id != INTAKE_VIEW:
+            super().action_open_case()
+            return
+        delivery = self.table.current
+        if not isinstance(delivery, Delivery):
+            self.notify(t("queue.no_problems"))
+            return
+        self.app.push_screen(DeliveryScreen(delivery, ZoneInfo(self.services.settings.timezone)))
+
+    def run_case_action(self, action_id: str) -> None:
+        if self.view_id == INTAKE_VIEW:
+            self.notify(t("queue.problem_only", what=t(f"action.{action_id}")))
+            return
+        super().run_case_action(action_id)
+
+    def action_goto(self) -> None:
+        """`g`: ask for a ref, order number, phone or tracking number; open the case it names. When
+        the filter found nothing here but elsewhere, start with the filter's text, already looked up."""
+        text = self.query_text.strip() if self.elsewhere and self.view_id != INTAKE_VIEW else ""
+        self.app.push_screen(GotoModal(self.services, text, look_up_now=bool(text)),
+                             self._went_to)
+
+    def _went_to(self, ref: str | None) -> None:
+        if ref:
+            self.open_case_ref(ref)
+
+    def open_case_ref(self, ref: str) -> None:
+        module = optional_module("shopdesk.tui.screens.case")
+        if module is None or not hasattr(module, "CaseScreen"):
+            self.notify(t("desk.not_available", what=t("action.open")), severity="warning")
+            return
+        self.app.push_screen(module.CaseScreen(self.services, ref))
+
+    def _show_keys_of_view(self) -> None:
+        """In intake problems the footer drops the keys that work on a case."""
+        bar = self.query_one(KeyBar)
+        if self._case_keys is None:
+            self._case_keys = list(bar.specs)
+        intake = self.view_id == INTAKE_VIEW
+        bar.specs = [spec for spec in self._case_keys
+                     if not (intake and spec.needs_case and spec.id != "open_case")]
+        bar.refresh()
+
     # --- status line -----------------------------------------------------------------------------
 
     def _update_status(self) -> None:
         table = self.table
         position = f"{table.cursor + 1}/{table.total}" if table.total else "0/0"
         parts = [position]
-        if self.view_id != INTAKE_VIEW:
+        elsewhere = bool(self.query_text and self.elsewhere and table.total == 0)
+        if self.view_id != INTAKE_VIEW and not elsewhere:  # nothing here: no order to speak of
             parts.append(t("queue.sorted", sort=t(f"sort.{self.sort}")))
         if self.query_text:
             parts.append(t("queue.filtered", text=self.query_text))
+        if elsewhere:
+            parts.append(t("queue.elsewhere", count=self._elsewhere_text()))
         # fixed size: no layout pass (a Static's update() re-lays the whole screen by default);
         # Text, not markup: the filter is whatever the operator typed
         self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)
@@ -201,7 +312,7 @@ class QueueScreen(DeskScreen):
     def _on_highlighted(self, message: PagedTable.Highlighted) -> None:
         self._update_status()
 
-    @on(PagedTable.Selected, "#cases")
+    @on(PagedTable.Selected)
     def _on_selected(self, message: PagedTable.Selected) -> None:
         self.action_open_case()
 
@@ -215,6 +326,7 @@ class QueueScreen(DeskScreen):
         intake = view_id == INTAKE_VIEW
         self.query_one("#cases").set_class(intake, "-hidden")
         self.query_one("#intake").set_class(not intake, "-hidden")
+        self._show_keys_of_view()
         if not self.query_one("#filter", Input).has_focus:
             self.table.focus()
         self._start_reload_view()

@@ -168,7 +168,7 @@ class PagedTable(Widget, can_focus=True):
         Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
         Binding("pagedown,space", "page_down", "Page down", show=False, id="page_down"),
-        Binding("home,g", "first", "First", show=False, id="first"),
+        Binding("home", "first", "First", show=False, id="first"),  # g: go to a case
         Binding("end,G", "last", "Last", show=False, id="last"),
     ]
 

@@ -1,0 +1,119 @@
+"""enter on an intake problem: the whole delivery, as `shopdesk source problems` reports it and more —
+source, topic, when it arrived (shop time), the full error, the headers intake kept and the body.
+
+The delivery is the row `services.intake.problems` listed; nothing here reads the store.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from shopdesk.domain.intake.records import Delivery
+from shopdesk.tui.i18n import t
+
+BODY_EXCERPT_BYTES = 4096
+
+
+def received_text(delivery: Delivery, zone: ZoneInfo) -> str:
+    """When it arrived, in the shop's zone with the zone named: 2026-11-24 01:03:05 Asia/Shanghai."""
+    local = delivery.received_at.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {zone.key}"
+
+
+def body_excerpt(body: bytes, limit: int = BODY_EXCERPT_BYTES) -> tuple[str, str]:
+    """(heading, text) of the body: JSON laid out with indents when it parses, else the first
+    `limit` bytes as text (bytes that are not UTF-8 show as \ufffd)."""
+    if not body:
+        return t("delivery.body_empty"), ""
+    if len(body) > limit:
+        excerpt = body[:limit].decode("utf-8", errors="replace")
+        return t("delivery.body_cut", shown=limit, size=len(body)), excerpt
+    heading = t("delivery.body", size=len(body))
+    try:
+        return heading, json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+    except ValueError:  # UnicodeDecodeError too
+        return heading, body.decode("utf-8", errors="replace")
+
+
+def delivery_view(delivery: Delivery, zone: ZoneInfo) -> RenderableType:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(no_wrap=True, style="bold")
+    facts.add_column(overflow="fold")
+    facts.add_row(t("delivery.source"), Text(delivery.source))
+    facts.add_row(t("delivery.topic"), Text(delivery.topic or "—"))
+    facts.add_row(t("delivery.received"), Text(received_text(delivery, zone)))
+    facts.add_row(t("delivery.status"), Text(delivery.status))
+    if delivery.order_id is not None:
+        facts.add_row(t("delivery.order"), Text(str(delivery.order_id)))
+    facts.add_row(t("delivery.key"), Text(delivery.dedupe_key))
+    facts.add_row(t("delivery.problem"), Text(delivery.error or "—", style="bold"))
+    headers = Table.grid(padding=(0, 1))
+    headers.add_column(no_wrap=True, style="dim")
+    headers.add_column(overflow="fold")
+    for name, value in sorted(delivery.headers.items()):
+        headers.add_row(f"{name}:", Text(value))
+    facts.add_row(t("delivery.headers"),
+                  headers if delivery.headers else Text(t("delivery.no_headers"), style="dim"))
+    heading, body = body_excerpt(delivery.body)
+    return Group(facts, Text(""), Text(heading, style="bold"), Text(body, overflow="fold"))
+
+
+class DeliveryScreen(ModalScreen[None]):
+    """One quarantined delivery; escape (or q, enter) goes back to the intake problems."""
+
+    DEFAULT_CSS = """
+    DeliveryScreen {
+        align: center middle;
+    }
+    DeliveryScreen > VerticalScroll {
+        width: 100%;
+        max-width: 110;
+        height: auto;
+        max-height: 100%;
+        border: round $warning;
+        border-title-align: center;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,enter", "close", t("action.back"), show=False, id="delivery.close"),
+        Binding("j", "scroll('down')", show=False, id="delivery.line_down"),
+        Binding("k", "scroll('up')", show=False, id="delivery.line_up"),
+    ]
+
+    def __init__(self, delivery: Delivery, zone: ZoneInfo) -> None:
+        super().__init__()
+        self.delivery = delivery
+        self.zone = zone
+
+    def compose(self) -> ComposeResult:
+        scroll = VerticalScroll(Static(delivery_view(self.delivery, self.zone), id="delivery-body"))
+        scroll.border_title = t("delivery.title", id=self.delivery.id)
+        scroll.border_subtitle = t("delivery.hint")
+        yield scroll
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_scroll(self, where: str) -> None:
+        scroll = self.query_one(VerticalScroll)
+        if where == "down":
+            scroll.scroll_down()
+        else:
+            scroll.scroll_up()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
