@@ -64,6 +64,15 @@ class Context:
             raise ShopdeskError(no_store_message(path), field="db")
         return path, True
 
+    def config_name(self) -> str | None:
+        """The config file settings come from, for messages; None when there is none."""
+        from shopdesk import paths
+
+        if self.args.config:
+            return self.args.config
+        path = paths.config_file()
+        return str(path) if path.exists() else None
+
     def settings(self):
         from shopdesk import paths
         from shopdesk.config import load_settings

@@ -98,3 +98,71 @@ def test_source_remove_says_what_went(run):
     code, out, _ = run("source", "remove", "myshop")
     assert code == 0 and "0 stored deliveries" in out
     assert "no sources yet" in run("source", "list")[1]
+
+
+def test_source_list_and_problems_show_times_in_the_shops_zone(run):
+    """Like every other view: 17:00 UTC is 01:00 the next day in Shanghai (the default zone)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from shopdesk.services import Services
+    from shopdesk.store import open_store
+
+    run("source", "add", "woo", "--kind", "woocommerce", "--secret", "woo-secret-0123456789")
+
+    async def deliver_junk() -> None:
+        from shopdesk.domain.intake.signatures import sign_base64
+
+        async with open_store(run.db) as store:
+            services = Services(store, clock=lambda: datetime(2026, 11, 23, 17, 0, 5, tzinfo=UTC))
+            body = b'{"id": "not a number"}'
+            receipt = await services.intake.receive("woo", {
+                "x-wc-webhook-topic": "order.created",
+                "x-wc-webhook-signature": sign_base64("woo-secret-0123456789", body),
+            }, body)
+            assert receipt.status == "quarantined"
+
+    asyncio.run(deliver_junk())
+    listed = run("source", "list")[1]
+    assert "2026-11-24 01:00" in listed and "UTC" not in listed
+    problems = run("source", "problems")[1]
+    assert problems.startswith("#1  2026-11-24 01:00:05  woo  order.created")
+
+
+def test_source_add_prints_the_configured_port_and_says_when_it_cannot_be_sure(run, tmp_path):
+    config = tmp_path / "shop.toml"
+    config.write_text("[api]\nport = 8899\n", encoding="utf-8")
+    code, out, _ = run("--config", str(config), "source", "add", "woo", "--kind", "woocommerce",
+                       "--secret", "woo-secret-0123456789")
+    assert code == 0
+    assert "  webhook URL: http://127.0.0.1:8899/webhooks/woo\n" in out
+    assert f"(host and port from [api] in {config}; nothing serves this store there now" in out
+
+
+def test_source_add_while_this_store_is_served_there_needs_no_note(run, tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "shop.toml"
+    config.write_text(f"[api]\nport = {port}\n", encoding="utf-8")
+    run("--config", str(config), "source", "add", "shop", "--kind", "generic")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shopdesk", "--db", str(run.db), "--config", str(config), "serve"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, SHOPDESK_LOG=str(tmp_path / "serve.log")))
+    try:
+        assert server.stdout.readline().startswith("serving")
+        code, out, _ = run("--config", str(config), "source", "add", "woo", "--kind",
+                           "woocommerce", "--secret", "woo-secret-0123456789")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert code == 0
+    assert f"  webhook URL: http://127.0.0.1:{port}/webhooks/woo\n" in out
+    assert "host and port from" not in out

@@ -9,6 +9,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from shopdesk.cli import Context
     from shopdesk.services import Services
 
@@ -99,6 +101,30 @@ def _url(services: Services, name: str) -> str:
     return f"http://{host}:{api.port}/webhooks/{name}"
 
 
+async def _url_note(services: Services, config: str | None) -> list[str]:
+    """Why the URL printed may not be the one to use, unless a shopdesk answers on that address
+    for this very store (then the URL is right): lines to print under it."""
+    from shopdesk.runtime import port_owner, same_store
+
+    api = services.settings.api
+    owner = await port_owner(api.host, api.port)
+    if same_store(owner, services.store.path):
+        return []
+    where = f"[api] in {config}" if config else "the defaults (no config file)"
+    return [f"(host and port from {where}; nothing serves this store there now:",
+            " if `shopdesk serve --host/--port` or a reverse proxy serves it elsewhere,",
+            " give the shop that address instead)"]
+
+
+def _local(services: Services, moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time in the shop's zone, as every other view shows times."""
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        return "-"
+    return moment.astimezone(ZoneInfo(services.settings.timezone)).strftime(fmt)
+
+
 def add_source(ctx: Context) -> int:
     args = ctx.args
 
@@ -106,6 +132,8 @@ def add_source(ctx: Context) -> int:
         source, generated = await services.sources.add(args.name, args.kind, args.secret)
         print(f"added {source.kind} source {source.name}")
         print(f"  webhook URL: {_url(services, source.name)}")
+        for line in await _url_note(services, ctx.config_name()):
+            print(f"  {line}")
         if generated:
             print(f"  secret:      {source.secret}")
             print("  (shown once: paste it into the shop's webhook settings now)")
@@ -122,8 +150,7 @@ def list_sources(ctx: Context) -> int:
             return 0
         rows = [("NAME", "KIND", "PROCESSED", "QUARANTINED", "TESTS", "LAST RECEIVED", "NOTE")]
         for source in sources:
-            last = source.last_received_at.strftime("%Y-%m-%d %H:%M UTC") \
-                if source.last_received_at else "-"
+            last = _local(services, source.last_received_at)
             note = "rotating: old secret still accepted" if source.rotating else ""
             rows.append((source.name, source.kind, str(source.processed), str(source.quarantined),
                          str(source.tests), last, note))
@@ -184,7 +211,7 @@ def list_problems(ctx: Context) -> int:
             print("no quarantined deliveries")
             return 0
         for delivery in problems:
-            when = delivery.received_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            when = _local(services, delivery.received_at, "%Y-%m-%d %H:%M:%S")
             print(f"#{delivery.id}  {when}  {delivery.source}  {delivery.topic or '-'}  "
                   f"{len(delivery.body)} bytes")
             print(f"    {delivery.error}")
