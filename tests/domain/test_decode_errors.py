@@ -18,6 +18,8 @@ def test_flags_numbers_and_named_fields():
         "must be true or false", "urgent")
     assert explain("Expected `int`, got `float` - at `$.level`")[0] == (
         "must be a whole number - at `$.level`")
+    assert explain("Expected `str` of length >= 1")[0] == "must not be empty"
+    assert explain("Expected `str` of length <= 200")[0] == "must be at most 200 characters"
     assert explain("Object missing required field `kind`") == (
         "required field `kind` is missing - at `$.kind`", "$.kind")
     assert explain("invalid event: Object missing required field `id` - at `$.order`") == (

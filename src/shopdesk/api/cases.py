@@ -20,7 +20,7 @@ from litestar.params import (
 )
 
 from shopdesk.api.auth import SECURITY, actor_of, require_token
-from shopdesk.api.errors import error_responses
+from shopdesk.api.errors import ALLOWED_IN_QUERY, error_responses
 from shopdesk.api.schemas import (
     CURSOR_PATTERN,
     CasePage,
@@ -39,7 +39,7 @@ from shopdesk.domain.intake.mapping import (
     UnmappableError,
     WrongContentType,
 )
-from shopdesk.domain.kinds import KIND_GROUPS, expand_kinds
+from shopdesk.domain.kinds import KIND_GROUPS, KINDS, expand_kinds
 from shopdesk.services import Services
 
 MAX_PAGE = 200
@@ -79,6 +79,9 @@ _PROTECTED_WRITE = dict(_PROTECTED, guards=[require_token, require_json])
 
 
 Status = Literal[workflow.STATUSES]  # type: ignore[valid-type]
+KINDS_OR_GROUPS: tuple[str, ...] = tuple(dict.fromkeys((*KINDS, *KIND_GROUPS)))
+KindOrGroup = Literal[KINDS_OR_GROUPS]  # type: ignore[valid-type]
+ALLOWED_IN_QUERY["kind"] = KINDS_OR_GROUPS
 ALLOWED_BY_FIELD.setdefault("status", workflow.STATUSES)
 
 
@@ -93,9 +96,9 @@ ALLOWED_BY_FIELD.setdefault("status", workflow.STATUSES)
 async def list_cases(
     services: NamedDependency[Services],
     status: Annotated[list[Status] | None, QueryParameter(description="repeatable")] = None,
-    kind: Annotated[list[str] | None, QueryParameter(
+    kind: Annotated[list[KindOrGroup] | None, QueryParameter(
         description="a kind (lost, damaged, …) or a group of kinds (" + ", ".join(KIND_GROUPS)
-                    + "); repeatable or comma separated")] = None,
+                    + "); repeatable")] = None,
     level: Annotated[list[Literal[1, 2, 3]] | None,
                      QueryParameter(description="1, 2 or 3; repeatable")] = None,
     urgent: FromQuery[bool | None] = None,
@@ -146,16 +149,11 @@ async def open_case(
     request: Request,
     data: JSONBody[NewCase],
     idempotency_key: Annotated[
-        str | None, HeaderParameter(name="Idempotency-Key", max_length=200,
+        str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200,
                                     description="1 to 200 characters, unique per report")
     ] = None,
 ) -> Response[Case]:
     actor = actor_of(request)
-    if idempotency_key is not None and not idempotency_key.strip():
-        raise ValidationError(
-            "Idempotency-Key is empty: send a key (1 to 200 characters) or leave the header out",
-            field="Idempotency-Key",
-        )
     data = await strictly(request, NewCase)
     order = None
     if data.order is not None:

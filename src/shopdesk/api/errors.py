@@ -37,6 +37,9 @@ from shopdesk.domain.intake.signatures import SignatureError
 
 log = logging.getLogger(__name__)
 
+# query parameter -> the values it takes, named in a refusal (where they differ from the body's)
+ALLOWED_IN_QUERY: dict[str, tuple[str, ...]] = {}
+
 
 def _pattern(annotated: Any) -> str:
     """The regex of an `Annotated[str, msgspec.Meta(pattern=...)]`."""
@@ -140,9 +143,12 @@ def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
                     path = "$" if key in ("", "data") else f"$.{key}"
                     message, key = explain(f"{message} - at `{path}`", path)
                 elif key and source in ("query", "path", "header", "cookie"):
+                    if source == "header":  # the Python name -> the header's: Idempotency-Key
+                        key = "-".join(part.capitalize() for part in key.split("_"))
                     message = f"{source} parameter {key!r}: {explain(message)[0]}"
                 if "Invalid enum value" in message:
-                    allowed = ALLOWED_BY_FIELD.get(key.rsplit(".", 1)[-1].split("[")[0])
+                    allowed = (source == "query" and ALLOWED_IN_QUERY.get(key)) or \
+                        ALLOWED_BY_FIELD.get(key.rsplit(".", 1)[-1].split("[")[0])
                     if allowed:
                         message = f"{message}; expected one of: {', '.join(allowed)}"
                 messages.append(message)

@@ -17,6 +17,8 @@ _PATTERN_WORDS: dict[str, str] = {}
 _REGEX = re.compile(r"Expected `str` matching regex (?P<pattern>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
 _BOOL = re.compile(r"Expected `bool(?: \| null)?`, got `[^`]+`")
 _INT = re.compile(r"Expected `int(?: \| null)?`, got `[^`]+`")
+_EMPTY = re.compile(r"Expected `str` of length >= 1")
+_LONGEST = re.compile(r"Expected `str` of length <= (?P<n>\d+)")
 _AT = re.compile(r" - at `(?P<path>[^`]*)`")
 _FIELD_NAMED = re.compile(
     r"Object (?P<what>missing required|contains unknown) field `(?P<name>[^`]+)`"
@@ -55,6 +57,8 @@ def explain(text: str, field: str | None = None) -> tuple[str, str | None]:
     text = _REGEX.sub(_pattern_words, text)
     text = _BOOL.sub("must be true or false", text)
     text = _INT.sub("must be a whole number", text)
+    text = _EMPTY.sub("must not be empty", text)
+    text = _LONGEST.sub(r"must be at most \g<n> characters", text)
     text = _FIELD_NAMED.sub(_field_path, text)
     paths = _AT.findall(text)
     if paths:
