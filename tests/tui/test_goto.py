@@ -101,7 +101,8 @@ def test_other_text_is_not_a_ref(text):
 async def test_find_reaches_a_closed_case_by_every_handle(services, closed):
     number = str(int(closed.ref.removeprefix("C-")))
     for text in (closed.ref, closed.ref.lower(), number, f"c-{number}", "#2002", "2002",
-                 "YT9988776655", "139 1234 5678", "Chloe"):
+                 "YT9988776655", "139 1234 5678", "13912345678", "+86 139-1234-5678",
+                 "Chloe"):
         found = await services.cases.find(text)
         assert [case.ref for case in found] == [closed.ref], text
     assert await services.cases.find("no such thing") == []

@@ -179,6 +179,20 @@ async def get_case_by_id(conn: aiosqlite.Connection, case_id: int) -> Case | Non
     return case_from_row(row) if row else None
 
 
+_PHONE_DIGITS_LIKE = """
+                OR replace(replace(replace(replace(replace(c.customer_phone,
+                   ' ', ''), '-', ''), '+', ''), '(', ''), ')', '') LIKE :q_digits_like"""
+
+
+def _phone_digits(text: str) -> str | None:
+    """The digits of a search that reads as a phone number (at least 5 digits, nothing but digits,
+    spaces, + - ( )); None otherwise."""
+    digits = "".join(char for char in text if char.isascii() and char.isdigit())
+    if len(digits) >= 5 and all(char.isdigit() or char in " +-()" for char in text.strip()):
+        return digits
+    return None
+
+
 def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, Any]]:
     """A WHERE clause (with its parameters) for a CaseFilter, on `cases AS c` joined to `orders AS o`."""
     clauses: list[str] = []
@@ -218,12 +232,16 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
     if case_filter.q:
         params["q"] = case_filter.q
         params["q_like"] = "%" + case_filter.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        digits = _phone_digits(case_filter.q)
+        if digits:  # a phone as said on the line: "13249446465" finds "+86 132 4944 6465"
+            params["q_digits_like"] = f"%{digits}%"
         clauses.append(
             """(c.ref = upper(:q) OR c.ref LIKE :q_like ESCAPE '\\'
                 OR c.customer_name LIKE :q_like ESCAPE '\\' OR c.customer_phone LIKE :q_like ESCAPE '\\'
                 OR c.customer_email LIKE :q_like ESCAPE '\\' OR o.number LIKE :q_like ESCAPE '\\'
                 OR o.external_id = :q OR o.tracking_number LIKE :q_like ESCAPE '\\'
-                OR c.title LIKE :q_like ESCAPE '\\')"""
+                OR c.title LIKE :q_like ESCAPE '\\'"""
+            + (_PHONE_DIGITS_LIKE if digits else "") + ")"
         )
     for name, column, op in (
         ("opened_from", "c.opened_at", ">="),
