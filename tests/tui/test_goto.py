@@ -287,3 +287,20 @@ async def test_palette_finds_a_case_by_ref(services, closed):
         await pilot.press("enter")
         await settle(pilot, 0.1)
         assert isinstance(app.screen, CaseScreen) and app.screen.ref == closed.ref
+
+
+async def test_a_caller_on_a_case_closed_last_week_gets_it_reopened(services, closed):
+    app = app_for(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await go_to(pilot, "13912345678")  # the caller's phone, as said on the line
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == closed.ref
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press(*"called back: teapot broken again", "ctrl+s")
+        await settle(pilot, 0.1)
+    case = await services.cases.get(closed.ref)
+    assert case.status not in ("resolved", "closed"), case.status
+    detail = await services.cases.detail(closed.ref)
+    assert any("called back: teapot broken again" in str(event.data) for event in detail.events)
