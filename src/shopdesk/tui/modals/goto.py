@@ -77,7 +77,7 @@ class GotoModal(ModalScreen["str | None"]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", t("action.back"), id="goto.cancel"),
+        Binding("escape", "cancel", "Back", show=False, id="goto.cancel"),
     ]
 
     def __init__(self, services: Services, text: str = "", *, look_up_now: bool = False) -> None:

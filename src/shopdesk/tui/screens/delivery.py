@@ -89,7 +89,7 @@ class DeliveryScreen(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,enter", "close", t("action.back"), show=False, id="delivery.close"),
+        Binding("escape,q,enter", "close", "Back", show=False, id="delivery.close"),
         Binding("j", "scroll('down')", show=False, id="delivery.line_down"),
         Binding("k", "scroll('up')", show=False, id="delivery.line_up"),
     ]
