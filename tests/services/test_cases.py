@@ -478,6 +478,14 @@ async def test_an_unpaid_order_caps_refunds_at_its_total_and_an_unknown_one_does
         await services.cases.propose_remedy(
             owner(services), case.ref, type="refund_full", amount_minor=10_001)
     # An order known only by its id (no amounts): nothing to check against.
+    # Shops that number their orders "#1001" are named once with their "#".
+    hashed = await services.orders.upsert(Order(
+        source="shop", external_id="77", number="#1077", total_minor=100, currency="CAD"))
+    numbered = await new_case(services, order_id=hashed)
+    await services.cases.triage(operator(services), numbered.ref)
+    with pytest.raises(ValidationError, match="more than the 1.00 CAD total of order #1077 "):
+        await services.cases.propose_remedy(
+            owner(services), numbered.ref, type="refund_full", amount_minor=101)
     order_id = await services.orders.upsert(Order(source="shop", external_id="1"))
     bare = await new_case(services, order_id=order_id)
     await services.cases.triage(operator(services), bare.ref)

@@ -48,7 +48,8 @@ def check_refund(
     )
     if taken + amount_minor <= limit:
         return
-    name = f"order #{order.number or order.external_id}"
+    number = order.number or order.external_id
+    name = f"order {number}" if number.startswith("#") else f"order #{number}"
     if order.paid_minor:
         cap = f"{format_minor(limit, order_currency)} paid on {name}"
     else:
