@@ -449,6 +449,12 @@ async def test_a_refund_above_what_was_paid_on_the_order_is_refused(world):
                        "208.80 CAD paid on order #10036; 150.00 CAD is already refunded"):
         await services.cases.propose_remedy(
             operator(services), case.ref, type="refund_partial", amount_minor=6_000)
+    # Another case on the same order shares the same payment.
+    second = await new_case(services, order_id=case.order_id)
+    await services.cases.triage(operator(services), second.ref)
+    with pytest.raises(ValidationError, match="more than the 58.80 CAD left"):
+        await services.cases.propose_remedy(
+            operator(services), second.ref, type="refund_full", amount_minor=20_880)
     rest = await services.cases.propose_remedy(
         operator(services), case.ref, type="refund_partial", amount_minor=5_880)
     assert rest.status == "approved"

@@ -29,7 +29,7 @@ def check_refund(
     others: Iterable[Remedy] = (),
 ) -> None:
     """Refuse a refund above what is left of the order's payment after the `others` refunds
-    (proposed, approved or done) on the case, or in another currency than the order's."""
+    (proposed, approved or done) on the order's cases, or in another currency than the order's."""
     if remedy_type not in REFUNDS or order is None:
         return
     limit = refundable_minor(order)
@@ -59,7 +59,7 @@ def check_refund(
         left = format_minor(max(limit - taken, 0), order_currency)
         raise ValidationError(
             f"the amount {asked} is more than the {left} left to refund of the {cap}; "
-            f"{format_minor(taken, order_currency)} is already refunded or proposed on this case",
+            f"{format_minor(taken, order_currency)} is already refunded or proposed on its cases",
             field="amount",
         )
     raise ValidationError(f"the amount {asked} is more than the {cap}", field="amount")

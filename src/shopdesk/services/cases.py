@@ -632,9 +632,8 @@ class CaseService:
                 )
             order = await orders.get_order(conn, case.order_id) if case.order_id else None
             currency = currency or (order.currency if order else self._services.settings.currency)
-            remedies.check_refund(
-                type, amount_minor, currency, order, await followups.list_remedies(conn, case.id)
-            )
+            others = await followups.list_order_remedies(conn, order.id) if order else []
+            remedies.check_refund(type, amount_minor, currency, order, others)
             now = self._services.now()
             remedy_id = await followups.insert_remedy(
                 conn, case.id, type=type, amount_minor=amount_minor, currency=currency,
@@ -692,7 +691,12 @@ class CaseService:
     ) -> None:
         """Approval re-checks the cap: the order's payment or other refunds may have changed."""
         order = await orders.get_order(conn, case.order_id) if case.order_id else None
-        others = [r for r in await followups.list_remedies(conn, case.id) if r.id != remedy.id]
+        if order is None:
+            return
+        others = [
+            other for other in await followups.list_order_remedies(conn, order.id)
+            if other.id != remedy.id
+        ]
         remedies.check_refund(remedy.type, remedy.amount_minor, remedy.currency, order, others)
 
     async def approve_remedy(self, actor: Actor, remedy_id: int, note: str = "") -> Remedy:

@@ -80,6 +80,17 @@ async def list_remedies(conn: aiosqlite.Connection, case_id: int) -> list[Remedy
     return [remedy_from_row(row) for row in rows]
 
 
+async def list_order_remedies(conn: aiosqlite.Connection, order_id: int) -> list[Remedy]:
+    """The remedies of every case linked to the order (a refund's cap is the order's payment)."""
+    async with conn.execute(
+        """SELECT r.* FROM remedies AS r JOIN cases AS c ON c.id = r.case_id
+           WHERE c.order_id = :order_id ORDER BY r.id""",
+        {"order_id": order_id},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [remedy_from_row(row) for row in rows]
+
+
 async def list_pending_remedies(conn: aiosqlite.Connection) -> list[Remedy]:
     """Remedies awaiting a supervisor's approval, oldest first."""
     async with conn.execute(
