@@ -135,8 +135,8 @@ class IntakeService:
         source as the store has it now.
         """
         now = self._services.now()
+        fresh = source_name not in self._sources  # else the cache answers: maybe stale
         source = await self._source(source_name)
-        fresh = False
         for _attempt in range(MAX_ATTEMPTS):
             try:
                 job = self._accept(source, headers, body, content_type, now)
