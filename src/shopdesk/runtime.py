@@ -120,7 +120,12 @@ class ApiStart:
 
 def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
     from shopdesk.api.app import create_app
-    from shopdesk.server import EmbeddedServer, file_logging_config, sweep_forever, uvicorn_config
+    from shopdesk.server import (
+        EmbeddedServer,
+        file_logging_config,
+        sweep_forever,
+        uvicorn_config,
+    )
 
     try:
         api = create_app(services, logging_config=file_logging_config(log_path))

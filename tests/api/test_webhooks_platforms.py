@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from api_helpers import encode, fixture_bytes, fixture_json, shopify_headers, woo_headers
+from api_helpers import (
+    encode,
+    fixture_bytes,
+    fixture_json,
+    shopify_headers,
+    woo_headers,
+)
 
 
 async def _deliveries(services):

@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from shopdesk.domain.cases import Actor, Order
-from shopdesk.domain.errors import ConflictError, NotFoundError, ShopdeskError, ValidationError
+from shopdesk.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    ShopdeskError,
+    ValidationError,
+)
 from shopdesk.domain.intake import generic, shopify, signatures, woocommerce
 from shopdesk.domain.intake.mapping import (
     EventIn,
