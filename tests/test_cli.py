@@ -177,8 +177,8 @@ def test_a_read_command_on_a_missing_store_says_so_and_creates_nothing(tmp_path)
     result = run("--db", str(missing), "cases", "list", home=tmp_path)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"shopdesk: no store at {missing} (run `shopdesk --db {missing} demo` to create a demo store, "
-        "or pass --db PATH)"
+        f"shopdesk: no store at {missing} (run `shopdesk --db {missing} init` to create an empty "
+        f"store, `shopdesk --db {missing} demo` for a demo store, or pass --db PATH)"
     ]
     assert not missing.parent.exists()
 

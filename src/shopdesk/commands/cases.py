@@ -59,15 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def existing_store_path(ctx: Context) -> Path:
     """The store a read command works on; it must exist (reading never creates a store)."""
+    from shopdesk.cli import no_store_message
     from shopdesk.domain.errors import ShopdeskError
 
     path = ctx.db_path
     if not path.exists():
-        raise ShopdeskError(
-            f"no store at {path} (run `shopdesk --db {path} demo` to create a demo store, "
-            "or pass --db PATH)",
-            field="db",
-        )
+        raise ShopdeskError(no_store_message(path), field="db")  # the same words as `shopdesk`'s
     if path.is_dir():
         raise ShopdeskError(f"{path} is a directory, not a store file", field="db")
     return path
