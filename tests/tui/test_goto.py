@@ -3,6 +3,7 @@ finds nothing in the view says how many cases match elsewhere; ctrl+p finds a ca
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -304,3 +305,34 @@ async def test_a_caller_on_a_case_closed_last_week_gets_it_reopened(services, cl
     assert case.status not in ("resolved", "closed"), case.status
     detail = await services.cases.detail(closed.ref)
     assert any("called back: teapot broken again" in str(event.data) for event in detail.events)
+
+
+# --- how it looks -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_store(tmp_path):
+    path = tmp_path / "snap.db"
+
+    async def seed() -> None:
+        async with open_store(path) as store:
+            services = Services(store, queue_settings(), clock=FakeClock())
+            await seed_queue(services)
+            await closed_last_week(services)
+
+    asyncio.run(seed())
+    return path
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_pick_list_at_80x24(snap_compare, closed_store, lang):
+    async def look_up(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("8")  # behind the modal: no SLA figures (the snapshot is of the modal)
+        await settle(pilot)
+        await pilot.press("g", *"Filler 0", "enter")
+        await settle(pilot, 0.1)
+
+    app = ShopdeskApp.for_store(closed_store, operator=ME, settings=queue_settings(),
+                                clock=FakeClock(), lang=lang)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=look_up)

@@ -4,6 +4,7 @@ keys that work on a case say so instead of acting."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -162,3 +163,35 @@ def test_body_excerpt_cuts_big_bodies_and_keeps_text_that_is_not_json():
     heading, text = body_excerpt(big, limit=1000)
     assert heading == f"Body, first 1000 of {len(big)} bytes"
     assert len(text) == 1000 and text.startswith('{"items"')
+
+
+# --- how it looks -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def problem_store(tmp_path):
+    path = tmp_path / "snap.db"
+
+    async def seed() -> None:
+        async with open_store(path) as store:
+            services = Services(store, queue_settings(), clock=FakeClock())
+            await seed_queue(services)
+            await quarantine(services)
+            await services.intake.aclose()
+
+    asyncio.run(seed())
+    return path
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_delivery_at_80x24(snap_compare, problem_store, lang):
+    async def open_delivery(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    app = ShopdeskApp.for_store(problem_store, operator=ME, settings=queue_settings(),
+                                clock=FakeClock(), lang=lang)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_delivery)

@@ -53,7 +53,9 @@ def delivery_view(delivery: Delivery, zone: ZoneInfo) -> RenderableType:
     facts.add_row(t("delivery.source"), Text(delivery.source))
     facts.add_row(t("delivery.topic"), Text(delivery.topic or "—"))
     facts.add_row(t("delivery.received"), Text(received_text(delivery, zone)))
-    facts.add_row(t("delivery.status"), Text(delivery.status))
+    status = t(f"delivery.status.{delivery.status}")
+    facts.add_row(t("delivery.status"),
+                  Text(delivery.status if status.startswith("delivery.") else status))
     if delivery.order_id is not None:
         facts.add_row(t("delivery.order"), Text(str(delivery.order_id)))
     facts.add_row(t("delivery.key"), Text(delivery.dedupe_key))
