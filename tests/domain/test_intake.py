@@ -145,3 +145,14 @@ def test_woocommerce_order_with_a_chinese_name_and_escaped_item_names():
     assert order.address.startswith("徐丽, 南京路 1 号")
     assert [item.name for item in order.items] == ["Ship Your Idea – Color: Black",
                                                    'Tea & Cups – 2 "sets"']
+
+
+def test_an_unmappable_body_is_explained_in_words_naming_the_field():
+    from shopdesk.domain.intake import generic
+    from shopdesk.domain.intake.mapping import UnmappableError
+
+    body = (b'{"type": "paid", "order": {"id": "1", "currency": "CNY", "total": "-5"}}')
+    with pytest.raises(UnmappableError) as refused:
+        generic.map_event("shop", body)
+    assert "regex" not in str(refused.value) and "decimal string" in str(refused.value)
+    assert refused.value.field == "$.order.total"

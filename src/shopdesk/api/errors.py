@@ -15,14 +15,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, get_args, get_type_hints
+from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from shopdesk.domain.decode_errors import describe_pattern, explain
+from shopdesk.domain.decode_errors import explain
 from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -31,7 +31,6 @@ from shopdesk.domain.errors import (
     TransitionError,
     ValidationError,
 )
-from shopdesk.domain.intake import generic
 from shopdesk.domain.intake.mapping import ALLOWED_BY_FIELD, WrongContentType
 from shopdesk.domain.intake.signatures import SignatureError
 
@@ -39,20 +38,6 @@ log = logging.getLogger(__name__)
 
 # query parameter -> the values it takes, named in a refusal (where they differ from the body's)
 ALLOWED_IN_QUERY: dict[str, tuple[str, ...]] = {}
-
-
-def _pattern(annotated: Any) -> str:
-    """The regex of an `Annotated[str, msgspec.Meta(pattern=...)]`."""
-    return next(meta.pattern for meta in get_args(annotated)[1:] if getattr(meta, "pattern", None))
-
-
-_ORDER_FIELDS = get_type_hints(generic.GenericOrder, include_extras=True)
-for _annotated, _words in (
-    (generic.Amount, 'a decimal string like "29.90" (at most 13 digits and 2 decimals)'),
-    (_ORDER_FIELDS["id"], "text that is not blank"),
-    (_ORDER_FIELDS["currency"], 'a 3-letter currency code like "CNY"'),
-):
-    describe_pattern(_pattern(_annotated), _words)
 
 
 class ErrorBody(msgspec.Struct):

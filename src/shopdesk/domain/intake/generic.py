@@ -9,6 +9,7 @@ from typing import Annotated, Literal, get_args
 import msgspec
 
 from shopdesk.domain.cases import Customer, Order, OrderItem
+from shopdesk.domain.decode_errors import describe_pattern
 from shopdesk.domain.intake.mapping import (
     ALLOWED_BY_FIELD,
     EventIn,
@@ -21,11 +22,17 @@ from shopdesk.domain.intake.mapping import (
 from shopdesk.domain.intake.money import to_minor
 from shopdesk.domain.intake.signatures import body_hash
 
-
 # A decimal string in major units, "29.90" (never a JSON number: no float on the way). At most the
 # currency's decimals: "1.5" JPY is refused, naming the field.
+AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+ID_PATTERN = r"\S"
+CURRENCY_PATTERN = "^[A-Za-z]{3}$"
+describe_pattern(AMOUNT_PATTERN, 'a decimal string like "29.90" (at most 13 digits and 2 decimals)')
+describe_pattern(ID_PATTERN, "text that is not blank")
+describe_pattern(CURRENCY_PATTERN, 'a 3-letter currency code like "CNY"')
+
 Amount = Annotated[str, msgspec.Meta(
-    pattern=r"^[0-9]{1,13}(\.[0-9]{1,2})?$",
+    pattern=AMOUNT_PATTERN,
     extra_json_schema={"description": 'A decimal string in major units, e.g. "29.90"'},
 )]
 
@@ -44,7 +51,7 @@ class GenericCustomer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class GenericOrder(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    id: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ID_PATTERN)]
     """The shop's id of the order (text: Shopify's ids exceed 2^53)."""
     number: str = ""
     customer: GenericCustomer = msgspec.field(default_factory=GenericCustomer)
@@ -52,7 +59,7 @@ class GenericOrder(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     items: list[GenericItem] = msgspec.field(default_factory=list)
     total: Amount = "0"
     paid: Amount = "0"
-    currency: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$")] = "CNY"
+    currency: Annotated[str, msgspec.Meta(pattern=CURRENCY_PATTERN)] = "CNY"
     """ISO 4217 code; decides how many decimals an amount may have (JPY none, CNY two)."""
     status: str = ""
     carrier: str = ""

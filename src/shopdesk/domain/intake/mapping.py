@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from shopdesk.domain.cases import Order
+from shopdesk.domain.decode_errors import explain
 from shopdesk.domain.errors import ShopdeskError, ValidationError
 from shopdesk.domain.kinds import KINDS
 
@@ -120,10 +121,9 @@ def utc(moment: datetime | None) -> datetime | None:
 
 
 def decode_error(error: msgspec.DecodeError, what: str) -> UnmappableError:
-    """msgspec's message, which names the path, as an UnmappableError; a bad enum value also
-    lists the values allowed there."""
-    text = str(error)
-    field = text.rsplit("- at `", 1)[1].rstrip("`") if "- at `" in text else None
+    """msgspec's message in words (`decode_errors.explain`), which names the path, as an
+    UnmappableError; a bad enum value also lists the values allowed there."""
+    text, field = explain(str(error))
     if text.startswith("Invalid enum value") and field:
         allowed = ALLOWED_BY_FIELD.get(field.rsplit(".", 1)[-1])
         if allowed:
