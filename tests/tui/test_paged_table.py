@@ -9,12 +9,16 @@ from datetime import UTC, datetime
 
 from textual.app import App, ComposeResult
 
+from shopdesk.config import Settings
 from shopdesk.tui.widgets.case_table import (
-    CASE_COLUMNS,
     Column,
     PagedTable,
+    case_columns,
     fit_columns,
 )
+from shopdesk.tui.widgets.sla_badge import SlaClock
+
+CASE_COLUMNS = case_columns(SlaClock(Settings().calendar()))
 
 
 @dataclass

@@ -141,14 +141,20 @@ def time_left(
     return left, ""
 
 
-def format_span(delta: timedelta, day: timedelta) -> str:
-    """A business-time span: 45m, 3h20m, 2d4h (a day is the calendar's business day), with a
-    leading minus when negative."""
-    sign = "-" if delta < timedelta() else ""
+def span_parts(delta: timedelta, day: timedelta) -> tuple[bool, int, int, int]:
+    """(negative, days, hours, minutes) of a span, a day being `day` long (whole minutes)."""
     minutes = int(abs(delta).total_seconds() // 60)
     day_minutes = max(1, int(day.total_seconds() // 60))
     days, minutes = divmod(minutes, day_minutes)
     hours, minutes = divmod(minutes, 60)
+    return delta < timedelta(), days, hours, minutes
+
+
+def format_span(delta: timedelta, day: timedelta) -> str:
+    """A business-time span: 45m, 3h20m, 2d4h (a day is the calendar's business day), with a
+    leading minus when negative. (The TUI spells the same parts through its catalog.)"""
+    negative, days, hours, minutes = span_parts(delta, day)
+    sign = "-" if negative else ""
     if days:
         text = f"{days}d{hours}h" if hours else f"{days}d"
     elif hours:

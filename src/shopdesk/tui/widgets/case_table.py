@@ -24,8 +24,9 @@ from textual.widget import Widget
 
 from shopdesk.domain.cases import Case
 from shopdesk.domain.kinds import KIND_LABELS_ZH
+from shopdesk.domain.sla import BusinessCalendar
 from shopdesk.tui.i18n import language, t
-from shopdesk.tui.widgets.sla_badge import age, sla_left
+from shopdesk.tui.widgets.sla_badge import SlaClock, age
 
 
 class RowSource(Protocol):
@@ -45,6 +46,10 @@ class Column:
     cell: Callable[[Any, datetime], tuple[str, str]]  # (text, tone)
     grow: int = 0  # extra cells it may take when there is room
     justify: str = "left"
+    zh_width: int = 0  # its width in Chinese, when that needs more (units like 天/时/分)
+
+    def width_in(self, lang: str) -> int:
+        return max(self.width, self.zh_width) if lang == "zh" else self.width
 
 
 def _kind_label(kind: str) -> str:
@@ -65,37 +70,43 @@ def _status(case: Case, now: datetime) -> tuple[str, str]:
     return t(f"vocab.status.{case.status}"), "escalated" if case.status == "escalated" else ""
 
 
-CASE_COLUMNS: tuple[Column, ...] = (
-    Column("ref", "col.ref", 8, 0, lambda c, now: (c.ref, "")),
-    Column("sla", "col.sla", 7, 1, sla_left, justify="right"),
-    Column("level", "col.level", 2, 3, _level),
-    Column("urgent", "col.urgent", 1, 2, _urgent),
-    Column("kind", "col.kind", 12, 5, lambda c, now: (_kind_label(c.kind), ""), grow=6),
-    Column("order", "col.order", 10, 7, lambda c, now: (c.order_number, ""), grow=4),
-    Column(
-        "customer", "col.customer", 10, 6,
-        lambda c, now: (c.customer.name or c.customer.phone or c.customer.email, ""), grow=14,
-    ),
-    Column("carrier", "col.carrier", 8, 9, lambda c, now: (c.carrier, ""), grow=4),
-    Column("assignee", "col.assignee", 8, 8, lambda c, now: (c.assignee or "—", ""), grow=4),
-    Column("status", "col.status", 9, 4, _status),
-    Column("age", "col.age", 5, 10, lambda c, now: (age(c, now), ""), justify="right"),
-)
+def case_columns(clock: SlaClock) -> tuple[Column, ...]:
+    """The queue's columns; SLA left is business time on `clock`'s calendar."""
+    return (
+        Column("ref", "col.ref", 8, 0, lambda c, now: (c.ref, "")),
+        Column("sla", "col.sla", 7, 1, clock.left, justify="right", zh_width=9),
+        Column("level", "col.level", 2, 3, _level),
+        Column("urgent", "col.urgent", 1, 2, _urgent),
+        Column("kind", "col.kind", 12, 5, lambda c, now: (_kind_label(c.kind), ""), grow=6),
+        Column("order", "col.order", 10, 7, lambda c, now: (c.order_number, ""), grow=4),
+        Column(
+            "customer", "col.customer", 10, 6,
+            lambda c, now: (c.customer.name or c.customer.phone or c.customer.email, ""), grow=14,
+        ),
+        Column("carrier", "col.carrier", 8, 9, lambda c, now: (c.carrier, ""), grow=4),
+        Column("assignee", "col.assignee", 8, 8, lambda c, now: (c.assignee or "—", ""), grow=4),
+        Column("status", "col.status", 9, 4, _status),
+        Column("age", "col.age", 6, 10, lambda c, now: (age(c, now), ""), justify="right",
+               zh_width=8),
+    )
 
 
-def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[Column, int]]:
+def fit_columns(columns: Sequence[Column], width: int, lang: str | None = None
+                ) -> list[tuple[Column, int]]:
     """The columns that fit in `width` (by priority, 1 cell between), in their own order, with
-    the room left shared among the columns that may grow."""
+    the room left shared among the columns that may grow. Widths are those of `lang` (default:
+    the UI's language)."""
+    lang = lang or language()
     chosen: set[str] = set()
     used = 0
     for column in sorted(columns, key=lambda c: c.priority):
-        need = column.width + (1 if chosen else 0)
+        need = column.width_in(lang) + (1 if chosen else 0)
         if used + need > width:
             continue
         chosen.add(column.key)
         used += need
     spare = width - used
-    widths: dict[str, int] = {c.key: c.width for c in columns if c.key in chosen}
+    widths: dict[str, int] = {c.key: c.width_in(lang) for c in columns if c.key in chosen}
     growing = [c for c in sorted(columns, key=lambda c: c.priority) if c.key in chosen and c.grow]
     total_grow = sum(c.grow for c in growing)
     if total_grow and spare > 0:
@@ -105,7 +116,7 @@ def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[Column, int
             widths[column.key] += extra
             spare -= extra
         for column in growing:  # what rounding left, by priority
-            extra = min(column.grow - (widths[column.key] - column.width), spare)
+            extra = min(column.grow - (widths[column.key] - column.width_in(lang)), spare)
             widths[column.key] += extra
             spare -= extra
     return [(column, widths[column.key]) for column in columns if column.key in chosen]
@@ -408,7 +419,7 @@ class PagedTable(Widget, can_focus=True):
     def fitted_columns(self) -> list[tuple[Column, int]]:
         width = self.size.width
         if self._layout is None or self._layout[:2] != (width, language()):
-            self._layout = (width, language(), fit_columns(self.columns, width))
+            self._layout = (width, language(), fit_columns(self.columns, width, language()))
         return self._layout[2]
 
     def visible_column_keys(self) -> list[str]:
@@ -483,13 +494,18 @@ class PagedTable(Widget, can_focus=True):
 
 
 class CaseTable(PagedTable):
-    """The queue of cases."""
+    """The queue of cases. SLA left is business time on `calendar`, by default the calendar of
+    the services its CasePages read (the one `shopdesk cases list` counts with)."""
 
     def __init__(self, *, source: RowSource | None = None, now=None, empty_text: str = "",
-                 id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(CASE_COLUMNS, source=source, row_key=lambda case: case.id,
-                         row_signature=case_signature, now=now, empty_text=empty_text, id=id,
-                         classes=classes)
+                 calendar: BusinessCalendar | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        calendar = calendar or getattr(source, "calendar", None)
+        if calendar is None:
+            raise ValueError("CaseTable needs a business calendar (or CasePages to take it from)")
+        super().__init__(case_columns(SlaClock(calendar)), source=source,
+                         row_key=lambda case: case.id, row_signature=case_signature, now=now,
+                         empty_text=empty_text, id=id, classes=classes)
 
 
 def case_signature(case: Case) -> tuple:
@@ -504,6 +520,11 @@ class CasePages:
         self.services = services
         self.case_filter = case_filter
         self.sort = sort
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """The shop's business calendar, which SLA clocks count in."""
+        return self.services.policy.calendar
 
     async def count(self) -> int:
         return await self.services.cases.count(self.case_filter)

@@ -1,47 +1,61 @@
-"""How a case's clock reads on the queue: time left (red when breached, amber under 25 %), age.
+"""How a case's clock reads on the queue: business time left (red when breached, amber under 25 %
+left), and age.
 
-Plain functions returning (text, tone) so the table can style them with its component classes.
-Tones: "breached", "warning", "paused", "" (normal).
+The figure is the one `shopdesk cases list` prints: `sla_policy.time_left` on the shop's business
+calendar, split by `sla_policy.span_parts` like `format_span`, with the units from the catalog
+("-2d7h" in English, "-2天7时" in Chinese). Cells are (text, tone) so the table styles them with its
+component classes. Tones: "breached", "warning", "paused", "" (normal).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from shopdesk.domain import sla
 from shopdesk.domain.cases import Case
-from shopdesk.domain.workflow import is_active
+from shopdesk.domain.sla_policy import span_parts, time_left
 from shopdesk.tui.i18n import t
 
-WARNING_SHARE = 0.25
+CLOCK_DAY = timedelta(days=1)
+
+
+def short_span(delta: timedelta, day: timedelta) -> str:
+    """A compact span in the UI's language: 45m, 3h05m, 2d4h ("-" before it when negative), a day
+    being `day` long — the parts and rounding of `sla_policy.format_span`."""
+    negative, days, hours, minutes = span_parts(delta, day)
+    if days:
+        text = t("span.days_hours", days=days, hours=hours) if hours else t("span.days", days=days)
+    elif hours:
+        text = (t("span.hours_minutes", hours=hours, minutes=minutes) if minutes
+                else t("span.hours", hours=hours))
+    else:
+        text = t("span.minutes", minutes=minutes)
+    return ("-" if negative else "") + text
 
 
 def short_duration(delta: timedelta) -> str:
-    """A compact duration: 45m, 3h05, 2d4h, 120d."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}"
-    days, hours = divmod(hours, 24)
-    if days < 10:
-        return f"{days}d{hours}h"
-    return f"{days}d"
+    """A length of clock time (an age): 45m, 3h05m, 2d4h."""
+    return short_span(abs(delta), CLOCK_DAY)
 
 
-def sla_left(case: Case, now: datetime) -> tuple[str, str]:
-    """Time left on the running clock, and its tone."""
-    if not is_active(case.status):
-        return "—", ""
-    if case.status == "waiting" or case.due_at is None:
-        return t("sla.paused"), "paused"
-    left = case.due_at - now
-    if left <= timedelta(0):
-        return "-" + short_duration(left), "breached"
-    allowed = case.due_at - case.opened_at
-    if allowed > timedelta(0) and left / allowed < WARNING_SHARE:
-        return short_duration(left), "warning"
-    return short_duration(left), ""
+class SlaClock:
+    """The SLA-left and age cells for one business calendar."""
+
+    def __init__(self, calendar: sla.BusinessCalendar) -> None:
+        self.calendar = calendar
+        self.day = sla.day_length(calendar)
+
+    def left(self, case: Case, now: datetime) -> tuple[str, str]:
+        """Business time left on the running clock, and its tone."""
+        left, tone = time_left(self.calendar, status=case.status, due_at=case.due_at,
+                               opened_at=case.opened_at, now=now)
+        if tone == "paused":
+            return t("sla.paused"), "paused"
+        if left is None:
+            return "—", ""
+        if tone == "breached" and not left:
+            return t("sla.late"), "breached"
+        return short_span(left, self.day), tone
 
 
 def age(case: Case, now: datetime) -> str:
