@@ -316,12 +316,12 @@ async def test_an_action_key_with_no_case_says_so(services):
     app = app_for(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        for key in ("t", "enter", "E"):
+        for key, said in (("t", "No case is highlighted."), ("enter", "No case is highlighted."),
+                          ("E", "This view has no cases to export.")):
             await pilot.press(key)
-        await settle(pilot)
-        messages = [n.message for n in app._notifications]
-        assert "No case is highlighted." in messages
-        assert "This view has no cases to export." in messages
+            await settle(pilot)
+            # one warning toast at a time: the newest replaces the previous one
+            assert [n.message for n in app._notifications] == [said], key
 
 
 async def test_urgent_key_toggles_the_highlighted_case(services, seeded):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import Notify, SeverityLevel
 
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import KIND_LABELS_ZH
@@ -43,6 +44,13 @@ POLL_SECONDS = 1.0  # another process's commit shows within 2 s
 MIN_REFRESH_SECONDS = 0.25  # a burst of changes refreshes at most 4 times a second
 CLOCK_REFRESH_SECONDS = 30.0  # SLA-left and age columns move with time
 NEWEST_CHECKED = 50
+ALERTS_LISTED = 5  # new-case alerts named in one toast; the rest are counted
+ALERT_SECONDS = 10.0
+# Toasts are short-lived and do not pile up over the queue's last rows (QA F19): a new one replaces
+# the one of the same kind (severity and title) still showing, at most MAX_TOASTS show at once
+# (the oldest that is not an error goes first), and errors stay longest, to be read.
+TOAST_SECONDS: dict[str, float] = {"information": 4.0, "warning": 6.0, "error": 12.0}
+MAX_TOASTS = 3
 
 
 class ShopdeskApp(App[int]):
@@ -87,6 +95,7 @@ class ShopdeskApp(App[int]):
         self._heap_frozen = not freeze_heap  # only the real process freezes (not every test)
         self._alerts_again = False
         self.alerts: list[str] = []  # texts of the new-case notifications raised (for tests)
+        self._recent_alerts: list[tuple[float, str]] = []  # (monotonic time, text) in the toast
 
     @classmethod
     def for_store(
@@ -148,6 +157,30 @@ class ShopdeskApp(App[int]):
 
     def action_quit(self) -> None:
         self.exit(0)
+
+    # --- notifications -------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's notify, with a timeout by severity unless one is given."""
+        if timeout is None:
+            timeout = TOAST_SECONDS.get(severity, self.NOTIFICATION_TIMEOUT)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def _on_notify(self, event: Notify) -> None:
+        """Before App's own handler adds the new toast: the older one of its kind goes, and the
+        oldest beyond MAX_TOASTS (errors last)."""
+        new = event.notification
+        showing = []
+        for old in list(self._notifications):
+            if (old.severity, old.title) == (new.severity, new.title):
+                self._unnotify(old, refresh=False)
+            else:
+                showing.append(old)
+        while len(showing) >= MAX_TOASTS:
+            errors_last = sorted(showing, key=lambda n: (n.severity == "error", n.raised_at))
+            self._unnotify(errors_last[0], refresh=False)
+            showing.remove(errors_last[0])
 
     def startup_settled(self) -> None:
         """The queue is on screen: move what start-up built out of the collector's way.
@@ -228,13 +261,21 @@ class ShopdeskApp(App[int]):
         fresh = [case for case in newest if case.id > self._max_seen_id]
         self._max_seen_id = max(self._max_seen_id, highest)
         alerts = [c for c in fresh if is_active(c.status) and (c.urgent or c.level >= 3)]
-        for case in reversed(alerts[:5]):
-            text = self._alert_text(case)
-            self.alerts.append(text)
-            self.notify(text, title=t("alert.title"), severity="warning", timeout=10)
-        if len(alerts) > 5:
-            self.notify(t("alert.more", count=len(alerts) - 5), severity="warning", timeout=10)
-        if alerts and services.settings.bell:
+        if not alerts:
+            return
+        texts = [self._alert_text(case) for case in reversed(alerts)]  # oldest first
+        self.alerts.extend(texts)
+        # One toast names the cases of every alert still showing: the new one replaces it.
+        now = time.monotonic()
+        self._recent_alerts = [(at, text) for at, text in self._recent_alerts
+                               if now - at < ALERT_SECONDS] + [(now, text) for text in texts]
+        recent = [text for _, text in self._recent_alerts]
+        lines = recent[-ALERTS_LISTED:]
+        if len(recent) > ALERTS_LISTED:
+            lines.append(t("alert.more", count=len(recent) - ALERTS_LISTED))
+        self.notify("\n".join(lines), title=t("alert.title"), severity="warning",
+                    timeout=ALERT_SECONDS, markup=False)  # names as typed, not markup
+        if services.settings.bell:
             self.bell()
 
     def _alert_text(self, case: Case) -> str:

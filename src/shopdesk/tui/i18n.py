@@ -163,7 +163,9 @@ EN: dict[str, str] = {
     "app.api_stopped": "The API stopped: {reason}",
     "app.api_off": "API off",
     "api.serving": "API {address}",
-    "api.attached": "API served by pid {pid}",
+    "api.attached": "API: pid {pid}",  # short: the title bar keeps it at 80 columns
+    "api.attached_notice": "Another shopdesk (pid {pid}) serves the API for this store; this one "
+    "takes over if it leaves.",
     "api.port_taken": "API off: {address} belongs to something else",
     "api.disabled": "API off (--no-api)",
     "api.unavailable": "API not in this build",
@@ -578,6 +580,7 @@ ZH: dict[str, str] = {
     "app.api_off": "API 未运行",
     "api.serving": "API {address}",
     "api.attached": "API 由进程 {pid} 提供",
+    "api.attached_notice": "另一个 shopdesk（进程 {pid}）为此数据库提供 API；它退出后由本进程接管。",
     "api.port_taken": "API 未运行：{address} 被其他程序占用",
     "api.disabled": "API 未运行（--no-api）",
     "api.unavailable": "此版本不含 API",
