@@ -579,7 +579,7 @@ ZH: dict[str, str] = {
     "app.api_stopped": "API 已停止：{reason}",
     "app.api_off": "API 未运行",
     "api.serving": "API {address}",
-    "api.attached": "API 由进程 {pid} 提供",
+    "api.attached": "API：进程 {pid}",
     "api.attached_notice": "另一个 shopdesk（进程 {pid}）为此数据库提供 API；它退出后由本进程接管。",
     "api.port_taken": "API 未运行：{address} 被其他程序占用",
     "api.disabled": "API 未运行（--no-api）",
