@@ -151,8 +151,12 @@ def test_span_units_english_matches_format_span_and_chinese_has_the_same_parts()
     assert short_span(timedelta(minutes=177), day) == "2时57分"
     assert short_span(timedelta(minutes=45), day) == "45分"
     assert short_duration(timedelta(hours=52)) == "2天4时"
+    assert short_duration(timedelta(days=11, hours=16)) == "11天"  # fits the incidents' column
     i18n.set_language("en")
-    assert short_duration(timedelta(hours=12, minutes=57)) == "12h57m"  # not a clock time "12h57"
+    # ages: units, coarser as they grow (never "12h57", which reads like a clock time)
+    assert short_duration(timedelta(minutes=185)) == "3h05m"
+    assert short_duration(timedelta(hours=12, minutes=57)) == "12h"
+    assert short_duration(timedelta(days=9, hours=23)) == "9d23h"
 
 
 async def test_age_column_in_units_on_a_wide_screen(desk):
