@@ -8,7 +8,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from queue_world import ME, NOW, FakeClock, queue_settings, screen_text, seed_queue, settle
+from queue_world import (
+    ME,
+    NOW,
+    FakeClock,
+    queue_settings,
+    screen_text,
+    seed_queue,
+    settle,
+)
 
 from shopdesk.commands.cases import _queue_text
 from shopdesk.domain.cases import Actor, Customer

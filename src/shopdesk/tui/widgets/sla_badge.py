@@ -36,7 +36,7 @@ def short_span(delta: timedelta, day: timedelta) -> str:
 def short_duration(delta: timedelta) -> str:
     """A length of clock time (an age), coarser as it grows so it fits 7 cells in Chinese too:
     45m, 3h05m, 12h, 2d4h, 12d."""
-    _negative, days, hours, minutes = span_parts(abs(delta), CLOCK_DAY)
+    _negative, days, hours, _minutes = span_parts(abs(delta), CLOCK_DAY)
     if days >= 10:
         return t("span.days", days=days)
     if not days and hours >= 10:
