@@ -70,7 +70,7 @@ async def test_enter_shows_the_whole_delivery_and_escape_comes_back(services):
     [delivery] = await services.intake.problems()
     assert delivery.error.endswith(ERROR_END)
     app = app_for(services)
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with app.run_test(size=(80, 40)) as pilot:
         await to_problems(pilot)
         assert ERROR_END not in screen_text(app)  # the table cuts the error
         await pilot.press("enter")
