@@ -42,6 +42,7 @@ from shopdesk.tui.vocabulary import status_label
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
 from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.sla_badge import short_duration
+from shopdesk.tui.widgets.top_bar import TopBar
 from shopdesk.tui.widgets.view_tabs import ViewTabs
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class QueueScreen(DeskScreen):
     # --- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self._top_line()), id="topbar")
+        yield TopBar(self.services.settings.shop_name, self._top_rest(), id="topbar")
         yield ViewTabs(VIEWS, self.view_id, id="tabs")
         yield Input(placeholder=t("queue.filter_placeholder"), id="filter", classes="-hidden")
         yield CaseTable(source=self.pages, now=self.services.now, empty_text=t("queue.empty"),
@@ -142,17 +143,17 @@ class QueueScreen(DeskScreen):
         yield Static("", id="status")
         yield KeyBar()
 
-    def _top_line(self) -> str:
+    def _top_rest(self) -> list[str]:
+        """What the top line says after the shop name: who you are and where the API is."""
         actor = self.services.actor(self.operator)
-        parts = [f"shopdesk · {self.services.settings.shop_name}",
-                 t("queue.operator", name=actor.name, role=t(f"role.{actor.role}"))]
+        parts = [t("queue.operator", name=actor.name, role=t(f"role.{actor.role}"))]
         if self.api_note:
             parts.append(self.api_note)
-        return "  ".join(parts)
+        return parts
 
     def set_api_note(self, note: str | None) -> None:
         self.api_note = note
-        self.query_one("#topbar", Static).update(Text(self._top_line()), layout=False)
+        self.query_one("#topbar", TopBar).set_rest(self._top_rest())
 
     async def on_mount(self) -> None:
         self.query_one("#cases", CaseTable).focus()
