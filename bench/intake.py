@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import json
 import os
 import socket
@@ -26,9 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SECRET = "whsec_bench_secret_0123456789abcdef"
+GENERATOR_LIMIT = 0.8  # of one core: above this the generator may be the bottleneck
 HOST = "127.0.0.1"
 
 
@@ -107,6 +110,10 @@ def server_main(role: str, db: str, fd: int) -> None:
 
 
 # --- the load generator -------------------------------------------------------------------------
+#
+# One asyncio Protocol per connection (no StreamReader lines), bodies from a template and one C
+# HMAC each: the generator costs a fraction of what the servers do, so on 2 cores it is not what
+# limits them. Its CPU is measured and printed; a round where it used most of a core says so.
 
 
 def _event(n: int) -> bytes:
@@ -125,60 +132,118 @@ def _event(n: int) -> bytes:
     }, ensure_ascii=False).encode()
 
 
+_MARK = 987654321987  # stands for the event number in the template
+_BODY_PARTS = _event(_MARK).split(str(_MARK).encode())
+
+
+def _body(n: int) -> bytes:
+    """_event(n), without encoding JSON for every request."""
+    return str(n).encode().join(_BODY_PARTS)
+
+
 def _request(port: int, n: int) -> bytes:
-    from shopdesk.domain.intake.signatures import sign_generic
-
-    body = _event(n)
-    signature = sign_generic(SECRET, body, int(time.time()))
-    head = (
-        f"POST /webhooks/bench HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        f"Shopdesk-Signature: {signature}\r\n\r\n"
-    )
-    return head.encode() + body
+    body = _body(n)
+    timestamp = str(int(time.time())).encode()
+    signature = hmac.digest(SECRET.encode(), timestamp + b"." + body, "sha256").hex().encode()
+    return b"".join((
+        b"POST /webhooks/bench HTTP/1.1\r\nHost: ", HOST.encode(), b":", str(port).encode(),
+        b"\r\nContent-Type: application/json\r\nContent-Length: ", str(len(body)).encode(),
+        b"\r\nShopdesk-Signature: t=", timestamp, b",v1=", signature, b"\r\n\r\n", body,
+    ))
 
 
-async def _connection(port: int, deadline: float, counter: list[int], latencies: list[float],
-                      errors: list[int]) -> None:
-    reader, writer = await asyncio.open_connection(HOST, port)
-    try:
-        while time.perf_counter() < deadline:
-            counter[0] += 1
-            request = _request(port, counter[0])
-            started = time.perf_counter()
-            writer.write(request)
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            status = int(status_line.split()[1]) if status_line else 0
-            if not 200 <= status < 300:
-                errors[0] += 1
-    finally:
-        writer.close()
+def _content_length(head: bytes) -> int:
+    """The Content-Length of an answer's head (lower-cased, without the blank line), else 0."""
+    at = head.find(b"\r\ncontent-length:")
+    if at < 0:
+        return 0
+    end = head.find(b"\r\n", at + 2)
+    return int(head[at + 17:end if end > 0 else len(head)])
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: send a request, read the whole answer, send the next, until the
+    deadline."""
+
+    def __init__(self, port: int, deadline: float, counter: list[int], latencies: list[float],
+                 errors: list[int], done: asyncio.Future[None]) -> None:
+        self.port, self.deadline, self.counter = port, deadline, counter
+        self.latencies, self.errors, self.done = latencies, errors, done
+        self.buffer = b""
+        self.started = 0.0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._send()
+
+    def _send(self) -> None:
+        if time.perf_counter() >= self.deadline:
+            self.transport.close()
+            return
+        self.counter[0] += 1
+        request = _request(self.port, self.counter[0])
+        self.started = time.perf_counter()
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = self.buffer[:end].lower()
+        length = _content_length(head)
+        if len(self.buffer) < end + 4 + length:
+            return
+        self.latencies.append(time.perf_counter() - self.started)
+        status = int(head[9:12]) if head.startswith(b"http/1.1 ") else 0
+        if not 200 <= status < 300:
+            self.errors[0] += 1
+        self.buffer = self.buffer[end + 4 + length:]
+        self._send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def _connections(port: int, deadline: float, count: int, counter: list[int],
+                       latencies: list[float], errors: list[int]) -> None:
+    loop = asyncio.get_running_loop()
+    done = [loop.create_future() for _ in range(count)]
+    for future in done:
+        await loop.create_connection(
+            lambda future=future: _Connection(port, deadline, counter, latencies, errors, future),
+            HOST, port)
+    await asyncio.gather(*done)
 
 
 _COUNTER = [0]  # event numbers run on across rounds: every request is a new delivery
 
 
-async def _load(port: int, seconds: float, connections: int) -> dict:
+def _machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine so far, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+async def _load(port: int, seconds: float, connections: int,
+                server_cpu: Callable[[], float] = lambda: 0.0) -> dict:
     counter, latencies, errors = _COUNTER, [], [0]
     # Warm up (first statements, page cache, connections), then measure.
     warm = time.perf_counter() + min(1.0, seconds / 5)
-    await asyncio.gather(*(_connection(port, warm, counter, [], [0]) for _ in range(connections)))
+    await _connections(port, warm, connections, counter, [], [0])
+    busy_before = _machine_busy()
+    cpu_before, server_before = time.process_time(), server_cpu()
     started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(*(_connection(port, deadline, counter, latencies, errors)
-                           for _ in range(connections)))
+    await _connections(port, started + seconds, connections, counter, latencies, errors)
     elapsed = time.perf_counter() - started
-    return {"latencies": latencies, "elapsed": elapsed, "errors": errors[0]}
+    busy_after = _machine_busy()
+    return {"latencies": latencies, "elapsed": elapsed, "errors": errors[0],
+            "generator_cpu": time.process_time() - cpu_before,
+            "server_cpu": server_cpu() - server_before,
+            "machine_busy": (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])}
 
 
 class _Server:
@@ -221,11 +286,17 @@ def _combine(rounds: list[dict]) -> dict:
     def percentile(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0
 
-    cpu = sum(result.get("cpu", 0.0) for result in rounds)
+    def per_request(key: str) -> float:
+        total = sum(result[key] for result in rounds)
+        return total / len(latencies) * 1e6 if latencies else 0.0
+
     return {"per_s": len(latencies) / elapsed if elapsed else 0.0, "p50_ms": percentile(0.50),
-            "cpu_us": cpu / len(latencies) * 1e6 if latencies else 0.0,
             "p99_ms": percentile(0.99), "errors": sum(result["errors"] for result in rounds),
-            "requests": len(latencies)}
+            "requests": len(latencies), "cpu_us": per_request("server_cpu"),
+            "generator_us": per_request("generator_cpu"),
+            # the busiest round: a generator near a whole core is what limits the server
+            "generator_core": max(result["generator_cpu"] / result["elapsed"] for result in rounds),
+            "machine_busy": sum(result["machine_busy"] for result in rounds) / len(rounds)}
 
 
 def main() -> None:
@@ -256,10 +327,8 @@ def main() -> None:
             for index in range(args.rounds):
                 order = ("baseline", "shopdesk") if index % 2 == 0 else ("shopdesk", "baseline")
                 for role in order:
-                    cpu_before = servers[role].cpu_seconds()
-                    result = uvloop.run(_load(servers[role].port, per_round, args.connections))
-                    result["cpu"] = servers[role].cpu_seconds() - cpu_before
-                    results[role].append(result)
+                    results[role].append(uvloop.run(_load(
+                        servers[role].port, per_round, args.connections, servers[role].cpu_seconds)))
         finally:
             for server in servers.values():
                 server.stop()
@@ -270,12 +339,18 @@ def main() -> None:
             stored = conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
         batches = [line for line in servers["shopdesk"].log.read_text().splitlines()
                    if "intake wrote" in line]
-    print(f"baseline : {baseline['per_s']:8.0f} req/s  p50 {baseline['p50_ms']:.1f} ms  "
-          f"p99 {baseline['p99_ms']:.1f} ms  errors {baseline['errors']}  "
-          f"server CPU {baseline['cpu_us']:.0f} us/request (warm-up included)")
-    print(f"shopdesk : {shopdesk['per_s']:8.0f} ev/s   p50 {shopdesk['p50_ms']:.1f} ms  "
-          f"p99 {shopdesk['p99_ms']:.1f} ms  errors {shopdesk['errors']}  "
-          f"server CPU {shopdesk['cpu_us']:.0f} us/event (warm-up included)")
+    for name, figures, unit in (("baseline", baseline, "req/s"), ("shopdesk", shopdesk, "ev/s ")):
+        print(f"{name} : {figures['per_s']:8.0f} {unit}  p50 {figures['p50_ms']:.1f} ms  "
+              f"p99 {figures['p99_ms']:.1f} ms  errors {figures['errors']}  "
+              f"server CPU {figures['cpu_us']:.0f} us/request  "
+              f"generator CPU {figures['generator_us']:.0f} us/request")
+    for name, figures in (("baseline", baseline), ("shopdesk", shopdesk)):
+        if figures["generator_core"] > GENERATOR_LIMIT:
+            print(f"warning: the load generator used {figures['generator_core']:.0%} of a core "
+                  f"against {name}: it, not the server, may be what limits that figure")
+    busy = (baseline["machine_busy"] + shopdesk["machine_busy"]) / 2
+    print(f"machine: {busy:.0%} of all {os.cpu_count()} cores busy during the rounds "
+          "(servers, generator and anything else running)")
     print(f"stored {stored} deliveries with synchronous=FULL")
     if batches:
         print("group commit:", batches[-1].split(": ", 1)[-1])
@@ -292,6 +367,10 @@ def main() -> None:
         "seconds": args.seconds,
         "rounds": args.rounds,
         "stored": stored,
+        "server_cpu_us": round(shopdesk["cpu_us"]),
+        "baseline_cpu_us": round(baseline["cpu_us"]),
+        "generator_core": round(max(baseline["generator_core"], shopdesk["generator_core"]), 2),
+        "machine_busy": round(busy, 2),
     }))
 
 
