@@ -8,6 +8,7 @@ when it names none) and raises an error notification; success dismisses the form
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -120,7 +121,12 @@ class FormModal(ModalScreen[ResultType | None], Generic[ResultType]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
-        Binding("ctrl+s", "submit", "Save", priority=True, id="form.submit"),
+        Binding("ctrl+s", "submit", "Save", id="form.submit"),
+        # Tab moves on the moment it arrives, so the keys after it in a burst (fast typing, a paste)
+        # go to the next field; as an ordinary binding it acted only after they had been handed to
+        # the field it was leaving.
+        Binding("tab", "app.focus_next", show=False, priority=True, id="form.next"),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True, id="form.previous"),
     ]
 
     def __init__(
@@ -304,10 +310,29 @@ class FormModal(ModalScreen[ResultType | None], Generic[ResultType]):
         if self.busy:
             return
         self.busy = True
-        self.run_worker(self._submit(self.values()), exclusive=True, exit_on_error=False)
+        self.run_worker(self._submit(), exclusive=True, exit_on_error=False)
 
-    async def _submit(self, values: Values) -> None:
+    async def _typed(self) -> Values:
+        """The fields' values once every key already sent to them is in.
+
+        A burst of keys (fast typing, a paste) is handed to the focused field's queue faster than
+        the field works through it; ctrl+s read the values before that and saved the text cut short
+        ("full refund requested" stored as "fu"). A callback queued behind those keys on every field
+        runs after them.
+        """
+        loop = asyncio.get_running_loop()
+        caught_up: list[asyncio.Future[None]] = []
+        for widget in self.query(".form-input"):
+            future: asyncio.Future[None] = loop.create_future()
+            if widget.call_later(future.set_result, None):
+                caught_up.append(future)
+        if caught_up:  # a field closing meanwhile drops its callback: do not wait forever
+            await asyncio.wait(caught_up, timeout=2)
+        return self.values()
+
+    async def _submit(self) -> None:
         try:
+            values = await self._typed()
             if self.confirm is not None:
                 confirmed = await self.app.push_screen_wait(ConfirmModal(self.confirm))
                 if not confirmed:
