@@ -226,7 +226,6 @@ class IntakeService:
 
     def _job(self, source: Source, headers: Mapping[str, str], body: bytes, now: datetime) -> _Job:
         kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
-        digest = signatures.body_hash(body)
         if source.kind == "generic":
             try:
                 mapped = generic.map_event(source.name, body)
@@ -235,6 +234,7 @@ class IntakeService:
             return _Job(source=source, received_at=now, headers=kept, body=body,
                         topic=mapped.topic, dedupe_key=mapped.dedupe_key, status="processed",
                         mapped=mapped)
+        digest = signatures.body_hash(body)
         if source.kind == "woocommerce":
             topic = headers.get("x-wc-webhook-topic", "")
             fallback_key = f"wc:body:{digest}"
