@@ -361,20 +361,16 @@ async def test_escalate_with_an_empty_reason_keeps_the_form_open(services):
     assert (escalated.status, escalated.tier) == ("escalated", "supervisor")
 
 
-async def test_resolve_a_new_case_is_refused_and_keeps_the_summary(services):
+async def test_resolve_a_new_case_is_refused_before_a_form_opens(services):
     case = await open_case(services)
     app = case_app(services, case.ref)
     async with app.run_test(size=(100, 32)) as pilot:
         await opened(pilot)
         await pilot.press("r")
         await settle(pilot)
-        await type_text(pilot, "refunded")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, FormModal)
-        assert form(app).values()["summary"] == "refunded"
+        assert isinstance(app.screen, CaseScreen)
         [error] = notifications(app, "error")
-        assert "cannot resolve a case that is new" in error
+        assert "Resolve: not allowed while the case is new" in error
     assert (await services.cases.get(case.ref)).status == "new"
 
 
@@ -490,7 +486,9 @@ async def test_urgent_on_a_closed_case_is_refused(services):
         await opened(pilot)
         await pilot.press("u")
         await settle(pilot)
-        assert any("cannot mark urgent" in message for message in notifications(app, "error"))
+        assert notifications(app, "error") == [
+            "Urgent: not allowed while the case is void; allowed here: nothing, the case is final"
+        ]
     assert (await services.cases.get(case.ref)).urgent is False
 
 

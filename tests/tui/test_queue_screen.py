@@ -307,7 +307,7 @@ async def test_refused_action_notifies_and_changes_nothing(services, seeded):
         await pilot.press("u")  # urgent on a resolved case: the workflow refuses
         await settle(pilot)
         messages = [n.message for n in app._notifications]
-        assert any("cannot mark urgent a case that is resolved" in m for m in messages), messages
+        assert any("Urgent: not allowed while the case is resolved" in m for m in messages), messages
         after = await services.cases.get(seeded.resolved.ref)
         assert after.version == before.version and not after.urgent
 

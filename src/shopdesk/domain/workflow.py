@@ -37,6 +37,29 @@ def can_transition(action: str, status: str) -> bool:
     return status in TRANSITIONS.get(action, {})
 
 
+# Changes that make no move of their own (triage acknowledges a new case on the side), by the
+# statuses they may be made in: the same sets the case service checks before making them.
+EDITS: dict[str, frozenset[str]] = {
+    "triage": ACTIVE_STATUSES,
+    "urgent": ACTIVE_STATUSES,
+    "remedy": ACTIVE_STATUSES,
+    "assign": frozenset(STATUSES) - FINAL_STATUSES,
+    "contact": frozenset(STATUSES) - {"void"},
+    "responsibility": frozenset(STATUSES) - {"void"},
+    "survey": frozenset({"resolved", "closed"}),
+    "note": frozenset(STATUSES),
+}
+
+
+def may(move: str, status: str) -> bool:
+    """Whether `move` (a TRANSITIONS action or an EDITS change) may be made on a `status` case."""
+    if move in TRANSITIONS:
+        return status in TRANSITIONS[move]
+    if move in EDITS:
+        return status in EDITS[move]
+    raise ValidationError(f"unknown action {move!r}", field="action")
+
+
 def next_status(action: str, status: str) -> str:
     """The status after `action`, or a TransitionError naming the move and the allowed ones."""
     if action not in TRANSITIONS:

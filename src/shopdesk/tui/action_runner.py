@@ -23,12 +23,17 @@ from zoneinfo import ZoneInfo
 
 from textual.screen import Screen
 
-from shopdesk.domain import kinds, money, templates
+from shopdesk.domain import kinds, money, templates, workflow
 from shopdesk.domain.cases import Actor, Case, Remedy, case_ref
-from shopdesk.domain.errors import ConflictError, ShopdeskError, ValidationError
+from shopdesk.domain.errors import (
+    ConflictError,
+    ShopdeskError,
+    TransitionError,
+    ValidationError,
+)
 from shopdesk.domain.follow_ups import follow_up_at
 from shopdesk.domain.sla import BusinessCalendar
-from shopdesk.tui.actions import ACTIONS_BY_ID
+from shopdesk.tui.actions import ACTIONS_BY_ID, ACTIONS_BY_MOVE, MOVE_LABELS, ActionSpec
 from shopdesk.tui.i18n import language, t
 from shopdesk.tui.modals.forms import FormField, FormModal, Submit, Values
 from shopdesk.tui.vocabulary import (
@@ -40,6 +45,7 @@ from shopdesk.tui.vocabulary import (
     party_label,
     remedy_label,
     remedy_status_label,
+    status_label,
     wait_on_label,
 )
 
@@ -66,6 +72,33 @@ def actor_of(screen: Screen, services: Services) -> Actor:
     return services.actor(operator or getpass.getuser())
 
 
+def move_label(move: str) -> str:
+    """A workflow move as the keys name it: "t Triage" for acknowledge, "o Decide" for return."""
+    spec = ACTIONS_BY_MOVE.get(move)
+    if spec is None:
+        return move
+    return f"{spec.key} {t(MOVE_LABELS.get(move, spec.label))}"
+
+
+def refusal(spec: ActionSpec, error: TransitionError) -> str:
+    """A move the case's status does not allow, with the keys that are allowed instead."""
+    if error.status not in workflow.STATUSES:  # e.g. escalating past the owner: the detail says it
+        return error.detail
+    allowed = list(dict.fromkeys(move_label(move) for move in error.allowed))
+    return t(
+        "refused.move",
+        action=t(MOVE_LABELS.get(spec.moves[0], spec.label)) if spec.moves else t(spec.label),
+        status=status_label(error.status),
+        allowed=t("refused.sep").join(allowed) if allowed else t("refused.nothing"),
+    )
+
+
+def check_allowed(spec: ActionSpec, status: str) -> None:
+    """Refuse `spec` at once when the domain allows none of its moves from `status`."""
+    if spec.moves and not any(workflow.may(move, status) for move in spec.moves):
+        raise TransitionError(spec.moves[0], status, workflow.allowed_actions(status))
+
+
 @dataclass
 class ActionContext:
     """One action in flight: where it was asked, by whom, on which case at which version."""
@@ -75,6 +108,7 @@ class ActionContext:
     actor: Actor
     case: Case
     version: int
+    spec: ActionSpec
 
     @property
     def ref(self) -> str:
@@ -94,6 +128,8 @@ class ActionContext:
         async def submit(values: Values) -> Any:
             try:
                 return await call(values)
+            except TransitionError as error:  # the case moved on while the form was open
+                raise ShopdeskError(refusal(self.spec, error), field=error.field) from error
             except ConflictError as error:
                 if error.field != "version":
                     raise
@@ -135,6 +171,8 @@ class ActionContext:
         """A call without a form (toggle urgent, close): refusal or success as a notification."""
         try:
             await call()
+        except TransitionError as error:
+            self.screen.notify(refusal(self.spec, error), severity="error", markup=False)
         except ShopdeskError as error:
             self.screen.notify(error.detail, severity="error", markup=False)
         else:
@@ -510,7 +548,11 @@ FLOWS: dict[str, Callable[[ActionContext], Awaitable[None]]] = {
 
 async def _run(ctx: ActionContext, action_id: str) -> None:
     try:
+        # The status as it is now (the row on screen may be a moment old), before any form opens.
+        check_allowed(ctx.spec, (await ctx.services.cases.get(ctx.ref)).status)
         await FLOWS[action_id](ctx)
+    except TransitionError as error:
+        ctx.screen.notify(refusal(ctx.spec, error), severity="error", markup=False)
     except ShopdeskError as error:
         ctx.screen.notify(error.detail, severity="error", markup=False)
     except Exception as error:  # a bug must not end the app; it is logged and shown
@@ -531,7 +573,7 @@ async def run_action(screen: Screen, action_id: str, case: Case | None) -> None:
     services = services_of(screen)
     ctx = ActionContext(
         screen=screen, services=services, actor=actor_of(screen, services), case=case,
-        version=case.version,
+        version=case.version, spec=spec,
     )
     screen.run_worker(
         _run(ctx, action_id), name=f"action:{action_id}", group="actions", exit_on_error=False

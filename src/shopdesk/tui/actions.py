@@ -19,23 +19,29 @@ class ActionSpec:
     footer: bool = False  # a daily key, shown in the footer
     needs_case: bool = True  # works on the highlighted/open case
     role: str = "operator"  # lowest role allowed
+    # The workflow moves and edits (shopdesk.domain.workflow TRANSITIONS, EDITS) the key makes; it is
+    # refused at once on a case whose status allows none of them. The first names it in refusals.
+    moves: tuple[str, ...] = ()
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open_case", "enter", "action.open", "help.open", footer=True),
-    ActionSpec("triage", "t", "action.triage", "help.triage", footer=True),
-    ActionSpec("assign", "a", "action.assign", "help.assign", footer=True),
-    ActionSpec("note", "n", "action.note", "help.note", footer=True),
-    ActionSpec("contact", "c", "action.contact", "help.contact", footer=True),
-    ActionSpec("remedy", "m", "action.remedy", "help.remedy"),
+    ActionSpec("triage", "t", "action.triage", "help.triage", footer=True,
+               moves=("triage", "acknowledge")),
+    ActionSpec("assign", "a", "action.assign", "help.assign", footer=True, moves=("assign",)),
+    ActionSpec("note", "n", "action.note", "help.note", footer=True, moves=("note",)),
+    ActionSpec("contact", "c", "action.contact", "help.contact", footer=True, moves=("contact",)),
+    ActionSpec("remedy", "m", "action.remedy", "help.remedy", moves=("remedy",)),
     ActionSpec("approve", "A", "action.approve", "help.approve", role="supervisor"),
-    ActionSpec("wait", "w", "action.wait", "help.wait"),
-    ActionSpec("escalate", "e", "action.escalate", "help.escalate", footer=True),
-    ActionSpec("resolve", "r", "action.resolve", "help.resolve", footer=True),
-    ActionSpec("close", "x", "action.close", "help.close"),
-    ActionSpec("reopen", "o", "action.reopen", "help.reopen"),
-    ActionSpec("void", "v", "action.void", "help.void"),
-    ActionSpec("urgent", "u", "action.urgent", "help.urgent"),
+    ActionSpec("wait", "w", "action.wait", "help.wait", moves=("wait", "resume")),
+    ActionSpec("escalate", "e", "action.escalate", "help.escalate", footer=True,
+               moves=("escalate",)),
+    ActionSpec("resolve", "r", "action.resolve", "help.resolve", footer=True,
+               moves=("resolve",)),
+    ActionSpec("close", "x", "action.close", "help.close", moves=("close", "survey")),
+    ActionSpec("reopen", "o", "action.reopen", "help.reopen", moves=("reopen", "return")),
+    ActionSpec("void", "v", "action.void", "help.void", moves=("void",)),
+    ActionSpec("urgent", "u", "action.urgent", "help.urgent", moves=("urgent",)),
     ActionSpec("incidents", "i", "action.incidents", "help.incidents", needs_case=False),
     ActionSpec("reports", "R", "action.reports", "help.reports", needs_case=False),
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),
@@ -48,3 +54,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
+
+ACTIONS_BY_MOVE: dict[str, ActionSpec] = {move: spec for spec in ACTIONS for move in spec.moves}
+"""The key that makes a workflow move, for refusals that name what is allowed instead."""
+
+MOVE_LABELS: dict[str, str] = {"return": "move.return", "resume": "move.resume"}
+"""Catalog keys of a move's name where its key's label does not say it (o on an escalated case)."""

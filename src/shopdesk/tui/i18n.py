@@ -33,7 +33,8 @@ EN: dict[str, str] = {
     "action.close": "Close",
     "help.close": "Close a resolved case",
     "action.reopen": "Reopen",
-    "help.reopen": "Reopen a resolved or closed case",
+    "help.reopen": "Reopen a resolved or closed case; on an escalated one, decide: back to work "
+    "(supervisor)",
     "action.void": "Void",
     "help.void": "Void a case that was a mistake or a duplicate",
     "action.urgent": "Urgent",
@@ -425,6 +426,11 @@ EN: dict[str, str] = {
     "run.no_case": "No case selected",
     "run.unknown": "No such action: {action}",
     "run.failed": "{action} failed: {error} (details in the log)",
+    "refused.move": "{action}: not allowed while the case is {status}; allowed here: {allowed}",
+    "refused.nothing": "nothing, the case is final",
+    "refused.sep": ", ",
+    "move.return": "Decide",
+    "move.resume": "Resume",
 }
 
 ZH: dict[str, str] = {
@@ -452,7 +458,7 @@ ZH: dict[str, str] = {
     "action.close": "关闭",
     "help.close": "关闭已解决的处理单",
     "action.reopen": "重开",
-    "help.reopen": "重新打开已解决或已关闭的处理单",
+    "help.reopen": "重新打开已解决或已关闭的处理单；已上报的处理单：决定退回继续处理（主管）",
     "action.void": "作废",
     "help.void": "作废误建或重复的处理单",
     "action.urgent": "紧急",
@@ -840,6 +846,11 @@ ZH: dict[str, str] = {
     "run.no_case": "未选中处理单",
     "run.unknown": "没有此操作：{action}",
     "run.failed": "{action} 失败：{error}（详见日志）",
+    "refused.move": "{action}：处理单{status}时不可用；此处可用：{allowed}",
+    "refused.nothing": "无（处理单已终结）",
+    "refused.sep": "、",
+    "move.return": "决定",
+    "move.resume": "恢复",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
