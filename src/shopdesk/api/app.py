@@ -23,8 +23,24 @@ from shopdesk.api.openapi import StrictStructSchemaPlugin
 
 if TYPE_CHECKING:
     from litestar.logging.config import BaseLoggingConfig
+    from litestar.types import Receive, Scope, Send
 
     from shopdesk.services import Services
+
+
+class ShopdeskAPI(Litestar):
+    """Litestar, with well-formed webhook deliveries answered by `webhooks.DirectDeliveries`
+    before its routing (everything else, refusals included, is Litestar's as usual)."""
+
+    direct_deliveries: webhooks.DirectDeliveries | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == "http" and self.direct_deliveries is not None:
+            passed_on = await self.direct_deliveries.answer(scope, receive, send)
+            if passed_on is None:
+                return
+            receive = passed_on
+        await super().__call__(scope, receive, send)
 
 
 def _propagating_logging_config() -> LoggingConfig:
@@ -50,7 +66,7 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
     async def stop_intake() -> None:
         await services.intake.aclose()
 
-    return Litestar(
+    app = ShopdeskAPI(
         route_handlers=[*health.ROUTES, *intake_routes, *cases.ROUTES, *exports.ROUTES],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         state=State({"services": services}),
@@ -69,3 +85,6 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
         ),
         debug=False,
     )
+    app.direct_deliveries = webhooks.DirectDeliveries(
+        services, allowed_hosts=settings.allowed_hosts, max_body_bytes=settings.max_body_bytes)
+    return app
