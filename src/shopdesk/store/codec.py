@@ -10,13 +10,21 @@ import msgspec
 _json_encoder = msgspec.json.Encoder()
 
 
+_texts: dict[datetime, str] = {}  # recent moments -> text: a webhook batch repeats a few times often
+
+
 def to_db(moment: datetime | None) -> str | None:
     """An aware datetime as UTC text with seconds; naive datetimes are refused."""
     if moment is None:
         return None
     if moment.tzinfo is None:
         raise ValueError("naive datetime reached the store")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    text = _texts.get(moment)  # equal aware datetimes are the same instant: the same text
+    if text is None:
+        if len(_texts) >= 4096:
+            _texts.clear()
+        text = _texts[moment] = moment.astimezone(UTC).isoformat(timespec="seconds")
+    return text
 
 
 def from_db(text: str | None) -> datetime | None:
