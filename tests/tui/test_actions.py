@@ -102,10 +102,10 @@ async def test_take_by_default_and_assign_to_someone_else(services):
         assert (await services.cases.get(case.ref)).assignee == OPERATOR
         await pilot.press("a")
         await settle(pilot)
-        await fill(pilot, "assignee", "wang.fang")
+        await fill(pilot, "assignee", SUPERVISOR)
         await pilot.press("enter")
         await settle(pilot)
-    assert (await services.cases.get(case.ref)).assignee == "wang.fang"
+    assert (await services.cases.get(case.ref)).assignee == SUPERVISOR
 
 
 async def test_note_keeps_several_lines(services):

@@ -4,19 +4,12 @@ bracketed paste delivers a paste as a burst of keys) stores the whole text, in e
 from __future__ import annotations
 
 import pytest
-from textual import events
-from textual.keys import _character_to_key
-
-from shopdesk.store import open_store
-from shopdesk.tui import i18n
-from shopdesk.tui.modals.forms import FormModal
-from shopdesk.tui.screens.case import CaseScreen
-
 from case_world import (
     OPERATOR,
     SUPERVISOR,
     FakeClock,
     case_app,
+    field_error,
     focus_field,
     notifications,
     open_case,
@@ -25,6 +18,13 @@ from case_world import (
     show_case,
     working_case,
 )
+from textual import events
+from textual.keys import _character_to_key
+
+from shopdesk.store import open_store
+from shopdesk.tui import i18n
+from shopdesk.tui.modals.forms import FormModal
+from shopdesk.tui.screens.case import CaseScreen
 
 NOTE = "fast typist note: the customer asked twice about the parcel"
 
@@ -195,3 +195,95 @@ async def test_a_bracketed_paste_then_ctrl_s_is_saved_whole(services):
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen), notifications(app, "error")
     assert (await services.cases.detail(case.ref)).events[-1].data["text"] == NOTE
+
+
+# --- assign: the operators from the config, completed as you type; a typo is refused ---------------
+
+
+async def assign_form(pilot, text: str) -> None:
+    """Open the assign form, clear the name in it, type `text`."""
+    await open_form(pilot, "a")
+    field = await focus_field(pilot, "assignee")
+    field.clear()
+    await pilot.pause()
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+async def test_assign_to_a_name_not_in_the_config_is_refused_under_the_field(services):
+    case = await open_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await assign_form(pilot, "smа")  # a typo (the last letter is Cyrillic)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
+        assert "not an operator" in field_error(app, "assignee")
+        assert "sam, olga" in field_error(app, "assignee")
+        assert app.screen.values()["assignee"] == "smа"
+        assert notifications(app, "error")
+    assert (await services.cases.get(case.ref)).assignee is None
+
+
+async def test_assign_completes_an_operators_name_from_the_config(services):
+    case = await open_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await assign_form(pilot, "S")
+        modal = app.screen
+        assert SUPERVISOR in str(modal.query_one("#form-intro").content)  # the names are listed
+        await pilot.press("right")  # takes the suggestion
+        await pilot.pause()
+        assert modal.values()["assignee"] == SUPERVISOR
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+    assert (await services.cases.get(case.ref)).assignee == SUPERVISOR
+
+
+async def test_assign_ignores_case_and_stores_the_configs_spelling(services):
+    case = await open_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await assign_form(pilot, "SAM")
+        await pilot.press("enter")
+        await settle(pilot)
+    assert (await services.cases.get(case.ref)).assignee == SUPERVISOR
+
+
+async def test_anyone_may_take_a_case_though_the_config_does_not_list_them(services):
+    case = await open_case(services)
+    app = case_app(services, case.ref, operator="bob")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_form(pilot, "a")
+        await pilot.press("enter")  # the form starts with your own name: take it
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen), notifications(app, "error")
+    assert (await services.cases.get(case.ref)).assignee == "bob"
+
+
+async def test_without_operators_in_the_config_any_name_is_assigned(tmp_path):
+    from shopdesk.config import Settings
+    from shopdesk.services import Services
+
+    async with open_store(tmp_path / "desk.db") as store:
+        services = Services(store, Settings(), clock=FakeClock())
+        case = await open_case(services)
+        app = case_app(services, case.ref)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await assign_form(pilot, "wang.fang")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CaseScreen), notifications(app, "error")
+        assert (await services.cases.get(case.ref)).assignee == "wang.fang"
+
+
+async def test_assign_a_burst_of_keys_then_ctrl_s(services):
+    case = await open_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await assign_form(pilot, "")
+        await burst(pilot, "olga", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen), notifications(app, "error")
+    assert (await services.cases.get(case.ref)).assignee == OPERATOR

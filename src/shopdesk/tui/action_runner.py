@@ -248,23 +248,41 @@ async def _triage(ctx: ActionContext) -> None:
     await ctx.form("form.triage.title", fields, call, "done.triage")
 
 
+def assignee_named(typed: str, operators: list[str], me: str) -> str:
+    """The name to assign: yourself, nobody (""), or one of the config's operators in the config's
+    spelling; another name is refused under the field. With no operators configured, any name."""
+    name = typed.strip()
+    if not name or name == me or not operators:
+        return name
+    for operator in operators:
+        if operator.casefold() == name.casefold():
+            return operator
+    raise ValidationError(
+        t("form.assignee_unknown", name=name, names=", ".join(operators)), field="assignee"
+    )
+
+
 async def _assign(ctx: ActionContext) -> None:
+    operators = [operator.name for operator in ctx.services.settings.operators]
+    intro = t("form.assign.intro")
+    if operators:
+        intro += "\n" + t("form.assign.operators", names=", ".join(operators))
     fields = [
         FormField(
             "assignee", t("form.assignee"), value=ctx.actor.name,
-            placeholder=t("form.assignee_placeholder"),
+            placeholder=t("form.assignee_placeholder"), suggestions=operators,
         )
     ]
 
     async def call(values: Values) -> Case:
-        name = values["assignee"].strip()
+        name = assignee_named(values["assignee"], operators, ctx.actor.name)
         if name == ctx.actor.name:
             return await ctx.services.cases.take(ctx.actor, ctx.ref, expected_version=ctx.version)
         return await ctx.services.cases.assign(
             ctx.actor, ctx.ref, name or None, expected_version=ctx.version
         )
 
-    await ctx.form("form.assign.title", fields, call, "done.assign", intro=t("form.assign.intro"))
+    await ctx.form("form.assign.title", fields, call, "done.assign", intro=intro)
 
 
 async def _note(ctx: ActionContext) -> None:

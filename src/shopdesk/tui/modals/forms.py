@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static, TextArea
 
@@ -44,6 +45,7 @@ class FormField:
     value: str = ""
     placeholder: str = ""
     error_fields: tuple[str, ...] = ()  # service field names whose errors show under this row
+    suggestions: Sequence[str] = ()  # an input completes these as you type (→ takes one)
 
 
 Values = dict[str, str]
@@ -189,9 +191,12 @@ class FormModal(ModalScreen[ResultType | None], Generic[ResultType]):
             )
         if field.kind == "preview":
             return Static("", id=widget_id, classes="form-preview", markup=False)
+        suggester = (
+            SuggestFromList(field.suggestions, case_sensitive=False) if field.suggestions else None
+        )
         return Input(
             field.value, placeholder=field.placeholder, id=widget_id, classes="form-input",
-            compact=True,
+            compact=True, suggester=suggester,
         )
 
     def on_mount(self) -> None:
