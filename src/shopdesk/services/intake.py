@@ -20,8 +20,8 @@ A replayed delivery (same source and dedupe key) changes nothing and is answered
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -116,14 +116,58 @@ def _external_id(mapped: Mapped) -> str | None:
     return None
 
 
+def _delivery_in(job: _Job) -> delivery_rows.DeliveryIn:
+    """The row to write for a job (built on the loop: the writer's thread is the serial part)."""
+    mapped = job.mapped
+    return delivery_rows.DeliveryIn(
+        source_id=job.source.id, source=job.source.name, dedupe_key=job.dedupe_key,
+        received_at=job.received_at, topic=job.topic, status=job.status,
+        error=job.error, headers=job.headers, body=job.body,
+        order_external_id=_external_id(mapped)
+        if job.status == "processed" and mapped is not None else None,
+        needs_snapshot=mapped is not None and (mapped.patch is not None or not mapped.events),
+        source_secret=job.source.secret, source_old_secret=job.source.old_secret,
+    )
+
+
+def _plan(job: _Job, previous: Order | None) -> tuple[Order, list[EventIn]] | str:
+    """The job's order snapshot and events given the stored snapshot, or why it cannot apply."""
+    mapped = job.mapped
+    assert mapped is not None
+    if mapped.order is not None:
+        order = mapped.order
+        events = mapped.events or derive_events(previous, order)
+    else:
+        assert mapped.patch is not None
+        if previous is None:  # never invent an order (number, total, currency) for it
+            return unknown_order(job.topic, mapped.patch.external_id)
+        order = apply_patch(previous, job.source.name, mapped.patch)
+        events = mapped.events
+    at = mapped.at or job.received_at
+    return order, [
+        EventIn(type=event.type, at=event.at or at, data={**event.data, "topic": job.topic})
+        for event in events
+    ]
+
+
+def _write_jobs(db: sqlite3.Connection,
+                jobs: list[tuple[_Job, delivery_rows.DeliveryIn]]) -> list[_Written]:
+    """On the writer's thread, inside the group writer's transaction."""
+    stored = delivery_rows.write_deliveries(
+        db, [delivery for _, delivery in jobs], lambda index, previous: _plan(jobs[index][0], previous))
+    return [
+        _Written(delivery_id=item.delivery_id, order_id=item.order_id,
+                 duplicate=item.duplicate, stale=item.stale, quarantined=item.quarantined,
+                 order_ref=(item.order.number or item.order.external_id) if item.order else "")
+        for item in stored
+    ]
+
+
 class IntakeService:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._pending: list[tuple[_Job, asyncio.Future[_Written]]] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._writer = services.store.group_writer(_write_jobs, max_batch=MAX_BATCH)
         self._sources: dict[str, Source] = {}
-        self.written_batches = 0  # transactions the writer ran, and the deliveries they held
-        self.written_deliveries = 0
         services.changes.subscribe(self._forget_sources)
 
     # --- receiving ---------------------------------------------------------------------------
@@ -277,89 +321,23 @@ class IntakeService:
 
     # --- the writer: group commit --------------------------------------------------------------
 
+    @property
+    def written_batches(self) -> int:
+        """Transactions the writer ran (a batch that failed and was written again counts once)."""
+        return self._writer.batches
+
+    @property
+    def written_deliveries(self) -> int:
+        return self._writer.items
+
     async def _submit(self, job: _Job) -> _Written:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[_Written] = loop.create_future()
-        self._pending.append((job, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = loop.create_task(self._drain(), name="intake-writer")
-        return await future
-
-    async def _drain(self) -> None:
-        """Write everything waiting, many deliveries per transaction, until nothing waits."""
-        while self._pending:
-            self.written_batches += 1
-            self.written_deliveries += min(len(self._pending), MAX_BATCH)
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                outcomes = await self._write_batch([job for job, _ in batch])
-            except Exception:
-                # One delivery broke the shared transaction: write each on its own, so only the
-                # broken one fails.
-                log.exception("a batch of %d deliveries failed; writing them one by one", len(batch))
-                outcomes = []
-                for job, _ in batch:
-                    try:
-                        outcomes.extend(await self._write_batch([job]))
-                    except Exception as error:
-                        outcomes.append(error)
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if future.done():  # the request was cancelled meanwhile
-                    continue
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
-
-    async def _write_batch(self, jobs: list[_Job]) -> list[_Written]:
-        """Write jobs in one transaction, in one step on the writer's thread, whatever their
-        number."""
-        def plan(index: int, previous: Order | None) -> tuple[Order, list[EventIn]] | str:
-            job = jobs[index]
-            mapped = job.mapped
-            assert mapped is not None
-            if mapped.order is not None:
-                order = mapped.order
-                events = mapped.events or derive_events(previous, order)
-            else:
-                assert mapped.patch is not None
-                if previous is None:  # never invent an order (number, total, currency) for it
-                    return unknown_order(job.topic, mapped.patch.external_id)
-                order = apply_patch(previous, job.source.name, mapped.patch)
-                events = mapped.events
-            at = mapped.at or job.received_at
-            return order, [
-                EventIn(type=event.type, at=event.at or at,
-                        data={**event.data, "topic": job.topic})
-                for event in events
-            ]
-
-        stored = await delivery_rows.store_deliveries(self._services.store, [
-            delivery_rows.DeliveryIn(
-                source_id=job.source.id, source=job.source.name, dedupe_key=job.dedupe_key,
-                received_at=job.received_at, topic=job.topic, status=job.status,
-                error=job.error, headers=job.headers, body=job.body,
-                order_external_id=_external_id(job.mapped)
-                if job.status == "processed" and job.mapped is not None else None,
-                needs_snapshot=job.mapped is not None and (
-                    job.mapped.patch is not None or not job.mapped.events),
-                source_secret=job.source.secret, source_old_secret=job.source.old_secret,
-            )
-            for job in jobs
-        ], plan)
-        return [
-            _Written(delivery_id=item.delivery_id, order_id=item.order_id,
-                     duplicate=item.duplicate, stale=item.stale,
-                     quarantined=item.quarantined,
-                     order_ref=(item.order.number or item.order.external_id) if item.order else "")
-            for item in stored
-        ]
+        """Written with whatever else is waiting, many deliveries to a transaction (Store's
+        GroupWriter; a delivery that breaks the shared transaction fails alone)."""
+        return await self._writer.submit((job, _delivery_in(job)))
 
     async def aclose(self) -> None:
         """Wait for the deliveries already accepted to be written."""
-        drainer = self._drainer
-        if drainer is not None and not drainer.done():
-            await drainer
+        await self._writer.aclose()
         if self.written_batches:
             log.info("intake wrote %d deliveries in %d transactions", self.written_deliveries,
                      self.written_batches)

@@ -9,12 +9,14 @@ use their own connection, so in WAL mode they never wait behind a write.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
@@ -101,18 +104,13 @@ class Store:
         commit), where a round trip to the loop per statement costs more than the statements.
         Uses aiosqlite's `_execute`, the primitive behind all its public methods."""
 
-        def in_transaction(db: sqlite3.Connection) -> T:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                result = write(db, *args)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return result
-
         async with self._write_lock:
-            return await self._writer._execute(in_transaction, self._writer._conn)
+            return await self._writer._execute(_in_transaction, self._writer._conn, write, *args)
+
+    def group_writer(self, write: Callable[[sqlite3.Connection, list[T]], list[R]], *,
+                     max_batch: int) -> GroupWriter[T, R]:
+        """A writer of items many to a transaction (group commit); see GroupWriter."""
+        return GroupWriter(self, write, max_batch=max_batch)
 
     @property
     def reader(self) -> aiosqlite.Connection:
@@ -124,6 +122,107 @@ class Store:
         async with self._reader.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0])
+
+
+def _in_transaction(db: sqlite3.Connection, write: Callable[..., T], *args: Any) -> T:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = write(db, *args)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
+class GroupWriter(Generic[T, R]):
+    """Group commit: items submitted at about the same time are written by `write(db, items)` (a
+    plain function returning one result per item) in one transaction, many to one fsync.
+
+    The writer connection's thread takes the next batch as soon as it has committed one, without a
+    round trip to the event loop: under load the loop hands batches over and wakes the waiting
+    submitters, but the thread never waits for it. One turn of that thread holds the store's write
+    lock at most TURN_SECONDS (then other writes, which queue on the lock, go first). A batch that
+    fails is written again one item to a transaction, so a bad item fails alone; `submit` raises
+    its error."""
+
+    TURN_SECONDS = 0.05
+
+    def __init__(self, store: Store, write: Callable[[sqlite3.Connection, list[T]], list[R]], *,
+                 max_batch: int) -> None:
+        self._store = store
+        self._write = write
+        self._max_batch = max_batch
+        # appended to by the loop, taken from by the writer's thread (deque: both are atomic)
+        self._pending: collections.deque[tuple[T, asyncio.Future[R]]] = collections.deque()
+        self._drainer: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written, and the items they held
+        self.items = 0
+
+    async def submit(self, item: T) -> R:
+        """The item's result, once the transaction holding it has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._pending.append((item, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = loop.create_task(self._drain(loop), name="group-writer")
+        return await future
+
+    async def aclose(self) -> None:
+        """Wait for the items already submitted to be written."""
+        drainer = self._drainer
+        if drainer is not None and not drainer.done():
+            await drainer
+
+    async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        store = self._store
+        while self._pending:  # submit() appends only here, on the loop: no wake-up is lost
+            async with store._write_lock:
+                await store._writer._execute(self._turn, store._writer._conn, loop)
+
+    def _turn(self, db: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
+        """On the writer's thread: batches until nothing waits or the turn is over."""
+        ends = time.monotonic() + self.TURN_SECONDS
+        while self._pending and time.monotonic() < ends:
+            batch = [self._pending.popleft()
+                     for _ in range(min(self._max_batch, len(self._pending)))]
+            try:
+                outcomes = self._write_batch(db, [item for item, _ in batch])
+            except BaseException as error:  # not an item's fault (e.g. the store closed)
+                loop.call_soon_threadsafe(_settle, batch, [error] * len(batch))
+                raise
+            self.batches += 1
+            self.items += len(batch)
+            loop.call_soon_threadsafe(_settle, batch, outcomes)
+
+    def _write_batch(self, db: sqlite3.Connection, items: list[T]) -> list[R | Exception]:
+        try:
+            return _in_transaction(db, self._write_each, items)
+        except Exception:
+            log.exception("a batch of %d items failed; writing them one by one", len(items))
+        outcomes: list[R | Exception] = []
+        for item in items:
+            try:
+                outcomes.extend(_in_transaction(db, self._write_each, [item]))
+            except Exception as error:  # noqa: BLE001 - this item's answer
+                outcomes.append(error)
+        return outcomes
+
+    def _write_each(self, db: sqlite3.Connection, items: list[T]) -> list[R]:
+        results = list(self._write(db, items))
+        if len(results) != len(items):  # else a submitter would wait forever
+            raise ValueError(f"a group write returned {len(results)} results for {len(items)} items")
+        return results
+
+
+def _settle(batch: list[tuple[Any, asyncio.Future[Any]]], outcomes: list[Any]) -> None:
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        if future.done():  # its request was cancelled meanwhile
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:

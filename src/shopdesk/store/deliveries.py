@@ -58,8 +58,8 @@ def _delivery(row: sqlite3.Row) -> Delivery:
 # --- batch writes: intake's group commit ------------------------------------------------------
 #
 # A batch of deliveries is written by one plain function that runs, with its BEGIN and COMMIT, on
-# the writer connection's own thread (Store.write_in_one_step): a batch of any size costs one
-# round trip between the event loop and that thread instead of one per statement.
+# the writer connection's own thread (Store.group_writer, Store.write_in_one_step): a batch of any
+# size costs no round trip between the event loop and that thread per statement.
 # Keys travel as one JSON parameter read with json_each (CROSS JOIN keeps json_each outermost, so
 # each key is one unique-index lookup); the SQL text never depends on the number of rows.
 
@@ -106,7 +106,7 @@ async def store_deliveries(store: Store, deliveries: list[DeliveryIn], plan: Pla
     """Store new deliveries with their order snapshots and events in one transaction; replays are
     reported, not stored, and so are deliveries whose source changed meanwhile (`stale`): the
     others of the batch are stored all the same."""
-    return await store.write_in_one_step(_store_current, deliveries, plan)
+    return await store.write_in_one_step(write_deliveries, deliveries, plan)
 
 
 _CURRENT_SOURCES = """
@@ -143,11 +143,12 @@ def _found(db: sqlite3.Connection, keys: list[tuple[int, str]]) -> dict[tuple[in
     return {(row["source_id"], row["dedupe_key"]): (row["id"], row["order_id"]) for row in rows}
 
 
-def _store_current(
+def write_deliveries(
     db: sqlite3.Connection, deliveries: list[DeliveryIn], plan: Planner
 ) -> list[Stored]:
-    """Check, inside the write's transaction, that each delivery's source is still as verified
-    (one query for the batch's few sources), then store the current ones."""
+    """`store_deliveries` inside a transaction already begun on the writer's thread (a group
+    writer's function): check that each delivery's source is still as verified (one query for
+    the batch's few sources), then store the current ones."""
     def stamp(delivery: DeliveryIn) -> tuple[int, str, str | None]:
         return (delivery.source_id, delivery.source_secret, delivery.source_old_secret)
 
