@@ -5,6 +5,18 @@ names. The decision is the domain's (workflow.may); the service still refuses at
 from __future__ import annotations
 
 import pytest
+from case_world import (
+    OPERATOR,
+    FakeClock,
+    case_app,
+    notifications,
+    open_case,
+    services_for,
+    settle,
+    show_case,
+    type_text,
+    working_case,
+)
 
 from shopdesk.domain import workflow
 from shopdesk.domain.cases import Actor
@@ -16,18 +28,9 @@ from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ACTIONS_BY_MOVE
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.screens.case import CaseScreen
 
-from case_world import (
-    OPERATOR,
-    SUPERVISOR,
-    FakeClock,
-    case_app,
-    notifications,
-    open_case,
-    services_for,
-    settle,
-    show_case,
-    type_text,
-    working_case,
+WAIT_REFUSED = (
+    "Wait: not allowed while the case is escalated; "
+    "allowed here: e Escalate, o Decide, r Resolve, v Void"
 )
 
 
@@ -61,10 +64,7 @@ async def test_wait_on_an_escalated_case_is_refused_before_a_form_opens(services
     async with app.run_test(size=(80, 24)) as pilot:
         await press_on_case(app, pilot, "w")
         assert isinstance(app.screen, CaseScreen)  # no form to fill in for nothing
-        assert notifications(app, "error") == [
-            "Wait: not allowed while the case is escalated; "
-            "allowed here: e Escalate, o Decide, r Resolve, v Void"
-        ]
+        assert notifications(app, "error") == [WAIT_REFUSED]
     assert (await services.cases.get(case.ref)).status == "escalated"
 
 
@@ -148,10 +148,7 @@ async def test_a_case_that_moved_on_while_the_form_was_open_is_refused_at_save(s
         await pilot.press("ctrl+s")  # applied to the case as it now is: the move is refused
         await settle(pilot)
         assert isinstance(app.screen, FormModal)
-        assert notifications(app, "error")[-1] == (
-            "Wait: not allowed while the case is escalated; "
-            "allowed here: e Escalate, o Decide, r Resolve, v Void"
-        )
+        assert notifications(app, "error")[-1] == WAIT_REFUSED
         assert app.screen.values()["note"] == "asked SF"
     assert (await services.cases.get(case.ref)).status == "escalated"
 
