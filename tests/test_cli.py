@@ -289,3 +289,31 @@ def test_serve_creates_the_default_store_on_first_run_and_says_so(tmp_path):
         server.communicate(timeout=30)
     assert server.returncode == 0
     assert store.exists()
+
+
+def test_cases_show_prints_amounts_in_the_currencys_own_decimals(tmp_path, capsys):
+    """A yen order has no minor unit: 30,000 JPY, not 300.00 JPY."""
+    import asyncio
+
+    from shopdesk.cli import main
+    from shopdesk.config import Settings
+    from shopdesk.domain.cases import Order
+    from shopdesk.services import Services
+    from shopdesk.store import open_store
+
+    store = tmp_path / "shop.db"
+
+    async def seed() -> str:
+        async with open_store(store) as opened:
+            services = Services(opened, Settings())
+            case, _ = await services.cases.open(
+                services.actor("tester"), kind="damaged", title="Kettle arrived cracked",
+                order=Order(source="manual", external_id="J-1", number="J-1",
+                            total_minor=30000, paid_minor=30000, currency="JPY"))
+            return case.ref
+
+    ref = asyncio.run(seed())
+    capsys.readouterr()
+    assert main(["--db", str(store), "cases", "show", ref]) == 0
+    out = capsys.readouterr().out
+    assert "total 30,000 JPY, paid 30,000 JPY" in out and "300.00 JPY" not in out

@@ -349,7 +349,9 @@ def show_case(ctx: Context) -> int:
 
 
 def _money(amount_minor: int, currency: str) -> str:
-    return f"{amount_minor / 100:,.2f} {currency}"
+    from shopdesk.domain.money import format_minor
+
+    return format_minor(amount_minor, currency)
 
 
 def _clock_line(clock: _Clock, name: str, state, met_at: datetime | None) -> str:
