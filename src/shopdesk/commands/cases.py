@@ -1,4 +1,5 @@
-"""`shopdesk cases list` and `shopdesk cases show REF`: the queue and one case, on the terminal.
+"""`shopdesk cases list`, `shopdesk cases show REF` and `shopdesk cases open`: the queue and one case
+on the terminal, and a case opened by hand.
 
 Only the standard library is imported at module level: `build_parser()` imports this module for
 every command, `--version` included. The handlers import the store and services when they run.
@@ -52,6 +53,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("ref", metavar="REF", help="the case reference, e.g. C-000012 or 12")
     show.add_argument("--json", action="store_true", help="JSON instead of text")
     show.set_defaults(handler=show_case)
+
+    opening = commands.add_parser(
+        "open", help="open a case by hand (a phoned-in or mailed complaint); prints its ref",
+        description="Open a case by hand, as the operator given by --operator. An order named "
+        "by --order is linked when shopdesk follows it, else recorded with just its number.",
+    )
+    opening.add_argument("--kind", required=True, metavar="K",
+                         help="lost, damaged, complaint, … (see `cases list --kind`)")
+    opening.add_argument("--title", required=True, metavar="T", help="what the customer reports")
+    opening.add_argument("--level", default="1", metavar="N", help="1, 2 or 3 (default 1)")
+    opening.add_argument("--urgent", action="store_true", help="mark the case urgent")
+    opening.add_argument("--description", default="", metavar="TEXT", help="more detail")
+    opening.add_argument("--customer", default="", metavar="NAME", help="the customer's name")
+    opening.add_argument("--phone", default="", metavar="P", help="the customer's phone")
+    opening.add_argument("--order", default="", metavar="NUMBER",
+                         help="the order number the customer gives (#10036 or 10036)")
+    opening.set_defaults(handler=open_case)
 
 
 # --- opening the store for reading --------------------------------------------------------
@@ -232,6 +250,26 @@ class _Clock:
         if tone == "breached" and not left:
             return "late"
         return format_span(left, self.day)
+
+
+# --- cases open ---------------------------------------------------------------------------------
+
+
+def open_case(ctx: Context) -> int:
+    from shopdesk.services.cases_by_hand import open_by_hand
+
+    args = ctx.args
+
+    async def work(services: Services) -> int:
+        case = await open_by_hand(
+            services, services.actor(ctx.operator()), kind=args.kind, title=args.title,
+            level=args.level, urgent=args.urgent, description=args.description,
+            customer_name=args.customer, customer_phone=args.phone, order_number=args.order,
+        )
+        print(case.ref)
+        return 0
+
+    return _run_with_services(ctx, work)
 
 
 # --- cases list ---------------------------------------------------------------------------------

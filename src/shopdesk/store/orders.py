@@ -97,6 +97,21 @@ async def find_order(conn: aiosqlite.Connection, source: str, external_id: str) 
     return order_from_row(row) if row else None
 
 
+async def find_orders_by_number(
+    conn: aiosqlite.Connection, number: str, *, limit: int = 10
+) -> list[Order]:
+    """Orders whose number is `number` as a customer says it ("10036" finds "#10036"), or whose
+    platform id it is; newest first."""
+    bare = number.strip().removeprefix("#")
+    async with conn.execute(
+        """SELECT * FROM orders WHERE number IN (:bare, :hashed) OR external_id = :bare
+           ORDER BY updated_at DESC, id DESC LIMIT :limit""",
+        {"bare": bare, "hashed": "#" + bare, "limit": limit},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [order_from_row(row) for row in rows]
+
+
 async def insert_order_event(
     conn: aiosqlite.Connection,
     order_id: int,
