@@ -57,13 +57,18 @@ def may(move: str, status: str) -> bool:
         return status in TRANSITIONS[move]
     if move in EDITS:
         return status in EDITS[move]
-    raise ValidationError(f"unknown action {move!r}", field="action")
+    raise ValidationError(
+        f"unknown action {move!r}", field="action", code="unknown_action", params={"action": move}
+    )
 
 
 def next_status(action: str, status: str) -> str:
     """The status after `action`, or a TransitionError naming the move and the allowed ones."""
     if action not in TRANSITIONS:
-        raise ValidationError(f"unknown action {action!r}", field="action")
+        raise ValidationError(
+            f"unknown action {action!r}", field="action", code="unknown_action",
+            params={"action": action},
+        )
     moves = TRANSITIONS[action]
     if status not in moves:
         raise TransitionError(action, status, allowed_actions(status))
@@ -82,20 +87,29 @@ ROLES: tuple[str, ...] = TIERS
 def next_tier(tier: str) -> str:
     index = TIERS.index(tier)
     if index + 1 >= len(TIERS):
-        raise TransitionError("escalate", f"escalated to {tier}", [])
+        raise TransitionError(
+            "escalate", f"escalated to {tier}", [], code="top_tier", params={"tier": tier}
+        )
     return TIERS[index + 1]
 
 
 def role_rank(role: str) -> int:
     if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="role")
+        raise ValidationError(
+            f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="role",
+            code="unknown_role", params={"role": role, "allowed": list(ROLES)},
+        )
     return ROLES.index(role)
 
 
-def require_role(role: str, needed: str, action: str) -> None:
-    """Refuse `action` unless `role` is at least `needed`."""
+def require_role(role: str, needed: str, action: str, *, doing: str | None = None) -> None:
+    """Refuse `action` unless `role` is at least `needed`. `doing` is the action as a code
+    (resolve, approve_remedy …) for front ends that word it themselves."""
     if role_rank(role) < role_rank(needed):
-        raise PermissionDenied(f"{action} needs the role {needed} or above; your role is {role}", field="role")
+        raise PermissionDenied(
+            f"{action} needs the role {needed} or above; your role is {role}", field="role",
+            code="role_needed", params={"doing": doing or action, "needed": needed, "role": role},
+        )
 
 
 # Moves that end an escalation: they are the decision the escalated tier was asked for (DESIGN §2).
@@ -109,7 +123,7 @@ DECISIONS: dict[str, str] = {
 def require_decider(role: str, action: str, status: str, tier: str) -> None:
     """An escalated case awaits its tier: returning, resolving or voiding it needs that role."""
     if status == "escalated" and action in DECISIONS:
-        require_role(role, tier, DECISIONS[action])
+        require_role(role, tier, DECISIONS[action], doing=action)
 
 
 # Remedy lifecycle: proposed -> approved -> done, or proposed -> rejected.
@@ -127,7 +141,9 @@ def next_remedy_status(action: str, status: str) -> str:
         allowed = [name for name, table in REMEDY_TRANSITIONS.items() if status in table]
         allowed_text = ", ".join(allowed) if allowed else "none"
         raise ValidationError(
-            f"cannot {action} a remedy that is {status}; allowed: {allowed_text}", field="remedy"
+            f"cannot {action} a remedy that is {status}; allowed: {allowed_text}", field="remedy",
+            code="remedy_move_refused",
+            params={"remedy_action": action, "remedy_status": status, "remedy_actions": allowed},
         )
     return moves[status]
 
