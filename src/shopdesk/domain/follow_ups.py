@@ -46,4 +46,6 @@ def follow_up_at(text: str, now: datetime, calendar: sla.BusinessCalendar) -> da
         f"{text!r} is not a time: use 30m, 2h, 1d (business time), HH:MM, MM-DD HH:MM or "
         "YYYY-MM-DD HH:MM",
         field="next_follow_up_at",
+        code="not_a_time",
+        params={"text": text},
     )

@@ -119,6 +119,8 @@ def _check(value: str, allowed: tuple[str, ...] | frozenset[str], field: str) ->
         raise ValidationError(
             f"unknown {field} {value!r}; expected one of: {', '.join(sorted(allowed))}",
             field=field,
+            code="unknown_value",
+            params={"input": field, "value": value, "allowed": sorted(allowed)},
         )
     return value
 
@@ -145,13 +147,18 @@ def expand_kinds(names: Iterable[str]) -> list[str]:
                     f"unknown kind {name!r}; expected a kind ({', '.join(KINDS)}) "
                     f"or a group ({', '.join(KIND_GROUPS)})",
                     field="kind",
+                    code="unknown_kind",
+                    params={"value": name},
                 )
     return list(dict.fromkeys(chosen))
 
 
 def check_level(level: int) -> int:
     if level not in LEVELS:
-        raise ValidationError(f"level must be 1, 2 or 3, not {level!r}", field="level")
+        raise ValidationError(
+            f"level must be 1, 2 or 3, not {level!r}", field="level", code="bad_level",
+            params={"value": level},
+        )
     return level
 
 

@@ -23,17 +23,24 @@ def to_minor(text: str, currency: str, field: str = "amount") -> int:
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise ValidationError(
-            f"{text.strip()!r} is not an amount like 12.50", field=field
+            f"{text.strip()!r} is not an amount like 12.50", field=field, code="not_an_amount",
+            params={"text": text.strip()},
         ) from None
     if not amount.is_finite():
-        raise ValidationError(f"{text.strip()!r} is not an amount like 12.50", field=field)
+        raise ValidationError(
+            f"{text.strip()!r} is not an amount like 12.50", field=field, code="not_an_amount",
+            params={"text": text.strip()},
+        )
     if amount < 0:
-        raise ValidationError("the amount cannot be negative", field=field)
+        raise ValidationError(
+            "the amount cannot be negative", field=field, code="negative_amount"
+        )
     places = decimals(currency)
     scaled = amount.scaleb(places)
     if scaled != scaled.to_integral_value():
         raise ValidationError(
-            f"{currency.upper()} amounts have at most {places} decimals", field=field
+            f"{currency.upper()} amounts have at most {places} decimals", field=field,
+            code="too_many_decimals", params={"currency": currency.upper(), "places": places},
         )
     return int(scaled)
 

@@ -40,6 +40,8 @@ def check_refund(
         raise ValidationError(
             f"a refund is paid back in the order's currency {order_currency}, not {currency}",
             field="currency",
+            code="refund_currency",
+            params={"order_currency": order_currency, "currency": currency},
         )
     taken = sum(
         other.amount_minor for other in others
@@ -54,12 +56,23 @@ def check_refund(
         cap = f"{format_minor(limit, order_currency)} paid on {name}"
     else:
         cap = f"{format_minor(limit, order_currency)} total of {name} (no payment recorded)"
+    basis = "paid" if order.paid_minor else "total"
     asked = format_minor(amount_minor, order_currency)
+    params = {
+        "asked": asked,
+        "cap": format_minor(limit, order_currency),
+        "order": name.removeprefix("order "),
+    }
     if taken:
         left = format_minor(max(limit - taken, 0), order_currency)
         raise ValidationError(
             f"the amount {asked} is more than the {left} left to refund of the {cap}; "
             f"{format_minor(taken, order_currency)} is already refunded or proposed on its cases",
             field="amount",
+            code=f"refund_over_left_{basis}",
+            params={**params, "left": left, "taken": format_minor(taken, order_currency)},
         )
-    raise ValidationError(f"the amount {asked} is more than the {cap}", field="amount")
+    raise ValidationError(
+        f"the amount {asked} is more than the {cap}", field="amount", code=f"refund_over_{basis}",
+        params=params,
+    )

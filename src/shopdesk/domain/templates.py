@@ -110,6 +110,8 @@ def check_template(template_id: str) -> str:
         raise ValidationError(
             f"unknown template {template_id!r}; expected one of: {', '.join(TEMPLATE_IDS)}",
             field="template",
+            code="unknown_value",
+            params={"input": "template", "value": template_id, "allowed": list(TEMPLATE_IDS)},
         )
     return template_id
 
