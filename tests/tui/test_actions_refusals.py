@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from case_world import (
     OPERATOR,
+    SUPERVISOR,
     FakeClock,
     case_app,
     notifications,
@@ -66,6 +67,27 @@ async def test_wait_on_an_escalated_case_is_refused_before_a_form_opens(services
         assert isinstance(app.screen, CaseScreen)  # no form to fill in for nothing
         assert notifications(app, "error") == [WAIT_REFUSED]
     assert (await services.cases.get(case.ref)).status == "escalated"
+
+
+@pytest.mark.parametrize("key", ["r", "v", "o"])
+async def test_an_operator_deciding_an_escalated_case_is_refused_before_a_form_opens(services, key):
+    case = await escalated(services)
+    app = case_app(services, case.ref)  # olga, an operator; the case awaits a supervisor
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_case(app, pilot, key)
+        assert isinstance(app.screen, CaseScreen)
+        [error] = notifications(app, "error")
+        assert "needs the role supervisor or above; your role is operator" in error
+    assert (await services.cases.get(case.ref)).status == "escalated"
+
+
+async def test_a_supervisor_gets_the_form_to_decide_an_escalated_case(services):
+    case = await escalated(services)
+    app = case_app(services, case.ref, operator=SUPERVISOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_case(app, pilot, "r")
+        assert isinstance(app.screen, FormModal)
+        assert not notifications(app, "error")
 
 
 async def test_resolve_on_a_new_case_names_triage_not_acknowledge(services):

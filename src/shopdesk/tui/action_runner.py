@@ -93,10 +93,24 @@ def refusal(spec: ActionSpec, error: TransitionError) -> str:
     )
 
 
-def check_allowed(spec: ActionSpec, status: str) -> None:
-    """Refuse `spec` at once when the domain allows none of its moves from `status`."""
-    if spec.moves and not any(workflow.may(move, status) for move in spec.moves):
+def check_allowed(spec: ActionSpec, status: str, *, role: str | None = None,
+                  tier: str | None = None) -> None:
+    """Refuse `spec` at once when the domain allows none of its moves from `status`, or (given
+    the actor's `role` and the case's `tier`) when each move it may make is a decision of a tier
+    above the actor (resolving an escalated case as an operator)."""
+    if not spec.moves:
+        return
+    possible = [move for move in spec.moves if workflow.may(move, status)]
+    if not possible:
         raise TransitionError(spec.moves[0], status, workflow.allowed_actions(status))
+    if role is not None and tier:
+        for move in possible:
+            try:
+                workflow.require_decider(role, move, status, tier)
+                return
+            except ShopdeskError:
+                if move == possible[-1]:
+                    raise
 
 
 @dataclass
@@ -567,7 +581,8 @@ FLOWS: dict[str, Callable[[ActionContext], Awaitable[None]]] = {
 async def _run(ctx: ActionContext, action_id: str) -> None:
     try:
         if ctx.spec.moves:  # judged on the status as it is now (the row may be a moment old)
-            check_allowed(ctx.spec, (await ctx.services.cases.get(ctx.ref)).status)
+            current = await ctx.services.cases.get(ctx.ref)
+            check_allowed(ctx.spec, current.status, role=ctx.actor.role, tier=current.tier)
         await FLOWS[action_id](ctx)
     except TransitionError as error:
         ctx.screen.notify(refusal(ctx.spec, error), severity="error", markup=False)
