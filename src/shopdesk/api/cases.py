@@ -40,6 +40,7 @@ from shopdesk.domain.intake.mapping import (
     WrongContentType,
 )
 from shopdesk.domain.kinds import KIND_GROUPS, KINDS, expand_kinds
+from shopdesk.domain.plain_text import plain_copy
 from shopdesk.services import Services
 
 MAX_PAGE = 200
@@ -154,7 +155,7 @@ async def open_case(
     ] = None,
 ) -> Response[Case]:
     actor = actor_of(request)
-    data = await strictly(request, NewCase)
+    data = plain_copy(await strictly(request, NewCase))  # no control characters
     order = None
     if data.order is not None:
         try:

@@ -21,6 +21,7 @@ from shopdesk.domain.intake.mapping import (
 )
 from shopdesk.domain.intake.money import to_minor
 from shopdesk.domain.intake.signatures import body_hash
+from shopdesk.domain.plain_text import plain_copy
 
 # A decimal string in major units, "29.90" (never a JSON number: no float on the way). At most the
 # currency's decimals: "1.5" JPY is refused, naming the field.
@@ -104,13 +105,14 @@ def decode(body: bytes) -> GenericEvent:
 
 
 def to_order(source: str, raw: GenericOrder) -> Order:
+    """The shopdesk order of a generic one, its text plain (domain.plain_text)."""
     currency = raw.currency.upper()
     items = [
         OrderItem(name=item.name, quantity=item.quantity, sku=item.sku,
                   price_minor=to_minor(item.price, currency, field=f"$.order.items[{index}].price"))
         for index, item in enumerate(raw.items)
     ]
-    return Order(
+    return plain_copy(Order(
         source=source, external_id=raw.id.strip(), number=raw.number,
         customer=Customer(name=raw.customer.name, email=raw.customer.email,
                           phone=raw.customer.phone),
@@ -122,7 +124,7 @@ def to_order(source: str, raw: GenericOrder) -> Order:
         placed_at=utc(raw.placed_at), paid_at=utc(raw.paid_at), shipped_at=utc(raw.shipped_at),
         delivered_at=utc(raw.delivered_at), last_tracking_at=utc(raw.last_tracking_at),
         ship_by=utc(raw.ship_by), deliver_by=utc(raw.deliver_by), tags=list(raw.tags),
-    )
+    ))
 
 
 def map_event(source: str, body: bytes) -> Mapped:
@@ -135,7 +137,7 @@ def map_event(source: str, body: bytes) -> Mapped:
     except Exception as error:  # ValidationError from money: re-raise as unmappable
         raise UnmappableError(str(error), field=getattr(error, "field", None)) from None
     key = f"event:{event.id}" if event.id else f"body:{body_hash(body)}"
-    return Mapped(
+    return plain_copy(Mapped(
         topic=event.type,
         dedupe_key=key,
         order=order,
@@ -143,7 +145,7 @@ def map_event(source: str, body: bytes) -> Mapped:
         report=event.report,
         report_key=key,
         at=utc(event.occurred_at),
-    )
+    ))
 
 
 ALLOWED_BY_FIELD["type"] = EVENT_TYPES

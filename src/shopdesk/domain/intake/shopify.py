@@ -23,6 +23,7 @@ from shopdesk.domain.intake.mapping import (
 )
 from shopdesk.domain.intake.money import to_minor
 from shopdesk.domain.intake.names import full_name
+from shopdesk.domain.plain_text import plain_copy
 
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled",
                 "orders/fulfilled")
@@ -183,7 +184,13 @@ def _tracking_number(shipment: ShopifyFulfillment) -> str:
 
 def map_delivery(source: str, topic: str, webhook_id: str | None, body: bytes,
                  body_digest: str) -> Mapped:
-    """Raises UnmappableError naming what it could not read."""
+    """Raises UnmappableError naming what it could not read. The text in it is plain (no control
+    characters: domain.plain_text)."""
+    return plain_copy(_map_delivery(source, topic, webhook_id, body, body_digest))
+
+
+def _map_delivery(source: str, topic: str, webhook_id: str | None, body: bytes,
+                  body_digest: str) -> Mapped:
     key = f"shopify:{webhook_id}" if webhook_id else f"body:{body_digest}"
     if topic not in TOPICS:
         raise UnmappableError(

@@ -29,6 +29,7 @@ from shopdesk.domain.intake.mapping import (
 from shopdesk.domain.intake.money import exponent, to_minor
 from shopdesk.domain.intake.names import full_name
 from shopdesk.domain.intake.signatures import body_hash
+from shopdesk.domain.plain_text import plain_copy
 
 TOPICS: tuple[str, ...] = ("order.created", "order.updated", "order.deleted", "order.restored")
 
@@ -201,7 +202,12 @@ def _unit_price_minor(line: WooLineItem, quantity: int, currency: str, field: st
 
 
 def map_delivery(source: str, topic: str, body: bytes) -> Mapped:
-    """Raises UnmappableError naming what it could not read."""
+    """Raises UnmappableError naming what it could not read. The text in it is plain (no control
+    characters, also none spelled as HTML entities: domain.plain_text)."""
+    return plain_copy(_map_delivery(source, topic, body))
+
+
+def _map_delivery(source: str, topic: str, body: bytes) -> Mapped:
     digest = body_hash(body)
     if topic not in TOPICS:
         raise UnmappableError(
