@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from shopdesk.domain import kinds, remedies, workflow
-from shopdesk.domain.cases import Actor, Case, CaseDetail, Customer, Order, Remedy, parse_case_ref
+from shopdesk.domain.cases import (
+    Actor,
+    Case,
+    CaseDetail,
+    Customer,
+    Order,
+    Remedy,
+    is_bare_number,
+    parse_case_ref,
+)
 from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -113,16 +122,43 @@ class CaseService:
 
     async def find(self, text: str, *, limit: int = 50) -> list[Case]:
         """The cases what a caller gives points to, in any status (closed ones too): a case ref
-        (C-000036, c-36, 36) if that case exists, else every case whose order number, customer
-        phone/name/email or tracking number contains the text, newest first."""
+        (C-000036, c-36) if that case exists, else every case whose order number, customer
+        phone/name/email or tracking number contains the text, newest first. A bare number (600)
+        that is a case number and also exactly an order number, tracking number or phone gives
+        the cases those point to first and the case numbered 600 last, for the caller to pick."""
         text = _required(text, "q", "a case ref, order number, phone or tracking number")
         ref = parse_case_ref(text)
         if ref is not None:
             case = await case_rows.get_case(self._store.reader, ref)
             if case is not None:
-                return [case]
+                if not is_bare_number(text):
+                    return [case]
+                others = await case_rows.list_cases_by_handle(
+                    self._store.reader, text.strip(), limit=limit)
+                return [*(other for other in others if other.id != case.id)][:limit - 1] + [case]
         return await self.list(CaseFilter(q=text.removeprefix("#") or text), limit=limit,
                                sort="newest")
+
+    async def find_one(self, text: str) -> Case:
+        """The case `text` names for a command that acts on one (CLI, API): C-000036 or c-36, or a
+        bare 36 when nothing else (an order number, tracking number or phone) is exactly 36 —
+        otherwise refused, naming the cases it could be."""
+        ref = parse_case_ref(text)
+        if ref is None:
+            return await self.get(text)
+        found = await self.find(text, limit=6) if is_bare_number(text) else []
+        if len(found) <= 1:
+            return await self.get(ref)
+        number = text.strip()
+        candidates = ", ".join(
+            f"{case.ref} (case number {number})" if case.ref == ref
+            else f"{case.ref} (order {case.order_number or '?'}"
+                 f"{', ' + case.customer.name if case.customer.name else ''})"
+            for case in found[:5])
+        raise ValidationError(
+            f"{number} could be {candidates}: say {ref} for the case, or its order's case ref",
+            field="ref",
+        )
 
     async def pending_remedies(self) -> list[Remedy]:
         return await followups.list_pending_remedies(self._store.reader)
