@@ -118,6 +118,54 @@ async def test_a_ref_that_does_not_exist_falls_back_to_searching(services, close
     assert [case.ref for case in await services.cases.find("2002")] == [closed.ref]
 
 
+async def woo_order_numbered_like(services: Services, case_number: int):
+    """A WooCommerce order whose bare number is also a case's number (N22), with its own case."""
+    order_id = await services.orders.upsert(Order(
+        source="shop", external_id=str(case_number), number=str(case_number),
+        customer=Customer(name="Wang Fang", phone="+86 138 0000 1111"),
+    ))
+    case, _ = await services.cases.open(Actor("intake"), kind="lost", level=1, order_id=order_id,
+                                        title="Parcel lost")
+    return case
+
+
+async def test_a_bare_number_that_is_also_an_order_number_offers_both_order_first(services,
+                                                                                   closed):
+    own = await woo_order_numbered_like(services, 3)
+    found = await services.cases.find("3")
+    assert [case.ref for case in found] == [own.ref, "C-000003"]
+    assert [case.ref for case in await services.cases.find(" 3 ")] == [own.ref, "C-000003"]
+    for text in ("C-3", "c-3", "c3", "C-000003"):  # the C says it is a ref
+        assert [case.ref for case in await services.cases.find(text)] == ["C-000003"], text
+    assert [case.ref for case in await services.cases.find("4")] == ["C-000004"]  # no order 4
+    with pytest.raises(ValidationError) as refused:
+        await services.cases.find_one("3")
+    assert refused.value.field == "ref"
+    assert f"{own.ref} (order 3, Wang Fang)" in refused.value.detail
+    assert "C-000003 (case number 3)" in refused.value.detail
+    assert (await services.cases.find_one("c-3")).ref == "C-000003"
+    assert (await services.cases.find_one("4")).ref == "C-000004"
+
+
+async def test_g_with_a_bare_number_shared_by_an_order_is_a_pick_list(services, closed):
+    own = await woo_order_numbered_like(services, 3)
+    app = app_for(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await go_to(pilot, "3")
+        modal = app.screen
+        assert isinstance(modal, GotoModal)  # not C-000003 at once
+        assert [case.ref for case in modal.matches] == [own.ref, "C-000003"]
+        await wait_until(pilot, lambda: "Wang Fang" in screen_text(app), 1.0)
+        await pilot.press("enter")  # the first row: the order's case
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == own.ref
+        await pilot.press("escape")
+        await settle(pilot)
+        await go_to(pilot, "c-3")
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == "C-000003"
+
+
 # --- g --------------------------------------------------------------------------------------------
 
 

@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=list_cases)
 
     show = commands.add_parser("show", help="one case: order, SLA clocks, remedies, contacts, timeline")
-    show.add_argument("ref", metavar="REF", help="the case reference, e.g. C-000012 or 12")
+    show.add_argument("ref", metavar="REF", help="the case reference, e.g. C-000012 or c-12 (a "
+                      "bare 12 only when no order, tracking number or phone is 12 too)")
     show.add_argument("--json", action="store_true", help="JSON instead of text")
     show.set_defaults(handler=show_case)
 
@@ -158,13 +159,6 @@ def _limit(text: str) -> int:
     if limit < 1:
         raise ValidationError(f"--limit must be a whole number of 1 or more, not {text!r}", field="limit")
     return limit
-
-
-def _ref(text: str) -> str:
-    """C-000012, c-12, 12 -> C-000012."""
-    from shopdesk.domain.cases import parse_case_ref
-
-    return parse_case_ref(text) or text.strip().upper()
 
 
 # --- text layout (Chinese characters take two columns) ------------------------------------------
@@ -365,10 +359,9 @@ def _fitted_table(headers: list[str], rows: list[list[str]], width: int) -> str:
 
 
 def show_case(ctx: Context) -> int:
-    ref = _ref(ctx.args.ref)
-
     async def work(services: Services) -> int:
-        detail = await services.cases.detail(ref)
+        # "C-600" is a ref; a bare "600" only when no order, tracking number or phone is 600 too
+        detail = await services.cases.detail((await services.cases.find_one(ctx.args.ref)).ref)
         first, resolution = await services.cases.clocks(detail.case)
         if ctx.args.json:
             import msgspec

@@ -15,11 +15,19 @@ def case_ref(case_id: int) -> str:
 
 def parse_case_ref(text: str) -> str | None:
     """What an operator types for a case: C-000012, c-12, C12 or 12 -> "C-000012"; None when the
-    text is not a case reference (an order number, a phone, a name …)."""
+    text is not a case reference (an order number, a phone, a name …). A bare number may also be
+    an order number, phone or tracking number (`is_bare_number`): only the C forms are sure."""
     number = text.strip().upper().removeprefix("C-").removeprefix("C").strip()
     if number.isascii() and number.isdigit() and 0 < len(number) <= 12 and int(number) > 0:
         return case_ref(int(number))
     return None
+
+
+def is_bare_number(text: str) -> bool:
+    """Whether a case ref was typed without its C: "600" (WooCommerce order numbers look alike),
+    not "C-600" or "c600"."""
+    stripped = text.strip()
+    return stripped.isascii() and stripped.isdigit()
 
 
 def incident_ref(incident_id: int) -> str:

@@ -154,7 +154,7 @@ class CaseService:
             f"{case.ref} (case number {number})" if case.ref == ref
             else f"{case.ref} (order {case.order_number or '?'}"
                  f"{', ' + case.customer.name if case.customer.name else ''})"
-            for case in found[:5])
+            for case in [*found[:-1][:4], found[-1]])  # the case numbered so comes last
         raise ValidationError(
             f"{number} could be {candidates}: say {ref} for the case, or its order's case ref",
             field="ref",

@@ -179,6 +179,23 @@ async def get_case_by_id(conn: aiosqlite.Connection, case_id: int) -> Case | Non
     return case_from_row(row) if row else None
 
 
+async def list_cases_by_handle(conn: aiosqlite.Connection, text: str, *, limit: int) -> list[Case]:
+    """Cases whose order number is exactly `text` (with or without "#"), or whose order's platform
+    id or tracking number is, or (7 digits or more) whose customer phone ends with those digits;
+    newest first. What a bare number means besides a case number."""
+    phone = "%" + text if len(text) >= 7 else None
+    async with conn.execute(
+        CASE_SELECT + """
+        WHERE c.order_id IN (SELECT id FROM orders WHERE number IN (:text, '#' || :text)
+                                OR external_id = :text OR tracking_number = :text)""" + (
+            _PHONE_DIGITS_LIKE.replace(":q_digits_like", ":phone") if phone else "") + """
+        ORDER BY c.id DESC LIMIT :limit""",
+        {"text": text, "phone": phone, "limit": limit},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [case_from_row(row) for row in rows]
+
+
 _PHONE_DIGITS_LIKE = """
                 OR replace(replace(replace(replace(replace(c.customer_phone,
                    ' ', ''), '-', ''), '+', ''), '(', ''), ')', '') LIKE :q_digits_like"""
