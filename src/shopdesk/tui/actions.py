@@ -42,6 +42,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reopen", "o", "action.reopen", "help.reopen", moves=("reopen", "return")),
     ActionSpec("void", "v", "action.void", "help.void", moves=("void",)),
     ActionSpec("urgent", "u", "action.urgent", "help.urgent", moves=("urgent",)),
+    ActionSpec("new_case", "N", "action.new_case", "help.new_case", needs_case=False),
     ActionSpec("incidents", "i", "action.incidents", "help.incidents", needs_case=False),
     ActionSpec("reports", "R", "action.reports", "help.reports", needs_case=False),
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),

@@ -264,6 +264,18 @@ class QueueScreen(DeskScreen):
             return
         super().run_case_action(action_id)
 
+    def action_new_case(self) -> None:
+        """`N`: open a case by hand (a phoned-in complaint); the new case opens at once."""
+        from shopdesk.tui.modals.new_case import new_case_modal
+
+        self.app.push_screen(new_case_modal(self.services, self.operator), self._opened_by_hand)
+
+    def _opened_by_hand(self, case: Case | None) -> None:
+        if case is None:
+            return
+        self.notify(t("done.new_case", ref=case.ref), markup=False)
+        self.open_case_ref(case.ref)
+
     def action_goto(self) -> None:
         """`g`: ask for a ref, order number, phone or tracking number; open the case it names. When
         the filter found nothing here but elsewhere, start with the filter's text, already looked up."""
