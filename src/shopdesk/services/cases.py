@@ -52,7 +52,9 @@ OWN_ORDER_SOURCES: frozenset[str] = frozenset({"api", "manual", "demo"})
 def _required(text: str | None, field: str, what: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise ValidationError(f"{what} is required", field=field)
+        raise ValidationError(
+            f"{what} is required", field=field, code="required", params={"input": field, "what": what}
+        )
     return text
 
 
@@ -69,7 +71,9 @@ class CaseService:
     async def get(self, ref: str) -> Case:
         case = await case_rows.get_case(self._store.reader, ref.strip().upper())
         if case is None:
-            raise NotFoundError(f"no case {ref}", field="ref")
+            raise NotFoundError(
+                f"no case {ref}", field="ref", code="no_case", params={"ref": ref}
+            )
         return case
 
     async def detail(self, ref: str) -> CaseDetail:
@@ -109,6 +113,8 @@ class CaseService:
             raise ValidationError(
                 f"unknown sort {sort!r}; expected one of: {', '.join(case_rows.SORTS)}",
                 field="sort",
+                code="unknown_value",
+                params={"input": "sort", "value": sort, "allowed": list(case_rows.SORTS)},
             )
         return await case_rows.list_cases(
             self._store.reader, case_filter or CaseFilter(), self._services.now(),
@@ -172,7 +178,9 @@ class CaseService:
         async with self._store.transaction() as conn:
             case = await case_rows.get_case(conn, ref.strip().upper())
             if case is None:
-                raise NotFoundError(f"no case {ref}", field="ref")
+                raise NotFoundError(
+                    f"no case {ref}", field="ref", code="no_case", params={"ref": ref}
+                )
             if expected_version is not None and case.version != expected_version:
                 raise self._stale(case)
             yield conn, case
@@ -183,6 +191,8 @@ class CaseService:
         return ConflictError(
             f"{case.ref} was changed by {case.updated_by} at {when}; reload it and try again",
             field="version",
+            code="stale",
+            params={"ref": case.ref, "who": case.updated_by, "when": when},
         )
 
     async def _save(
@@ -325,6 +335,8 @@ class CaseService:
                             f"key reused with a different request: it opened {existing.ref} "
                             "for another one",
                             field="dedupe_key",
+                            code="key_reused",
+                            params={"ref": existing.ref},
                         )
                     return existing, False
             now = self._services.now()
@@ -335,7 +347,10 @@ class CaseService:
             if customer is None and order_id is not None:
                 linked = await orders.get_order(conn, order_id)
                 if linked is None:
-                    raise NotFoundError(f"no order {order_id}", field="order_id")
+                    raise NotFoundError(
+                        f"no order {order_id}", field="order_id", code="no_order",
+                        params={"order": order_id},
+                    )
                 customer = linked.customer
             values: dict[str, Any] = {
                 "kind": kind, "level": level, "urgent": urgent, "status": "new", "tier": "operator",
@@ -382,6 +397,8 @@ class CaseService:
                 f"no webhook source named {order.source!r} (see `shopdesk source list`); leave "
                 "order_source out to file the order under 'api'",
                 field="order_source",
+                code="no_source",
+                params={"source": order.source},
             )
         known = await orders.find_order(conn, order.source, order.external_id)
         if known is not None:
@@ -489,7 +506,10 @@ class CaseService:
                 raise TransitionError("log a contact on", case.status, [])
             now = self._services.now()
             if next_follow_up_at is not None and next_follow_up_at < now:
-                raise ValidationError("the next follow-up is in the past", field="next_follow_up_at")
+                raise ValidationError(
+                    "the next follow-up is in the past", field="next_follow_up_at",
+                    code="follow_up_past",
+                )
             await followups.insert_contact(
                 conn, case.id, at=now, actor=actor.name, channel=channel, direction=direction,
                 template=template, summary=summary, next_follow_up_at=next_follow_up_at,
@@ -514,7 +534,10 @@ class CaseService:
     ) -> Case:
         """Wait on the customer, carrier or supplier: the SLA clock pauses."""
         if on not in ("customer", "carrier", "supplier", "warehouse", "platform"):
-            raise ValidationError(f"cannot wait on {on!r}", field="on")
+            raise ValidationError(
+                f"cannot wait on {on!r}", field="on", code="unknown_value",
+                params={"input": "on", "value": on},
+            )
         return await self._transition(
             actor, ref, "wait", expected_version=expected_version, data={"on": on, "note": note}
         )
@@ -620,6 +643,7 @@ class CaseService:
                 raise ValidationError(
                     "the jointly responsible department must differ from the responsible one",
                     field="joint_department",
+                    code="joint_same",
                 )
         async with self._editing(ref, expected_version) as (conn, case):
             if case.status == "void":
@@ -653,12 +677,20 @@ class CaseService:
         """Propose a remedy; within the proposer's approval limit it is approved at once."""
         kinds.check_remedy_type(type)
         if amount_minor < 0:
-            raise ValidationError("the amount cannot be negative", field="amount_minor")
+            raise ValidationError(
+                "the amount cannot be negative", field="amount_minor", code="negative_amount"
+            )
         if type in kinds.MONEY_REMEDIES and amount_minor == 0:
-            raise ValidationError(f"a {type} needs an amount", field="amount_minor")
+            raise ValidationError(
+                f"a {type} needs an amount", field="amount_minor", code="amount_needed",
+                params={"type": type},
+            )
         currency = currency.strip().upper() if currency else None
         if currency is not None and (len(currency) != 3 or not currency.isalpha()):
-            raise ValidationError(f"{currency!r} is not a currency code", field="currency")
+            raise ValidationError(
+                f"{currency!r} is not a currency code", field="currency", code="not_a_currency",
+                params={"currency": currency},
+            )
         limit = self._services.settings.approval_limit(actor.role)
         status = "proposed" if workflow.needs_approval(amount_minor, limit) else "approved"
         async with self._editing(ref, expected_version) as (conn, case):
@@ -692,7 +724,10 @@ class CaseService:
         async with self._store.transaction() as conn:
             remedy = await followups.get_remedy(conn, remedy_id)
             if remedy is None:
-                raise NotFoundError(f"no remedy #{remedy_id}", field="remedy_id")
+                raise NotFoundError(
+                    f"no remedy #{remedy_id}", field="remedy_id", code="no_remedy",
+                    params={"id": remedy_id},
+                )
             status = workflow.next_remedy_status(action, remedy.status)
             if action == "approve":
                 limit = self._services.settings.approval_limit(actor.role)
@@ -704,7 +739,9 @@ class CaseService:
                         field="role",
                     )
             if action == "reject":
-                workflow.require_role(actor.role, "supervisor", "rejecting a remedy")
+                workflow.require_role(
+                    actor.role, "supervisor", "rejecting a remedy", doing="reject_remedy"
+                )
             case = await case_rows.get_case_by_id(conn, remedy.case_id)
             assert case is not None
             if action == "approve":
@@ -753,18 +790,25 @@ class CaseService:
     ) -> Case:
         """满意度调查: once per case, after resolution. A resolved case closes with it."""
         if not isinstance(score, int) or not 1 <= score <= 5:
-            raise ValidationError("the score is a whole number from 1 to 5", field="score")
+            raise ValidationError(
+                "the score is a whole number from 1 to 5", field="score", code="bad_score"
+            )
         async with self._editing(ref, expected_version) as (conn, case):
             if case.status not in ("resolved", "closed"):
                 raise ValidationError(
                     f"a survey is recorded after resolution; {case.ref} is {case.status}",
                     field="status",
+                    code="survey_too_early",
+                    params={"ref": case.ref, "status": case.status},
                 )
             now = self._services.now()
             if not await followups.insert_survey(
                 conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name
             ):
-                raise ConflictError(f"{case.ref} already has its survey", field="score")
+                raise ConflictError(
+                    f"{case.ref} already has its survey", field="score", code="survey_exists",
+                    params={"ref": case.ref},
+                )
             values: dict[str, Any] = {}
             data: dict[str, Any] = {"score": score, "comment": comment.strip()}
             if case.status == "resolved":
