@@ -33,11 +33,16 @@ class IncidentService:
     ) -> Incident:
         title = title.strip()
         if not title:
-            raise ValidationError("an incident needs a title", field="title")
+            raise ValidationError(
+                "an incident needs a title", field="title", code="incident_title_needed"
+            )
         if type not in kinds.INCIDENT_TYPES:
             raise ValidationError(
                 f"unknown incident type {type!r}; expected one of: {', '.join(kinds.INCIDENT_TYPES)}",
                 field="type",
+                code="unknown_value",
+                params={"input": "incident_type", "value": type,
+                        "allowed": list(kinds.INCIDENT_TYPES)},
             )
         kinds.check_level(level)
         now = self._services.now()
@@ -54,7 +59,10 @@ class IncidentService:
     async def get(self, incident_id: int) -> Incident:
         incident = await incident_rows.get_incident(self._services.store.reader, incident_id)
         if incident is None:
-            raise NotFoundError(f"no incident {incident_id}", field="incident")
+            raise NotFoundError(
+                f"no incident {incident_id}", field="incident", code="no_incident",
+                params={"incident": incident_id},
+            )
         return incident
 
     async def list(self) -> list[Incident]:
@@ -93,9 +101,12 @@ class IncidentService:
         """End the incident with its review (总结与改进): cause, impact, what changes."""
         incident = await self.get(incident_id)
         if incident.status == "ended":
-            raise ValidationError(f"{incident.ref} has already ended", field="status")
+            raise ValidationError(
+                f"{incident.ref} has already ended", field="status", code="incident_ended",
+                params={"ref": incident.ref},
+            )
         if not cause.strip():
-            raise ValidationError("the review needs a cause", field="cause")
+            raise ValidationError("the review needs a cause", field="cause", code="review_cause_needed")
         async with self._services.store.transaction() as conn:
             await incident_rows.end_incident(
                 conn, incident_id, ended_at=ended_at or self._services.now(),
