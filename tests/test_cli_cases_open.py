@@ -109,3 +109,13 @@ def test_an_order_number_two_shops_share_is_refused_naming_them(store, capsys):
     assert cli(store, "open", "--kind", "lost", "--title", "x", "--order", "10036") == 2
     err = capsys.readouterr().err
     assert "ambiguous" in err and "demo 880001" in err and "woo 10036" in err
+
+
+def test_a_caller_who_is_not_the_orders_customer_keeps_only_what_was_typed(store, capsys):
+    assert cli(store, "open", "--kind", "complaint", "--title", "gift never came",
+               "--order", "#10036", "--customer", "Zhang San") == 0
+    ref = capsys.readouterr().out.strip()
+    case = case_json(store, ref, capsys)
+    case = case.get("case", case)
+    assert case["customer"]["name"] == "Zhang San"
+    assert not case["customer"].get("phone") and not case["customer"].get("email")

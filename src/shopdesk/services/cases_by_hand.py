@@ -85,7 +85,8 @@ async def open_by_hand(
         known = await order_by_number(services, number)
         if known is not None:
             order_id = known.id
-            if customer is not None:  # what was typed, the rest from the order
+            same_person = not customer_name or customer_name == known.customer.name
+            if customer is not None and same_person:  # what was typed, the rest from the order
                 customer = Customer(name=customer_name or known.customer.name,
                                     phone=customer_phone or known.customer.phone,
                                     email=known.customer.email)
