@@ -47,12 +47,12 @@ def test_source_add_with_the_platforms_secret_does_not_echo_it(run):
      (("source", "add", "x", "--kind", "generic", "--secret", "short"), "16 characters"),
      (("source", "rotate", "nobody"), "no webhook source"),
      (("source", "remove", "nobody"), "no webhook source"),
-     (("token", "revoke", "abc"), "must be a number"),
+     (("token", "revoke", "abc"), "no token abc (neither an id nor a name"),
      (("token", "revoke", "99"), "no token 99")],
 )
 def test_refusals_are_one_line_and_exit_2(run, argv, message):
     run("source", "add", "myshop", "--kind", "generic")
-    code, out, err = run(*argv)
+    code, _out, err = run(*argv)
     assert code == 2
     assert err.count("\n") == 1 and message in err
 
@@ -166,3 +166,47 @@ def test_source_add_while_this_store_is_served_there_needs_no_note(run, tmp_path
     assert code == 0
     assert f"  webhook URL: http://127.0.0.1:{port}/webhooks/woo\n" in out
     assert "host and port from" not in out
+
+
+def test_token_revoke_by_name_or_id_and_names_are_unique_among_active_tokens(run):
+    """README: `token revoke NAME` — a name works as well as an id (N8)."""
+    assert run("token", "create", "woo-plugin")[0] == 0
+    code, _, err = run("token", "create", "woo-plugin")
+    assert code == 2 and err.count("\n") == 1
+    assert "an active token is already named 'woo-plugin' (#1)" in err
+    assert run("token", "create", "erp")[0] == 0
+    code, out, _ = run("token", "revoke", "woo-plugin")
+    assert code == 0 and out == "token #1 woo-plugin revoked\n"
+    assert run("token", "create", "woo-plugin")[0] == 0  # the name is free again: #3
+    assert run("token", "revoke", "#2")[1] == "token #2 erp revoked\n"
+    assert run("token", "revoke", "3")[1] == "token #3 woo-plugin revoked\n"
+    with sqlite3.connect(run.db) as conn:
+        revoked = conn.execute("SELECT id FROM tokens WHERE revoked_at IS NOT NULL").fetchall()
+    assert sorted(revoked) == [(1,), (2,), (3,)]
+
+
+def test_token_revoke_refuses_a_name_two_active_tokens_share(run):
+    run("token", "create", "plugin")
+    with sqlite3.connect(run.db) as conn:  # a store from before names were unique
+        conn.execute("INSERT INTO tokens (name, token_hash, operator, created_at) SELECT name, "
+                     "'other-hash', operator, created_at FROM tokens")
+    code, _, err = run("token", "revoke", "plugin")
+    assert code == 2 and "2 active tokens are named 'plugin' (#1, #2): revoke one by its id" in err
+    with sqlite3.connect(run.db) as conn:
+        assert conn.execute("SELECT count(*) FROM tokens WHERE revoked_at IS NULL").fetchone() == (2,)
+    assert run("token", "revoke", "2")[0] == 0
+
+
+def test_token_list_shows_times_in_the_shops_zone(run):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from shopdesk.config import Settings
+
+    run("token", "create", "plugin")
+    with sqlite3.connect(run.db) as conn:
+        created = datetime.fromisoformat(conn.execute("SELECT created_at FROM tokens").fetchone()[0])
+    local = created.astimezone(ZoneInfo(Settings().timezone)).strftime("%Y-%m-%d %H:%M")
+    utc = created.strftime("%Y-%m-%d %H:%M")
+    out = run("token", "list")[1]
+    assert local in out and (local == utc or utc not in out)

@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=list_tokens)
 
     revoke = commands.add_parser("revoke", help="stop accepting a token")
-    revoke.add_argument("id", metavar="ID", help="the token's id from `token list`")
+    revoke.add_argument("id", metavar="NAME|ID",
+                        help="the token's name or its id (12 or #12) from `token list`")
     revoke.set_defaults(handler=revoke_token)
 
 
@@ -45,12 +46,12 @@ def create_token(ctx: Context) -> int:
 
 
 def list_tokens(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
-
-    def when(moment) -> str:
-        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+    from shopdesk.commands.sources import _local, run_with_services
 
     async def work(services: Services) -> int:
+        def when(moment) -> str:  # in the shop's zone, like every other view
+            return _local(services, moment) if moment else "-"
+
         tokens = await services.tokens.list()
         if not tokens:
             print("no tokens yet: shopdesk token create NAME")
@@ -68,15 +69,9 @@ def list_tokens(ctx: Context) -> int:
 
 def revoke_token(ctx: Context) -> int:
     from shopdesk.commands.sources import run_with_services
-    from shopdesk.domain.errors import ValidationError
-
-    try:
-        token_id = int(ctx.args.id.lstrip("#"))
-    except ValueError:
-        raise ValidationError(f"token id must be a number, not {ctx.args.id!r}", field="id") from None
 
     async def work(services: Services) -> int:
-        record = await services.tokens.revoke(token_id)
+        record = await services.tokens.revoke(ctx.args.id)
         print(f"token #{record.id} {record.name} revoked")
         return 0
 

@@ -6,7 +6,7 @@ import secrets as random_secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from shopdesk.domain.errors import NotFoundError, ValidationError
+from shopdesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from shopdesk.domain.tokens import TOKEN_PREFIX, ApiToken, token_hash
 from shopdesk.services.changes import Change
 from shopdesk.store import tokens as token_rows
@@ -30,6 +30,12 @@ class TokenService:
         operator = (operator or "").strip() or f"api:{name}"
         token = TOKEN_PREFIX + random_secrets.token_urlsafe(32)
         async with self._services.store.transaction() as conn:
+            taken = [t for t in await token_rows.list_tokens(conn)
+                     if t.name == name and t.revoked_at is None]
+            if taken:
+                raise ConflictError(
+                    f"an active token is already named {name!r} (#{taken[0].id}): pick another "
+                    f"name, or revoke #{taken[0].id} first", field="name")
             token_id = await token_rows.insert_token(
                 conn, name=name, token_hash=token_hash(token), operator=operator,
                 at=self._services.now(),
@@ -42,16 +48,37 @@ class TokenService:
     async def list(self) -> list[ApiToken]:
         return await token_rows.list_tokens(self._services.store.reader)
 
-    async def revoke(self, token_id: int) -> ApiToken:
+    async def revoke(self, which: int | str) -> ApiToken:
+        """Revoke the token with this id (12, "12", "#12") or name. A name two active tokens share
+        is refused, naming their ids; revoking a revoked token changes nothing."""
         async with self._services.store.transaction() as conn:
-            record = await token_rows.get_token(conn, token_id)
-            if record is None:
-                raise NotFoundError(f"no token {token_id}", field="id")
+            record = await self._named(conn, which)
+            token_id = record.id
             if record.revoked_at is None:
                 await token_rows.revoke_token(conn, token_id, self._services.now())
                 record = await token_rows.get_token(conn, token_id)
         assert record is not None
         self._services.changes.publish(Change(what="token", ref=str(token_id)))
+        return record
+
+    async def _named(self, conn, which: int | str) -> ApiToken:
+        text = str(which).strip()
+        named = [t for t in await token_rows.list_tokens(conn) if t.name == text]
+        active = [t for t in named if t.revoked_at is None]
+        if len(active) > 1:
+            ids = ", ".join(f"#{t.id}" for t in active)
+            raise ValidationError(
+                f"{len(active)} active tokens are named {text!r} ({ids}): revoke one by its id",
+                field="id")
+        if active or named:
+            return (active or named)[-1]
+        number = text.removeprefix("#")
+        record = None
+        if number.isascii() and number.isdigit() and len(number) <= 18:
+            record = await token_rows.get_token(conn, int(number))
+        if record is None:
+            raise NotFoundError(f"no token {text} (neither an id nor a name in `shopdesk token "
+                                "list`)", field="id")
         return record
 
     async def verify(self, token: str) -> ApiToken | None:
