@@ -56,7 +56,6 @@ def check_refund(
         cap = f"{format_minor(limit, order_currency)} paid on {name}"
     else:
         cap = f"{format_minor(limit, order_currency)} total of {name} (no payment recorded)"
-    basis = "paid" if order.paid_minor else "total"
     asked = format_minor(amount_minor, order_currency)
     params = {
         "asked": asked,
@@ -69,10 +68,11 @@ def check_refund(
             f"the amount {asked} is more than the {left} left to refund of the {cap}; "
             f"{format_minor(taken, order_currency)} is already refunded or proposed on its cases",
             field="amount",
-            code=f"refund_over_left_{basis}",
+            code="refund_over_left_paid" if order.paid_minor else "refund_over_left_total",
             params={**params, "left": left, "taken": format_minor(taken, order_currency)},
         )
     raise ValidationError(
-        f"the amount {asked} is more than the {cap}", field="amount", code=f"refund_over_{basis}",
+        f"the amount {asked} is more than the {cap}", field="amount",
+        code="refund_over_paid" if order.paid_minor else "refund_over_total",
         params=params,
     )
