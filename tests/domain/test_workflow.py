@@ -137,6 +137,18 @@ def test_approval_limits():
     assert not workflow.can_approve(250_000, 200_000, "supervisor")
     assert workflow.can_approve(250_000, None, "owner")
     assert not workflow.can_approve(100, None, "operator")  # operators never approve
+    assert workflow.can_approve(10**9, 1_000_000, "owner")  # nobody above the owner to ask
+
+
+def test_approval_limits_are_in_the_shops_currency():
+    shop = {"limit_currency": "CNY"}
+    assert not workflow.needs_approval(15_000, 20_000, currency="cny", **shop)
+    assert workflow.needs_approval(15_000, 20_000, currency="CAD", **shop)  # ~750 CNY
+    assert workflow.needs_approval(1, 20_000, currency="JPY", **shop)
+    assert not workflow.needs_approval(0, 20_000, currency="CAD", **shop)  # a reship moves no money
+    assert not workflow.needs_approval(15_000, None, currency="CAD", **shop)  # no limit at all
+    assert not workflow.can_approve(100, 200_000, "supervisor", currency="GBP", **shop)
+    assert workflow.can_approve(100, 200_000, "owner", currency="GBP", **shop)
 
 
 # --- queue order ---------------------------------------------------------------------------------------

@@ -431,6 +431,7 @@ async def case_with_order(services, *, total: int, paid: int, currency: str = "C
 
 async def test_a_refund_above_what_was_paid_on_the_order_is_refused(world):
     services, _clock, _changes = world
+    services.settings.currency = "CAD"  # a shop selling in CAD: its approval limits are in CAD
     case = await case_with_order(services, total=20_880, paid=20_880)
     for remedy in ("refund_partial", "refund_full", "cashback"):
         with pytest.raises(ValidationError) as caught:
@@ -502,6 +503,7 @@ async def test_an_unpaid_order_caps_refunds_at_its_total_and_an_unknown_one_does
 
 async def test_approval_checks_the_refund_cap_again(world):
     services, _clock, _changes = world
+    services.settings.currency = "CAD"
     case = await case_with_order(services, total=60_000, paid=60_000)
     large = await services.cases.propose_remedy(
         operator(services), case.ref, type="refund_partial", amount_minor=50_000)

@@ -97,8 +97,12 @@ async def test_timelines_carry_the_whole_workflow(demo):
             "resolved", "survey", "closed", "voided", "reopened", "incident_linked"} <= types
     remedy_statuses = {row[0] for row in query(path, "SELECT DISTINCT status FROM remedies")}
     assert {"proposed", "approved", "done"} <= remedy_statuses
-    # awaiting approval: above the operator's limit of 200.00
-    assert query(path, "SELECT min(amount_minor) FROM remedies WHERE status = 'proposed'")[0][0] > 20_000
+    # awaiting approval: above the operator's limit of 200.00, or in another currency than the
+    # shop's CNY (the limits are in CNY); no operator granted a foreign amount themselves
+    assert query(path, "SELECT min(amount_minor) FROM remedies WHERE status = 'proposed' "
+                       "AND currency = 'CNY'")[0][0] > 20_000
+    assert not query(path, "SELECT 1 FROM remedies WHERE decided_by = proposed_by "
+                           "AND currency != 'CNY' AND amount_minor > 0 AND proposed_by != 'lin.feng'")
     assert query(path, "SELECT count(*) FROM cases WHERE joint_department IS NOT NULL")[0][0] > 0
     assert query(path, "SELECT count(DISTINCT responsible_department) FROM cases")[0][0] >= 4
     assert query(path, "SELECT count(*) FROM surveys")[0][0] > 5

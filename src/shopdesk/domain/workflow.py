@@ -148,11 +148,39 @@ def next_remedy_status(action: str, status: str) -> str:
     return moves[status]
 
 
-def needs_approval(amount_minor: int, limit_minor: int | None) -> bool:
-    """True when a remedy of `amount_minor` is above the proposer's limit (None = no limit)."""
-    return limit_minor is not None and amount_minor > limit_minor
+def is_other_currency(amount_minor: int, currency: str | None, limit_currency: str | None) -> bool:
+    """True when an amount is in another currency than the approval limits (the shop's `currency`):
+    it cannot be compared with them (no rates in config). No amount, no currency: nothing to compare."""
+    return bool(amount_minor and currency and limit_currency
+                and currency.upper() != limit_currency.upper())
 
 
-def can_approve(amount_minor: int, limit_minor: int | None, role: str) -> bool:
-    """A supervisor or owner may approve what their own limit covers."""
-    return role_rank(role) >= role_rank("supervisor") and not needs_approval(amount_minor, limit_minor)
+def needs_approval(
+    amount_minor: int,
+    limit_minor: int | None,
+    *,
+    currency: str | None = None,
+    limit_currency: str | None = None,
+) -> bool:
+    """True when a remedy of `amount_minor` is above the proposer's limit (None = no limit). Limits
+    are in `limit_currency`: an amount in another currency is above every limit there is."""
+    if limit_minor is None:
+        return False
+    return is_other_currency(amount_minor, currency, limit_currency) or amount_minor > limit_minor
+
+
+def can_approve(
+    amount_minor: int,
+    limit_minor: int | None,
+    role: str,
+    *,
+    currency: str | None = None,
+    limit_currency: str | None = None,
+) -> bool:
+    """A supervisor may approve what their own limit covers; the owner, the top of the chain,
+    anything (there is nobody above to ask)."""
+    if role_rank(role) < role_rank("supervisor"):
+        return False
+    return role == TIERS[-1] or not needs_approval(
+        amount_minor, limit_minor, currency=currency, limit_currency=limit_currency
+    )

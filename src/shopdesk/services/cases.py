@@ -34,6 +34,7 @@ from shopdesk.domain.errors import (
     ValidationError,
 )
 from shopdesk.domain.filters import CaseFilter
+from shopdesk.domain.money import format_minor
 from shopdesk.domain.sla import ClockState
 from shopdesk.domain.sla_policy import clocks, compute_dues
 from shopdesk.services.changes import Change
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from shopdesk.services import Services
 
 SYSTEM = Actor(name="shopdesk", role="owner")
+# Moves that end a case's work, refused while a remedy is proposed or approved -> their -ing words.
+_ENDS_REMEDIES: dict[str, str] = {"resolve": "resolving", "void": "voiding"}
 # Order sources that are shopdesk's own rather than a webhook source.
 OWN_ORDER_SOURCES: frozenset[str] = frozenset({"api", "manual", "demo"})
 
@@ -56,6 +59,17 @@ def _required(text: str | None, field: str, what: str) -> str:
             f"{what} is required", field=field, code="required", params={"input": field, "what": what}
         )
     return text
+
+
+def _other_currency_reason(currency: str, limit_currency: str) -> str:
+    return (f"approval limits are in the shop's currency {limit_currency.upper()} and an amount in "
+            f"{currency.upper()} cannot be compared with them")
+
+
+def _remedy_name(remedy: Remedy) -> str:
+    """#69 (refund_full 4,000.00 CNY), #12 (reship): a remedy as a refusal names it."""
+    amount = f" {format_minor(remedy.amount_minor, remedy.currency)}" if remedy.amount_minor else ""
+    return f"#{remedy.id} ({remedy.type}{amount})"
 
 
 class CaseService:
@@ -269,6 +283,8 @@ class CaseService:
             now = self._services.now()
             status = workflow.next_status(action, case.status)
             workflow.require_decider(actor.role, action, case.status, case.tier)
+            if action in _ENDS_REMEDIES:
+                await self._refuse_pending_remedies(conn, case, action)
             changes = {"status": status, **(values or {})}
             event_data = {"from": case.status, "to": status, **(data or {})}
             await self._on_status_change(conn, case, status, now)
@@ -280,6 +296,22 @@ class CaseService:
                 changes.update(resolved_at=None, closed_at=None)
             await self._save(conn, case, actor, event_type or action, event_data, changes, now=now)
         return await self._committed(case, actor)
+
+    async def _refuse_pending_remedies(
+        self, conn: aiosqlite.Connection, case: Case, action: str
+    ) -> None:
+        """A case is not resolved or voided while a remedy still awaits its decision or its doing:
+        an approved refund would stay live on an ended case."""
+        for remedy in await followups.list_remedies(conn, case.id):
+            if remedy.status in ("proposed", "approved"):
+                raise ValidationError(
+                    f"remedy {_remedy_name(remedy)} is {remedy.status}: complete or reject it "
+                    f"before {_ENDS_REMEDIES[action]}",
+                    field="remedies",
+                    code="remedy_pending",
+                    params={"remedy": remedy.id, "type": remedy.type,
+                            "status": remedy.status, "action": action},
+                )
 
     async def _on_status_change(
         self, conn: aiosqlite.Connection, case: Case, status: str, now: datetime
@@ -581,16 +613,6 @@ class CaseService:
     ) -> Case:
         """Remedy done and customer told. Refused while a remedy still awaits a decision or its doing."""
         summary = _required(summary, "summary", "a resolution summary")
-        case = await self.get(ref)
-        workflow.next_status("resolve", case.status)
-        workflow.require_decider(actor.role, "resolve", case.status, case.tier)
-        for remedy in await followups.list_remedies(self._store.reader, case.id):
-            if remedy.status in ("proposed", "approved"):
-                raise ValidationError(
-                    f"remedy #{remedy.id} ({remedy.type}) is {remedy.status}: "
-                    "complete or reject it before resolving",
-                    field="remedies",
-                )
         return await self._transition(
             actor, ref, "resolve", expected_version=expected_version,
             data={"summary": summary}, values={"resolution": summary}, event_type="resolved",
@@ -691,17 +713,25 @@ class CaseService:
                 f"{currency!r} is not a currency code", field="currency", code="not_a_currency",
                 params={"currency": currency},
             )
-        limit = self._services.settings.approval_limit(actor.role)
-        status = "proposed" if workflow.needs_approval(amount_minor, limit) else "approved"
+        settings = self._services.settings
+        limit = settings.approval_limit(actor.role)
         async with self._editing(ref, expected_version) as (conn, case):
             if not workflow.is_active(case.status):
                 raise TransitionError(
                     "propose a remedy on", case.status, workflow.allowed_actions(case.status)
                 )
             order = await orders.get_order(conn, case.order_id) if case.order_id else None
-            currency = currency or (order.currency if order else self._services.settings.currency)
+            currency = currency or (order.currency if order else settings.currency)
             others = await followups.list_order_remedies(conn, order.id) if order else []
             remedies.check_refund(type, amount_minor, currency, order, others)
+            status = "proposed" if workflow.needs_approval(
+                amount_minor, limit, currency=currency, limit_currency=settings.currency
+            ) else "approved"
+            approval: dict[str, Any] = {}
+            if status == "proposed" and workflow.is_other_currency(
+                amount_minor, currency, settings.currency
+            ):
+                approval["approval"] = _other_currency_reason(currency, settings.currency)
             now = self._services.now()
             remedy_id = await followups.insert_remedy(
                 conn, case.id, type=type, amount_minor=amount_minor, currency=currency,
@@ -710,7 +740,7 @@ class CaseService:
             await self._save(
                 conn, case, actor, "remedy_proposed",
                 {"remedy_id": remedy_id, "type": type, "amount_minor": amount_minor,
-                 "currency": currency, "status": status, "note": note.strip()},
+                 "currency": currency, "status": status, "note": note.strip(), **approval},
                 now=now,
             )
             remedy = await followups.get_remedy(conn, remedy_id)
@@ -729,21 +759,24 @@ class CaseService:
                     params={"id": remedy_id},
                 )
             status = workflow.next_remedy_status(action, remedy.status)
+            case = await case_rows.get_case_by_id(conn, remedy.case_id)
+            assert case is not None
+            if action != "reject" and not workflow.may("remedy", case.status):
+                # A rejection may still clear a live remedy off a closed or void case.
+                raise ValidationError(
+                    f"{case.ref} is {case.status}: remedy #{remedy_id} ({remedy.type}) cannot be "
+                    f"{'approved' if action == 'approve' else 'marked done'} on it any more",
+                    field="remedy",
+                    code="remedy_on_ended_case",
+                    params={"ref": case.ref, "status": case.status, "remedy": remedy_id,
+                            "type": remedy.type, "action": action},
+                )
             if action == "approve":
-                limit = self._services.settings.approval_limit(actor.role)
-                if not workflow.can_approve(remedy.amount_minor, limit, actor.role):
-                    workflow.require_role(actor.role, "supervisor", "approving a remedy")
-                    raise PermissionDenied(
-                        f"remedy #{remedy_id} is above your approval limit as {actor.role}; "
-                        "it needs the owner",
-                        field="role",
-                    )
+                self._check_approver(actor, remedy)
             if action == "reject":
                 workflow.require_role(
                     actor.role, "supervisor", "rejecting a remedy", doing="reject_remedy"
                 )
-            case = await case_rows.get_case_by_id(conn, remedy.case_id)
-            assert case is not None
             if action == "approve":
                 await self._check_refund_again(conn, case, remedy)
             now = self._services.now()
@@ -758,6 +791,31 @@ class CaseService:
         self._published(case, actor)
         assert remedy is not None
         return remedy
+
+    def _check_approver(self, actor: Actor, remedy: Remedy) -> None:
+        """The approver's limit covers the remedy, in the shop's currency (config `currency`)."""
+        settings = self._services.settings
+        limit = settings.approval_limit(actor.role)
+        if workflow.can_approve(remedy.amount_minor, limit, actor.role, currency=remedy.currency,
+                                limit_currency=settings.currency):
+            return
+        workflow.require_role(actor.role, "supervisor", "approving a remedy", doing="approve_remedy")
+        if workflow.is_other_currency(remedy.amount_minor, remedy.currency, settings.currency):
+            raise PermissionDenied(
+                f"remedy #{remedy.id} is {format_minor(remedy.amount_minor, remedy.currency)}: "
+                f"{_other_currency_reason(remedy.currency, settings.currency)}, so it needs "
+                "the owner",
+                field="role",
+                code="remedy_other_currency",
+                params={"remedy": remedy.id, "currency": remedy.currency,
+                        "limit_currency": settings.currency},
+            )
+        raise PermissionDenied(
+            f"remedy #{remedy.id} is above your approval limit as {actor.role}; it needs the owner",
+            field="role",
+            code="over_approval_limit",
+            params={"remedy": remedy.id, "role": actor.role},
+        )
 
     async def _check_refund_again(
         self, conn: aiosqlite.Connection, case: Case, remedy: Remedy

@@ -24,6 +24,7 @@ from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import GROUP_OF_KIND, KINDS
 from shopdesk.domain.remedies import REFUNDS, refundable_minor
+from shopdesk.domain.workflow import needs_approval
 
 OPERATORS = (Actor("li.na", "operator"), Actor("wang.fang", "operator"), Actor("emma", "operator"))
 SUPERVISOR = Actor("zhou.min", "supervisor")
@@ -663,11 +664,11 @@ class DemoBuilder:
             status = next(r.status for r in remedy if r.id == remedy_id)
             if status != "proposed":
                 continue
-            approver = SUPERVISOR
-            amount = next(r.amount_minor for r in remedy if r.id == remedy_id)
+            amount, currency = next((r.amount_minor, r.currency) for r in remedy if r.id == remedy_id)
             limit = self.services.settings.approval_limits.supervisor
-            if limit is not None and amount > limit:
-                approver = OWNER
+            shop_currency = self.services.settings.currency
+            approver = OWNER if needs_approval(amount, limit, currency=currency,
+                                               limit_currency=shop_currency) else SUPERVISOR
             await cases.approve_remedy(approver, remedy_id, note=script.text("decide", self.rng))
         case = await cases.get(script.ref)
         if case.status == "escalated":
