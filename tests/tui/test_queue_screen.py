@@ -73,7 +73,7 @@ async def test_tabs_show_each_view_with_its_live_count(services, seeded):
         active = 5 + FILLER  # everything but the resolved case
         assert counts == {
             "mine": 1, "urgent": 1, "overdue": 1, "escalated": 1, "waiting": 1,
-            "open": active, "resolved_today": 1, "intake": 0,
+            "open": active, "resolved_today": 1, "intake": 0, "approvals": 0,
         }
         text = screen_text(app)
         assert "Mine 1" in text and f"Open {active}" in text and "Done 1" in text

@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     urgency.add_argument("--not-urgent", dest="urgent", action="store_const", const=False,
                          help="cases not marked urgent")
     listing.add_argument("--overdue", action="store_true", help="only cases past their due time")
+    listing.add_argument("--awaiting-approval", action="store_true",
+                         help="only cases with a remedy awaiting a supervisor's approval")
     listing.add_argument("--assignee", metavar="NAME", help="cases assigned to NAME")
     listing.add_argument("--carrier", metavar="NAME", help="cases whose order ships with CARRIER (e.g. 'SF Express')")
     listing.add_argument("--q", metavar="TEXT", help="search ref, order, customer, phone, email, tracking")
@@ -279,6 +281,7 @@ def list_cases(ctx: Context) -> int:
         levels=_levels(args.level),
         urgent=args.urgent,
         overdue=True if args.overdue else None,
+        awaiting_approval=True if args.awaiting_approval else None,
         assignee=args.assignee.strip() if args.assignee else None,
         carrier=args.carrier.strip() if args.carrier else None,
         q=args.q.strip() if args.q and args.q.strip() else None,

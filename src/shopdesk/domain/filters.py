@@ -23,3 +23,4 @@ class CaseFilter(msgspec.Struct, kw_only=True, omit_defaults=True):
     resolved_to: datetime | None = None
     incident_id: int | None = None
     source: str | None = None
+    awaiting_approval: bool | None = None  # has a remedy proposed, not yet approved or rejected

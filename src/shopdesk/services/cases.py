@@ -37,6 +37,7 @@ from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.money import format_minor
 from shopdesk.domain.sla import ClockState
 from shopdesk.domain.sla_policy import clocks, compute_dues
+from shopdesk.domain.workflow import TIERS
 from shopdesk.services.changes import Change
 from shopdesk.store import cases as case_rows
 from shopdesk.store import followups, incidents, orders
@@ -294,6 +295,10 @@ class CaseService:
                 changes.setdefault("closed_at", now)
             if action == "reopen":
                 changes.update(resolved_at=None, closed_at=None)
+            if action in ("return", "reopen") and case.tier != TIERS[0]:
+                # The escalation is over: a new question goes up from the first tier again.
+                changes["tier"] = TIERS[0]
+                event_data["tier"] = {"from": case.tier, "to": TIERS[0]}
             await self._save(conn, case, actor, event_type or action, event_data, changes, now=now)
         return await self._committed(case, actor)
 
@@ -878,11 +883,10 @@ class CaseService:
     # --- the sweep -----------------------------------------------------------------------------------
 
     async def sweep(self) -> dict[str, int]:
-        """Escalate breached cases once (tier operator → supervisor); close stale resolved cases."""
+        """Escalate each breach once (a case sent back to work after its escalation is not sent up
+        again for the same due time); close stale resolved cases."""
         now = self._services.now()
-        breached = await self.list(
-            CaseFilter(statuses=["new", "open"], overdue=True, tier="operator"), limit=1000
-        )
+        breached = await case_rows.list_breached_unescalated(self._store.reader, now, limit=1000)
         escalated = 0
         for case in breached:
             with contextlib.suppress(ConflictError, TransitionError):

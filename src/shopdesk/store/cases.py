@@ -270,6 +270,9 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
         if value is not None:
             clauses.append(f"{column} {op} :{name}")
             params[name] = to_db(value)
+    if case_filter.awaiting_approval is not None:
+        pending = "c.id IN (SELECT case_id FROM remedies WHERE status = 'proposed')"
+        clauses.append(pending if case_filter.awaiting_approval else f"NOT {pending}")
     if case_filter.incident_id is not None:
         clauses.append(
             "c.id IN (SELECT case_id FROM incident_cases WHERE incident_id = :incident_id)"

@@ -1,7 +1,8 @@
 """The queue's views (its tabs): what each one asks the services for.
 
-Every view is a CaseFilter, except "Intake problems", which lists quarantined webhook deliveries
-from `services.intake` (see `IntakeProblems`). The filter typed with `/` narrows the view (`q`).
+Every view is a CaseFilter ("Approvals": active cases with a remedy awaiting approval), except
+"Intake problems", which lists quarantined webhook deliveries from `services.intake` (see
+`IntakeProblems`). The filter typed with `/` narrows the view (`q`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ VIEWS: tuple[View, ...] = (
     View("open", "view.open", "view.open.short"),
     View("resolved_today", "view.resolved_today", "view.resolved_today.short"),
     View("intake", "view.intake", "view.intake.short"),
+    View("approvals", "view.approvals", "view.approvals.short"),
 )
 VIEW_IDS: tuple[str, ...] = tuple(view.id for view in VIEWS)
 DEFAULT_VIEW = "open"
@@ -71,6 +73,8 @@ def view_filter(view_id: str, services: Services, operator: str) -> CaseFilter |
     if view_id == "resolved_today":
         today = start_of_day(services.now(), services.settings.timezone)
         return CaseFilter(resolved_from=today, resolved_to=today + timedelta(days=1))
+    if view_id == "approvals":  # remedies proposed above an operator's limit (DESIGN §1)
+        return CaseFilter(statuses=list(ACTIVE), awaiting_approval=True)
     if view_id == INTAKE_VIEW:
         return None
     raise KeyError(view_id)

@@ -16,12 +16,13 @@ from textual.widgets import Static
 from shopdesk.tui.actions import ACTIONS
 from shopdesk.tui.commands import key_display
 from shopdesk.tui.i18n import t
+from shopdesk.tui.views import VIEWS
 
 NAVIGATION: tuple[tuple[str, str], ...] = (
     ("↑ ↓ j k", "help.nav.move"),
     ("PgUp PgDn", "help.nav.page"),
     ("Home End", "help.nav.ends"),
-    ("← → 1-8", "help.nav.views"),
+    (f"← → 1-{len(VIEWS)}", "help.nav.views"),
     ("ctrl+p", "help.nav.palette"),
     ("ctrl+c", "help.nav.quit"),
 )

@@ -20,7 +20,8 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 from textual.widgets import Input, Static
 
-from shopdesk.domain.cases import Case, parse_case_ref
+from shopdesk.domain import money
+from shopdesk.domain.cases import Case, case_ref, parse_case_ref
 from shopdesk.domain.errors import NotFoundError, ShopdeskError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake.records import Delivery
@@ -38,7 +39,7 @@ from shopdesk.tui.views import (
     view_filter,
     with_query,
 )
-from shopdesk.tui.vocabulary import status_label
+from shopdesk.tui.vocabulary import remedy_label, status_label, tier_label
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
 from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.sla_badge import short_duration
@@ -85,6 +86,10 @@ class IntakePages:
 
 
 ELSEWHERE_COUNTED = 100  # "100+ elsewhere" beyond this
+APPROVERS: frozenset[str] = frozenset({"supervisor", "owner"})  # roles told what awaits them
+ESCALATED_WATCHED = 500  # escalated cases of one tier looked at for new ones
+APPROVAL_ALERTS_LISTED = 5
+APPROVAL_ALERT_SECONDS = 10.0
 
 
 class CaseRefProvider(Provider):
@@ -129,6 +134,10 @@ class QueueScreen(DeskScreen):
         self.pages = CasePages(services, self._case_filter(), self.sort)
         self.elsewhere = 0  # cases outside the view that the filter text matches (none here)
         self._case_keys: list | None = None  # the footer's keys in a case view
+        # what awaited this supervisor/owner at the last look (None: not looked yet)
+        self._pending_remedy_ids: set[int] | None = None
+        self._escalated_refs: set[str] | None = None
+        self.approval_alerts: list[str] = []  # texts of the toasts raised (for tests)
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -168,6 +177,7 @@ class QueueScreen(DeskScreen):
         await self.query_one("#cases", CaseTable).reload(keep_cursor=False)
         self._update_status()
         await self.refresh_counts()
+        await self.watch_approvals()
         settled = getattr(self.app, "startup_settled", None)
         if settled is not None:
             self.app.call_after_refresh(settled)
@@ -204,6 +214,45 @@ class QueueScreen(DeskScreen):
         await self._count_elsewhere()
         self._update_status()
         await self.refresh_counts()
+        await self.watch_approvals()
+
+    async def watch_approvals(self) -> None:
+        """Supervisors and owners: a toast (and the bell, if configured) for each remedy that came
+        to await approval and each case escalated to their tier since the last look (QA N2)."""
+        role = self.services.actor(self.operator).role
+        if role not in APPROVERS:
+            return
+        pending = await self.services.cases.pending_remedies()
+        escalated = await self.services.cases.list(
+            CaseFilter(statuses=["escalated"], tier=role), sort="newest", limit=ESCALATED_WATCHED
+        )
+        seen_remedies, seen_refs = self._pending_remedy_ids, self._escalated_refs
+        self._pending_remedy_ids = {remedy.id for remedy in pending}
+        self._escalated_refs = {case.ref for case in escalated}
+        if seen_remedies is None or seen_refs is None:  # the first look: what is there already
+            return
+        texts = [
+            t("alert.remedy_proposed", ref=case_ref(remedy.case_id), id=remedy.id,
+              type=remedy_label(remedy.type),
+              amount=money.format_minor(remedy.amount_minor, remedy.currency)
+              if remedy.amount_minor else "", who=remedy.proposed_by).replace("  ", " ")
+            for remedy in pending if remedy.id not in seen_remedies
+        ]
+        texts += [
+            t("alert.escalated", ref=case.ref, tier=tier_label(case.tier),
+              who=case.customer.name or case.order_number or case.title)
+            for case in reversed(escalated) if case.ref not in seen_refs
+        ]
+        if not texts:
+            return
+        self.approval_alerts.extend(texts)
+        lines = texts[:APPROVAL_ALERTS_LISTED]
+        if len(texts) > APPROVAL_ALERTS_LISTED:
+            lines.append(t("alert.more_approvals", count=len(texts) - APPROVAL_ALERTS_LISTED))
+        self.notify("\n".join(lines), title=t("alert.approvals.title"), severity="warning",
+                    timeout=APPROVAL_ALERT_SECONDS, markup=False)  # names as typed
+        if self.services.settings.bell:
+            self.app.bell()
 
     async def _reload_view(self) -> None:
         self.pages.case_filter = self._case_filter()

@@ -1,4 +1,5 @@
-"""The queue's views as one line of tabs with live counts; short labels when the line is narrow."""
+"""The queue's views as one line of tabs with live counts; short labels when the line is narrow,
+and one space between tabs when even those do not fit."""
 
 from __future__ import annotations
 
@@ -73,6 +74,9 @@ class ViewTabs(Widget):
         pieces = self._pieces(short=False)
         if sum(Text(f" {label} {count} ").cell_len for _, label, count in pieces) > width:
             pieces = self._pieces(short=True)
+        # Nine tabs with big counts: one space between tabs instead of two, before anything is cut
+        pad = " " if sum(Text(f" {label} {count} ").cell_len
+                         for _, label, count in pieces) <= width else ""
         text = Text(no_wrap=True, end="")
         self._spans = []
         for view_id, label, count in pieces:
@@ -86,7 +90,7 @@ class ViewTabs(Widget):
             )
             text.append(f" {label} ", style=style)
             text.append(count, style=count_style if not is_active or alert else style)
-            text.append(" ", style=style)
+            text.append(pad, style=style)
             self._spans.append((start, text.cell_len, view_id))
         text.truncate(width, overflow="ellipsis")
         return text
