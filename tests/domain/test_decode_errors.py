@@ -33,3 +33,13 @@ def test_a_body_that_is_not_json_is_the_body_at_fault():
         "JSON is malformed: invalid character (byte 0)", "body")
     assert explain("Input data was truncated")[1] == "body"
     assert explain("no case C-000009", "ref") == ("no case C-000009", "ref")
+
+
+def test_bounds_and_times_without_an_offset_in_words():
+    assert explain("Expected `int` >= 1 - at `$.expected_version`") == (
+        "must be a whole number of 1 or more - at `$.expected_version`", "$.expected_version")
+    assert explain("Expected `int` <= 3 - at `$.level`")[0] == (
+        "must be a whole number of 3 or less - at `$.level`")
+    text, field = explain("Expected `datetime` with a timezone component - at `$.occurred_at`")
+    assert field == "$.occurred_at"
+    assert text.startswith("must be a time with its UTC offset, like 2026-11-23T10:00:00+08:00")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from typing import Annotated, Literal, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from litestar import HttpMethod, Request, Response, get, post, route
@@ -28,6 +30,7 @@ from shopdesk.api.schemas import (
     NewCase,
     Note,
     Resolution,
+    Triage,
 )
 from shopdesk.domain import workflow
 from shopdesk.domain.cases import Case, CaseDetail
@@ -86,17 +89,49 @@ ALLOWED_IN_QUERY["kind"] = KINDS_OR_GROUPS
 ALLOWED_BY_FIELD.setdefault("status", workflow.STATUSES)
 
 
+ACTIVE: tuple[str, ...] = tuple(s for s in workflow.STATUSES if s in workflow.ACTIVE_STATUSES)
+
+
+def _cursor(position: list[Any], now: datetime) -> str:
+    """Opaque to clients: where the page ended in queue order and when the walk began."""
+    raw = msgspec.json.encode({"at": now.isoformat(), "after": position})
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[list[Any], datetime]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        decoded = msgspec.json.decode(raw, type=_Cursor)
+        at = datetime.fromisoformat(decoded.at)
+        if at.tzinfo is None or len(decoded.after) != 6:
+            raise ValueError
+    except (ValueError, msgspec.DecodeError):
+        raise ValidationError("query parameter 'cursor': must be the next_cursor of the "
+                              "previous page", field="cursor") from None
+    return decoded.after, at
+
+
+class _Cursor(msgspec.Struct):
+    at: str
+    after: list[int | str]
+
+
 @get(
     "/api/v1/cases",
     summary="List cases in queue order",
-    description="Overdue first, then urgent, then level (L3 first), then due time. Cursor paging: "
-                "follow `next_cursor` until it is null.",
+    description="Overdue first, then urgent, then level (L3 first), then due time. Without "
+                "`status`, the active cases (new, open, waiting, escalated), as in the CLI and "
+                "the TUI; repeat `status` to choose any (resolved, closed, void too). Cursor "
+                "paging: follow `next_cursor` until it is null; a case that changes or arrives "
+                "while you walk does not make another one be skipped or come twice (the walk "
+                "keeps the order, and the overdue cut-off, of its first page).",
     responses=error_responses(401),
     **_PROTECTED,
 )
 async def list_cases(
     services: NamedDependency[Services],
-    status: Annotated[list[Status] | None, QueryParameter(description="repeatable")] = None,
+    status: Annotated[list[Status] | None, QueryParameter(
+        description="repeatable; default: new, open, waiting and escalated")] = None,
     kind: Annotated[list[KindOrGroup] | None, QueryParameter(
         description="a kind (lost, damaged, …) or a group of kinds (" + ", ".join(KIND_GROUPS)
                     + "); repeatable")] = None,
@@ -111,25 +146,32 @@ async def list_cases(
     cursor: Annotated[str | None, QueryParameter(
         description="next_cursor of the previous page", pattern=CURSOR_PATTERN)] = None,
 ) -> CasePage:
-    offset = int(cursor) if cursor else 0
+    after, now = _read_cursor(cursor) if cursor else (None, services.now())
     case_filter = CaseFilter(
-        statuses=status or None, kinds=expand_kinds(kind or []) or None, levels=level or None,
-        urgent=urgent,
-        assignee=assignee, overdue=overdue, q=q or None,
+        statuses=status or list(ACTIVE), kinds=expand_kinds(kind or []) or None,
+        levels=level or None, urgent=urgent, assignee=assignee, overdue=overdue, q=q or None,
     )
-    items = await services.cases.list(case_filter, limit=limit + 1, offset=offset)
+    items, position = await services.cases.page(case_filter, limit=limit, after=after, now=now)
     total = await services.cases.count(case_filter)
-    more = len(items) > limit
     return CasePage(
-        items=items[:limit], next_cursor=str(offset + limit) if more else None,
+        items=items, next_cursor=_cursor(position, now) if position is not None else None,
         total=total,
     )
 
 
+_REF_DOC = ("The case: C-000120 or c-120; a bare 120 only when no order number, tracking number "
+            "or phone is 120 too (else 400 naming the cases it could be)")
+
+
+async def _case_ref(services: Services, ref: str) -> str:
+    """The ref a path names, as the CLI reads it (services.cases.find_one)."""
+    return (await services.cases.find_one(ref)).ref
+
+
 @get("/api/v1/cases/{ref:str}", summary="A case with its order and timeline",
-     responses=error_responses(401, 404), **_PROTECTED)
+     description=_REF_DOC, responses=error_responses(401, 404), **_PROTECTED)
 async def get_case(services: NamedDependency[Services], ref: FromPath[str]) -> CaseDetail:
-    return await services.cases.detail(ref)
+    return await services.cases.detail(await _case_ref(services, ref))
 
 
 @post(
@@ -189,7 +231,7 @@ async def add_note(
 ) -> Case:
     data = await strictly(request, Note)
     return await services.cases.add_note(
-        actor_of(request), ref, data.text, expected_version=data.expected_version
+        actor_of(request), await _case_ref(services, ref), data.text, expected_version=data.expected_version
     )
 
 
@@ -201,7 +243,7 @@ async def escalate(
 ) -> Case:
     data = await strictly(request, Escalation)
     return await services.cases.escalate(
-        actor_of(request), ref, data.reason, expected_version=data.expected_version
+        actor_of(request), await _case_ref(services, ref), data.reason, expected_version=data.expected_version
     )
 
 
@@ -213,7 +255,25 @@ async def resolve(
 ) -> Case:
     data = await strictly(request, Resolution)
     return await services.cases.resolve(
-        actor_of(request), ref, data.summary, expected_version=data.expected_version
+        actor_of(request), await _case_ref(services, ref), data.summary, expected_version=data.expected_version
+    )
+
+
+@post("/api/v1/cases/{ref:str}/triage",
+      summary="Triage: acknowledge a case (new → open), with its kind, level and urgency if given",
+      description="Verified, classified, graded (核对信息、分类、分级). `kind`, `level` and "
+                  "`urgent` are optional: an empty object just acknowledges. A new case becomes "
+                  "open; an active one keeps its status and takes the new values; a resolved, "
+                  "closed or void one is refused (409). " + _REF_DOC,
+      status_code=200, responses=_WRITE_ERRORS, **_PROTECTED_WRITE)
+async def triage(
+    services: NamedDependency[Services], request: Request, ref: FromPath[str],
+    data: JSONBody[Triage],
+) -> Case:
+    data = await strictly(request, Triage)
+    return await services.cases.triage(
+        actor_of(request), await _case_ref(services, ref), kind=data.kind, level=data.level,
+        urgent=data.urgent, expected_version=data.expected_version,
     )
 
 
@@ -226,4 +286,5 @@ def cases_options() -> Response[None]:
 
 
 # cases_options first: registered before GET, it keeps Litestar from adding its own.
-ROUTES = [cases_options, list_cases, get_case, open_case, add_note, escalate, resolve]
+ROUTES = [cases_options, list_cases, get_case, open_case, add_note, escalate, resolve,
+          triage]

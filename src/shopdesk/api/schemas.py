@@ -26,7 +26,7 @@ class CasePage(msgspec.Struct, kw_only=True):
 SAID_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
 Said = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=SAID_PATTERN)]
 describe_pattern(SAID_PATTERN, "text that is not blank")
-CURSOR_PATTERN = r"^[0-9]{1,9}$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,400}$"
 describe_pattern(CURSOR_PATTERN, "the next_cursor of the previous page")
 SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 describe_pattern(
@@ -65,4 +65,13 @@ class Escalation(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class Resolution(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     summary: Said
+    expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class Triage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Acknowledge a case (new → open); each field, if given, reclassifies or regrades it."""
+
+    kind: Kind | None = None
+    level: Level | None = None
+    urgent: bool | None = None
     expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None

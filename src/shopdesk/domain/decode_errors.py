@@ -17,6 +17,8 @@ _PATTERN_WORDS: dict[str, str] = {}
 _REGEX = re.compile(r"Expected `str` matching regex (?P<pattern>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
 _BOOL = re.compile(r"Expected `bool(?: \| null)?`, got `[^`]+`")
 _INT = re.compile(r"Expected `int(?: \| null)?`, got `[^`]+`")
+_INT_BOUND = re.compile(r"Expected `int` (?P<op>>=|<=) (?P<n>-?\d+)")
+_AWARE = re.compile(r"Expected `datetime` with a timezone component")
 _EMPTY = re.compile(r"Expected `str` of length >= 1")
 _LONGEST = re.compile(r"Expected `str` of length <= (?P<n>\d+)")
 _AT = re.compile(r" - at `(?P<path>[^`]*)`")
@@ -57,6 +59,10 @@ def explain(text: str, field: str | None = None) -> tuple[str, str | None]:
     text = _REGEX.sub(_pattern_words, text)
     text = _BOOL.sub("must be true or false", text)
     text = _INT.sub("must be a whole number", text)
+    text = _INT_BOUND.sub(lambda m: f"must be a whole number of {m.group('n')} or "
+                          f"{'more' if m.group('op') == '>=' else 'less'}", text)
+    text = _AWARE.sub("must be a time with its UTC offset, like 2026-11-23T10:00:00+08:00 "
+                      "(a time without one is ambiguous)", text)
     text = _EMPTY.sub("must not be empty", text)
     text = _LONGEST.sub(r"must be at most \g<n> characters", text)
     text = _FIELD_NAMED.sub(_field_path, text)

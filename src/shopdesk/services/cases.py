@@ -181,6 +181,21 @@ class CaseService:
             field="ref",
         )
 
+    async def page(
+        self, case_filter: CaseFilter, *, limit: int, after: list[Any] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[list[Case], list[Any] | None]:
+        """A page of cases in queue order after `after` (the position the previous page ended
+        at), judged overdue at `now` (when the walk began: the order holds while it goes on);
+        with the position to go on from, None on the last page. A case that changed or arrived
+        meanwhile does not shift the others: none is skipped, none comes twice."""
+        now = now or self._services.now()
+        cases = await case_rows.list_cases(self._store.reader, case_filter, now, limit=limit + 1,
+                                           after=after)
+        if len(cases) <= limit:
+            return cases, None
+        return cases[:limit], case_rows.queue_position(cases[limit - 1], now)
+
     async def pending_remedies(self) -> list[Remedy]:
         return await followups.list_pending_remedies(self._store.reader)
 

@@ -282,6 +282,20 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
     return where, params
 
 
+# Keyset paging in queue order: QUEUE_ORDER's keys as one ascending row value (DESC keys negated),
+# all of them columns of cases_active_order (and the rowid), so a page stays an index-only read.
+_AFTER_IN_QUEUE = """(NOT (c.due_at IS NOT NULL AND c.due_at < :now), -c.urgent, -c.level,
+        c.due_at IS NULL, coalesce(c.due_at, ''), c.id) > (:k0, :k1, :k2, :k3, :k4, :k5)"""
+
+
+def queue_position(case: Case, now: datetime) -> list[Any]:
+    """Where `case` stands in QUEUE_ORDER at `now`, as `list_cases(after=...)` takes it: the next
+    page starts after it wherever the case itself has gone since."""
+    due, now_text = to_db(case.due_at), to_db(now)
+    overdue = due is not None and due < now_text
+    return [int(not overdue), -int(case.urgent), -case.level, int(due is None), due or "", case.id]
+
+
 async def list_cases(
     conn: aiosqlite.Connection,
     case_filter: CaseFilter,
@@ -290,10 +304,17 @@ async def list_cases(
     limit: int = 100,
     offset: int = 0,
     sort: str = "queue",
+    after: list[Any] | None = None,
 ) -> list[Case]:
-    """Cases matching the filter, in queue order (or another of SORTS)."""
+    """Cases matching the filter, in queue order (or another of SORTS); with `after` (a
+    `queue_position`, queue order only) the cases that come after that position."""
     where, params = filter_sql(case_filter, now)
     params.update(limit=limit, offset=offset)
+    if after is not None:
+        if sort != "queue" or len(after) != 6:
+            raise ValueError("after= pages the queue order only, with a queue_position")
+        where = (where + " AND " if where else " WHERE ") + _AFTER_IN_QUEUE
+        params.update({f"k{index}": value for index, value in enumerate(after)})
     order = SORTS[sort]
     join = "" if case_filter.carrier is None and not case_filter.q else (
         " LEFT JOIN orders AS o ON o.id = c.order_id")
@@ -374,3 +395,21 @@ async def list_pauses(conn: aiosqlite.Connection, case_id: int) -> list[Pause]:
     ) as cursor:
         rows = await cursor.fetchall()
     return [Pause(start=from_db(row[0]), end=from_db(row[1])) for row in rows]
+
+
+async def list_breached_unescalated(
+    conn: aiosqlite.Connection, now: datetime, *, limit: int = 1000
+) -> list[Case]:
+    """New and open cases whose running clock is past due and that nobody escalated since it
+    fell due: the sweep escalates a breach once, and a case a supervisor sent back to work after
+    that escalation is not sent up again for the same due time."""
+    async with conn.execute(
+        CASE_SELECT + """
+        WHERE c.status IN ('new', 'open') AND c.due_at IS NOT NULL AND c.due_at < :now
+          AND NOT EXISTS (SELECT 1 FROM case_events AS e
+                          WHERE e.case_id = c.id AND e.type = 'escalated' AND e.at >= c.due_at)
+        ORDER BY c.due_at, c.id LIMIT :limit""",
+        {"now": to_db(now), "limit": limit},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [case_from_row(row) for row in rows]
