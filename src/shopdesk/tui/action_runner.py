@@ -36,6 +36,7 @@ from shopdesk.domain.sla import BusinessCalendar
 from shopdesk.tui.actions import ACTIONS_BY_ID, ACTIONS_BY_MOVE, MOVE_LABELS, ActionSpec
 from shopdesk.tui.i18n import language, t
 from shopdesk.tui.modals.forms import FormField, FormModal, Submit, Values
+from shopdesk.tui.refusals import refusal_text
 from shopdesk.tui.vocabulary import (
     channel_label,
     department_label,
@@ -82,8 +83,8 @@ def move_label(move: str) -> str:
 
 def refusal(spec: ActionSpec, error: TransitionError) -> str:
     """A move the case's status does not allow, with the keys that are allowed instead."""
-    if error.status not in workflow.STATUSES:  # e.g. escalating past the owner: the detail says it
-        return error.detail
+    if error.status not in workflow.STATUSES:  # e.g. escalating past the owner: its own words
+        return refusal_text(error)
     allowed = list(dict.fromkeys(move_label(move) for move in error.allowed))
     return t(
         "refused.move",
@@ -146,12 +147,14 @@ class ActionContext:
                 raise ShopdeskError(refusal(self.spec, error), field=error.field) from error
             except ConflictError as error:
                 if error.field != "version":
-                    raise
+                    raise ShopdeskError(refusal_text(error), field=error.field) from error
                 fresh = await self.services.cases.get(self.ref)
                 self.version = fresh.version
                 raise ConflictError(
-                    f"{error.detail}. {t('form.stale_retry')}", field="version"
+                    f"{refusal_text(error)}. {t('form.stale_retry')}", field="version"
                 ) from error
+            except ShopdeskError as error:  # worded in the UI language (the detail is English)
+                raise ShopdeskError(refusal_text(error), field=error.field) from error
 
         return submit
 
@@ -188,7 +191,7 @@ class ActionContext:
         except TransitionError as error:
             self.screen.notify(refusal(self.spec, error), severity="error", markup=False)
         except ShopdeskError as error:
-            self.screen.notify(error.detail, severity="error", markup=False)
+            self.screen.notify(refusal_text(error), severity="error", markup=False)
         else:
             self.notify_done(done_key, **values)
 
@@ -587,7 +590,7 @@ async def _run(ctx: ActionContext, action_id: str) -> None:
     except TransitionError as error:
         ctx.screen.notify(refusal(ctx.spec, error), severity="error", markup=False)
     except ShopdeskError as error:
-        ctx.screen.notify(error.detail, severity="error", markup=False)
+        ctx.screen.notify(refusal_text(error), severity="error", markup=False)
     except Exception as error:  # a bug must not end the app; it is logged and shown
         log.exception("action %s on %s failed", action_id, ctx.ref)
         ctx.screen.notify(t("run.failed", action=action_id, error=str(error)), severity="error",

@@ -43,6 +43,15 @@ def department_label(department: str | None) -> str:
     return _word("department", department)
 
 
+def group_label(group: str) -> str:
+    """A group of kinds (after_sales -> "after-sales", 售后)."""
+    return _word("group", group)
+
+
+def incident_type_label(incident_type: str) -> str:
+    return _word("incident_type", incident_type)
+
+
 def remedy_label(remedy_type: str) -> str:
     return _word("remedy", remedy_type)
 
