@@ -156,7 +156,10 @@ class ShopdeskApp(App[int]):
             self._close_services = None
 
     def action_quit(self) -> None:
-        self.exit(0)
+        """ctrl+c: quit, but ask first when a form holds typed text (QA N18)."""
+        from shopdesk.tui.quit_guard import quit_or_ask
+
+        quit_or_ask(self)
 
     # --- notifications -------------------------------------------------------------------------
 
