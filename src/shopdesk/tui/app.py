@@ -26,6 +26,7 @@ from textual.notifications import Notify, SeverityLevel
 
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import KIND_LABELS_ZH
+from shopdesk.domain.plain_text import plain as plain_str
 from shopdesk.domain.workflow import is_active
 from shopdesk.services.changes import Change
 from shopdesk.tui import i18n
@@ -165,10 +166,13 @@ class ShopdeskApp(App[int]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        """Textual's notify, with a timeout by severity unless one is given."""
+        """Textual's notify, with a timeout by severity unless one is given. Never markup (shopdesk's
+        messages have none; names, summaries and errors in them are shown as written) and no
+        control characters (`markup` is there for Textual's callers and ignored)."""
         if timeout is None:
             timeout = TOAST_SECONDS.get(severity, self.NOTIFICATION_TIMEOUT)
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(plain_str(message, multiline=True), title=plain_str(title),
+                       severity=severity, timeout=timeout, markup=False)
 
     def _on_notify(self, event: Notify) -> None:
         """Before App's own handler adds the new toast: the older one of its kind goes, and the

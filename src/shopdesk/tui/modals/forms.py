@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Select, Static, TextArea
 
 from shopdesk.domain.errors import ShopdeskError
+from shopdesk.domain.plain_text import plain as plain_str
 from shopdesk.tui.i18n import t
 from shopdesk.tui.modals.confirm import ConfirmModal
 
@@ -249,7 +250,8 @@ class FormModal(ModalScreen[ResultType | None], Generic[ResultType]):
             return
         for field in self.fields:
             if field.kind == "preview":
-                self.query_one(f"#field-{field.name}", Static).update(self.preview(self.values()))
+                preview = plain_str(self.preview(self.values()), multiline=True)  # names as written
+                self.query_one(f"#field-{field.name}", Static).update(preview)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:

@@ -22,6 +22,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from shopdesk.domain.errors import ShopdeskError
+from shopdesk.domain.plain_text import plain
 from shopdesk.tui.i18n import t
 from shopdesk.tui.vocabulary import kind_label, status_label
 
@@ -43,7 +44,7 @@ def match_line(case: Case, zone: ZoneInfo) -> Text:
         (kind_label(case.kind), 12),
         (f"{opened:%Y-%m-%d}", 10),
     )
-    return Text(" ".join(set_cell_size(text, width) for text, width in cells).rstrip(),
+    return Text(" ".join(set_cell_size(plain(text), width) for text, width in cells).rstrip(),
                 no_wrap=True, overflow="ellipsis")
 
 
@@ -112,11 +113,11 @@ class GotoModal(ModalScreen["str | None"]):
         try:
             cases = await self.services.cases.find(text, limit=MATCHES_SHOWN)
         except ShopdeskError as error:
-            self.notify(str(error), severity="error")
+            self.notify(str(error), severity="error", markup=False)
             return
         if not cases:
             self._show_matches([])
-            self.notify(t("goto.none", text=text.strip()), severity="warning")
+            self.notify(t("goto.none", text=text.strip()), severity="warning", markup=False)
             return
         if len(cases) == 1:
             self.dismiss(cases[0].ref)

@@ -34,6 +34,7 @@ from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ActionSpec
 from shopdesk.tui.commands import install_registry_bindings
 from shopdesk.tui.i18n import t
 from shopdesk.tui.messages import CasesChanged
+from shopdesk.tui.safe_text import plain
 from shopdesk.tui.widgets.case_panels import Presenter
 from shopdesk.tui.widgets.key_bar import KeyBar
 
@@ -211,7 +212,7 @@ class CaseScreen(Screen[None]):
             detail = await self.services.cases.detail(self.ref)
             clocks = await self.services.cases.clocks(detail.case)
         except ShopdeskError as error:
-            self.query_one("#case-header", Static).update(error.detail)
+            self.query_one("#case-header", Static).update(plain(error.detail))
             self.notify(error.detail, severity="error", markup=False)
             return
         settings = self.services.settings

@@ -11,7 +11,6 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +20,7 @@ from textual.widgets import Static
 
 from shopdesk.domain.intake.records import Delivery
 from shopdesk.tui.i18n import t
+from shopdesk.tui.safe_text import PlainTable, plain
 
 BODY_EXCERPT_BYTES = 4096
 
@@ -47,28 +47,28 @@ def body_excerpt(body: bytes, limit: int = BODY_EXCERPT_BYTES) -> tuple[str, str
 
 
 def delivery_view(delivery: Delivery, zone: ZoneInfo) -> RenderableType:
-    facts = Table.grid(padding=(0, 2))
+    facts = PlainTable.grid(padding=(0, 2))
     facts.add_column(no_wrap=True, style="bold")
     facts.add_column(overflow="fold")
-    facts.add_row(t("delivery.source"), Text(delivery.source))
-    facts.add_row(t("delivery.topic"), Text(delivery.topic or "—"))
+    facts.add_row(t("delivery.source"), plain(delivery.source))
+    facts.add_row(t("delivery.topic"), plain(delivery.topic or "—"))
     facts.add_row(t("delivery.received"), Text(received_text(delivery, zone)))
     status = t(f"delivery.status.{delivery.status}")
     facts.add_row(t("delivery.status"),
                   Text(delivery.status if status.startswith("delivery.") else status))
     if delivery.order_id is not None:
         facts.add_row(t("delivery.order"), Text(str(delivery.order_id)))
-    facts.add_row(t("delivery.key"), Text(delivery.dedupe_key))
-    facts.add_row(t("delivery.problem"), Text(delivery.error or "—", style="bold"))
-    headers = Table.grid(padding=(0, 1))
+    facts.add_row(t("delivery.key"), plain(delivery.dedupe_key))
+    facts.add_row(t("delivery.problem"), plain(delivery.error or "—", style="bold"))
+    headers = PlainTable.grid(padding=(0, 1))
     headers.add_column(no_wrap=True, style="dim")
     headers.add_column(overflow="fold")
     for name, value in sorted(delivery.headers.items()):
-        headers.add_row(f"{name}:", Text(value))
+        headers.add_row(f"{name}:", plain(value))
     facts.add_row(t("delivery.headers"),
                   headers if delivery.headers else Text(t("delivery.no_headers"), style="dim"))
     heading, body = body_excerpt(delivery.body)
-    return Group(facts, Text(""), Text(heading, style="bold"), Text(body, overflow="fold"))
+    return Group(facts, Text(""), Text(heading, style="bold"), plain(body, overflow="fold"))
 
 
 class DeliveryScreen(ModalScreen[None]):

@@ -18,6 +18,7 @@ from shopdesk.domain.cases import Case, Incident
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.tui.commands import supported_actions
 from shopdesk.tui.i18n import t
+from shopdesk.tui.safe_text import plain
 from shopdesk.tui.screens.desk import DeskScreen
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
 from shopdesk.tui.widgets.key_bar import KeyBar
@@ -95,7 +96,7 @@ class IncidentsScreen(DeskScreen):
         else:
             text = t("incidents.cases_of", ref=incident.ref, title=incident.title,
                      count=table.total)
-            detail.update(Text(f"{text}\n{t('incidents.hint')}"))
+            detail.update(plain(f"{text}\n{t('incidents.hint')}"))  # a title as typed
 
     @on(PagedTable.Highlighted, "#incident-list")
     def _on_incident(self, message: PagedTable.Highlighted) -> None:

@@ -7,6 +7,8 @@ directory when that is not writable); r reloads; escape goes back. Loads in a wo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group
@@ -22,6 +24,13 @@ from textual.widgets import Footer, Static
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.reports import Count, Summary
 from shopdesk.tui.report_text import bar, number, percent, text
+from shopdesk.tui.safe_text import PlainTable, plain_copy
+from shopdesk.tui.vocabulary import (
+    department_label,
+    group_label,
+    remedy_label,
+    status_label,
+)
 
 if TYPE_CHECKING:
     from shopdesk.services import Services
@@ -29,22 +38,30 @@ if TYPE_CHECKING:
 BAR_WIDTH = 16
 
 
-def _counts_table(title: str, counts: list[Count]) -> Table:
-    table = Table(title=title, title_justify="left", box=None, expand=False, pad_edge=False,
+def _same(key: str) -> str:
+    return key
+
+
+def _header(name: str) -> str:
+    return text(f"reports.col.{name}") if name else ""
+
+
+def _counts_table(title: str, counts: list[Count], label: Callable[[str], str] = _same) -> Table:
+    table = PlainTable(title=title, title_justify="left", box=None, expand=False, pad_edge=False,
                   show_header=False)
     table.add_column("", no_wrap=True, max_width=24)
     table.add_column("", justify="right")
     table.add_column("", no_wrap=True)
     top = max((count.count for count in counts), default=0)
     for count in counts:
-        table.add_row(count.key, str(count.count), Text(bar(count.count, top, BAR_WIDTH), style="cyan"))
+        table.add_row(label(count.key), str(count.count), Text(bar(count.count, top, BAR_WIDTH), style="cyan"))
     if not counts:
         table.add_row(text("reports.none"), "", "")
     return table
 
 
 def overview(summary: Summary) -> Table:
-    table = Table(title=text("reports.overview"), title_justify="left", box=None, show_header=False,
+    table = PlainTable(title=text("reports.overview"), title_justify="left", box=None, show_header=False,
                   pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("")
@@ -73,10 +90,10 @@ def overview(summary: Summary) -> Table:
 
 
 def carriers_table(summary: Summary) -> Table:
-    table = Table(title=text("reports.carriers"), title_justify="left", box=None, pad_edge=False)
+    table = PlainTable(title=text("reports.carriers"), title_justify="left", box=None, pad_edge=False)
     for name, justify in (("carrier", "left"), ("shipped", "right"), ("lost", "right"),
                           ("damaged", "right"), ("delayed", "right"), ("", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+        table.add_column(_header(name), justify=justify, no_wrap=True)
     worst = max(
         (sum(r or 0 for r in (s.lost_per_100, s.damaged_per_100, s.delayed_per_100))
          for s in summary.carriers), default=0,
@@ -92,13 +109,13 @@ def carriers_table(summary: Summary) -> Table:
 
 
 def departments_table(summary: Summary) -> Table:
-    table = Table(title=text("reports.departments"), title_justify="left", box=None, pad_edge=False)
+    table = PlainTable(title=text("reports.departments"), title_justify="left", box=None, pad_edge=False)
     for name, justify in (("department", "left"), ("responsible", "right"), ("joint", "right"),
                           ("points", "right"), ("", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+        table.add_column(_header(name), justify=justify, no_wrap=True)
     worst = max((-d.points for d in summary.departments), default=0)
     for department in summary.departments:
-        table.add_row(department.department, str(department.responsible_cases),
+        table.add_row(department_label(department.department), str(department.responsible_cases),
                       str(department.joint_cases), number(department.points),
                       Text(bar(-department.points, worst, 10), style="yellow"))
     if not summary.departments:
@@ -109,11 +126,11 @@ def departments_table(summary: Summary) -> Table:
 def compensation_table(summary: Summary) -> Table:
     from shopdesk.domain.csvsafe import format_money
 
-    table = Table(title=text("reports.compensation"), title_justify="left", box=None, pad_edge=False)
+    table = PlainTable(title=text("reports.compensation"), title_justify="left", box=None, pad_edge=False)
     for name, justify in (("remedy", "left"), ("count", "right"), ("amount", "right"), ("", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+        table.add_column(_header(name), justify=justify, no_wrap=True)
     for item in summary.compensation:
-        table.add_row(item.type, str(item.remedies), format_money(item.amount_minor, item.currency),
+        table.add_row(remedy_label(item.type), str(item.remedies), format_money(item.amount_minor, item.currency),
                       item.currency)
     if not summary.compensation:
         table.add_row(text("reports.none"), "", "", "")
@@ -123,16 +140,18 @@ def compensation_table(summary: Summary) -> Table:
 class ReportsScreen(Screen[None]):
     """The summaries of a period; keys switch the period and export each summary."""
 
+    # Descriptions are catalog keys, worded in the UI language when the screen is made; back comes
+    # first so it stays in sight at 80 columns.
     BINDINGS: ClassVar[list[Binding]] = [
-        Binding("7", "period(7)", text("reports.key.week"), id="reports.week"),
-        Binding("3", "period(30)", text("reports.key.month"), id="reports.month"),
-        Binding("0", "period(0)", text("reports.key.all"), id="reports.all", show=False),
-        Binding("s", "export('summary')", text("reports.key.summary"), id="reports.export_summary"),
-        Binding("c", "export('carriers')", text("reports.key.carriers"), id="reports.export_carriers"),
-        Binding("d", "export('departments')", text("reports.key.departments"),
+        Binding("escape", "back", "reports.key.back", id="reports.back"),
+        Binding("7", "period(7)", "reports.key.week", id="reports.week"),
+        Binding("3", "period(30)", "reports.key.month", id="reports.month"),
+        Binding("0", "period(0)", "reports.key.all", id="reports.all", show=False),
+        Binding("s", "export('summary')", "reports.key.summary", id="reports.export_summary"),
+        Binding("c", "export('carriers')", "reports.key.carriers", id="reports.export_carriers"),
+        Binding("d", "export('departments')", "reports.key.departments",
                 id="reports.export_departments"),
-        Binding("r", "refresh", text("reports.key.refresh"), id="reports.refresh", show=False),
-        Binding("escape", "back", text("reports.key.back"), id="reports.back"),
+        Binding("r", "refresh", "reports.key.refresh", id="reports.refresh", show=False),
     ]
     DEFAULT_CSS = """
     ReportsScreen #reports-period { height: 1; padding: 0 1; background: $boost; text-style: bold; }
@@ -142,6 +161,12 @@ class ReportsScreen(Screen[None]):
 
     def __init__(self, services: Services, *, days: int = 7) -> None:
         super().__init__()
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(binding, description=text(binding.description))
+                if binding.description.startswith("reports.") else binding
+                for binding in bindings
+            ]
         self.services = services
         self.days = days
         self.summary: Summary | None = None
@@ -154,7 +179,7 @@ class ReportsScreen(Screen[None]):
             yield Static(id="reports-carriers")
             yield Static(id="reports-departments")
             yield Static(id="reports-compensation")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it
 
     def on_mount(self) -> None:
         self.query_one("#reports-body").focus()
@@ -181,19 +206,20 @@ class ReportsScreen(Screen[None]):
         try:
             summary = await self.services.reports.summary(*self.period())
         except Exception as error:  # noqa: BLE001 - shown, never a crash
-            self.notify(str(error), severity="error")
+            self.notify(str(error), severity="error", markup=False)
             return
         self.summary = summary
         self.show(summary)
 
     def show(self, summary: Summary) -> None:
+        summary = plain_copy(summary)  # carriers, departments … as the shops wrote them
         self.query_one("#reports-overview", Static).update(overview(summary))
         counts = Table.grid(padding=(0, 3))
         counts.add_column()
         counts.add_column()
-        counts.add_row(_counts_table(text("reports.by_group"), summary.by_group),
+        counts.add_row(_counts_table(text("reports.by_group"), summary.by_group, group_label),
                        _counts_table(text("reports.by_level"), summary.by_level))
-        counts.add_row(_counts_table(text("reports.by_status"), summary.by_status),
+        counts.add_row(_counts_table(text("reports.by_status"), summary.by_status, status_label),
                        _counts_table(text("reports.by_carrier"), summary.by_carrier))
         self.query_one("#reports-counts", Static).update(Group(counts))
         self.query_one("#reports-carriers", Static).update(carriers_table(summary))

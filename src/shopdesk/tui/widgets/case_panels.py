@@ -18,6 +18,7 @@ from shopdesk.domain.cases import CaseDetail, CaseEvent, Contact, Remedy
 from shopdesk.domain.sla import ClockState, fraction_left
 from shopdesk.domain.workflow import is_active
 from shopdesk.tui.i18n import language, t
+from shopdesk.tui.safe_text import PlainTable, plain_copy
 from shopdesk.tui.vocabulary import (
     business_span,
     channel_label,
@@ -63,6 +64,7 @@ class Presenter:
         business_day: timedelta,
         compact: bool = False,
     ) -> None:
+        detail = plain_copy(detail)  # a store may hold control characters from before
         self.detail = detail
         self.case = detail.case
         self.clocks = clocks
@@ -104,7 +106,7 @@ class Presenter:
         return line
 
     def clocks_table(self) -> Table:
-        table = Table.grid(padding=(0, 1))
+        table = PlainTable.grid(padding=(0, 1))
         table.add_column(style=LABEL_STYLE, no_wrap=True)
         table.add_column(no_wrap=True)
         table.add_column()
@@ -154,7 +156,7 @@ class Presenter:
 
     @staticmethod
     def _grid() -> Table:
-        table = Table.grid(padding=(0, 1), expand=True)
+        table = PlainTable.grid(padding=(0, 1), expand=True)
         table.add_column(style=LABEL_STYLE, no_wrap=True)
         table.add_column(ratio=1, overflow="fold")
         return table
@@ -301,7 +303,7 @@ class Presenter:
         if not events:
             return Text(t("case.timeline_empty"), style="italic dim")
         follow_ups = {contact.at: contact for contact in self.detail.contacts}
-        table = Table.grid(padding=(0, 1), expand=True)
+        table = PlainTable.grid(padding=(0, 1), expand=True)
         table.add_column(style=LABEL_STYLE, no_wrap=True)
         table.add_column(no_wrap=True, max_width=12, overflow="ellipsis")
         table.add_column(ratio=1, overflow="fold")

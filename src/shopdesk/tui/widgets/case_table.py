@@ -24,6 +24,7 @@ from textual.widget import Widget
 
 from shopdesk.domain.cases import Case
 from shopdesk.domain.kinds import KIND_LABELS_ZH
+from shopdesk.domain.plain_text import plain as plain_str
 from shopdesk.domain.sla import BusinessCalendar
 from shopdesk.tui.i18n import language, t
 from shopdesk.tui.widgets.sla_badge import SlaClock, age
@@ -442,7 +443,8 @@ class PagedTable(Widget, can_focus=True):
         ):
             if index:
                 line.append(" ")
-            cell = Text(value.replace("\n", " "), style=self._tone_style(tone), no_wrap=True, end="")
+            # one line, no control characters (a store may hold some from before intake cleaned them)
+            cell = Text(plain_str(value), style=self._tone_style(tone), no_wrap=True, end="")
             cell.truncate(column_width, overflow="ellipsis")
             if column.justify == "right":
                 cell.pad_left(column_width - cell.cell_len)
