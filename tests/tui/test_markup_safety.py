@@ -13,16 +13,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from shopdesk.domain.cases import Actor, Customer, Order, OrderItem
-from shopdesk.domain.filters import CaseFilter
-from shopdesk.store import open_store
-from shopdesk.tui import i18n
-from shopdesk.tui.modals.goto import match_line
-from shopdesk.tui.screens.case import CaseScreen
-from shopdesk.tui.screens.incidents import IncidentsScreen
-from shopdesk.tui.screens.reports import ReportsScreen
-
 from case_world import (
     NOW,
     OPERATOR,
@@ -35,6 +25,15 @@ from case_world import (
     settle,
     show_case,
 )
+
+from shopdesk.domain.cases import Actor, Customer, Order, OrderItem
+from shopdesk.domain.filters import CaseFilter
+from shopdesk.store import open_store
+from shopdesk.tui import i18n
+from shopdesk.tui.modals.goto import match_line
+from shopdesk.tui.screens.case import CaseScreen
+from shopdesk.tui.screens.incidents import IncidentsScreen
+from shopdesk.tui.screens.reports import ReportsScreen
 
 MARKUP = "[/] [b]x [link=x]y[/link] [@click=app.quit]z"
 ESCAPES = "\x1b[31m\x1b]0;PWNED\x07\x1b[2J"
