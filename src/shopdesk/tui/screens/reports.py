@@ -46,6 +46,10 @@ def _header(name: str) -> str:
     return text(f"reports.col.{name}") if name else ""
 
 
+def _carrier(name: str) -> str:
+    return text("reports.no_carrier") if name == "(none)" else name
+
+
 def _counts_table(title: str, counts: list[Count], label: Callable[[str], str] = _same) -> Table:
     table = PlainTable(title=title, title_justify="left", box=None, expand=False, pad_edge=False,
                   show_header=False)
@@ -100,7 +104,7 @@ def carriers_table(summary: Summary) -> Table:
     )
     for score in summary.carriers:
         total = sum(r or 0 for r in (score.lost_per_100, score.damaged_per_100, score.delayed_per_100))
-        table.add_row(score.carrier, str(score.shipped_orders), number(score.lost_per_100),
+        table.add_row(_carrier(score.carrier), str(score.shipped_orders), number(score.lost_per_100),
                       number(score.damaged_per_100), number(score.delayed_per_100),
                       Text(bar(total, worst, 10), style="red"))
     if not summary.carriers:
@@ -220,7 +224,7 @@ class ReportsScreen(Screen[None]):
         counts.add_row(_counts_table(text("reports.by_group"), summary.by_group, group_label),
                        _counts_table(text("reports.by_level"), summary.by_level))
         counts.add_row(_counts_table(text("reports.by_status"), summary.by_status, status_label),
-                       _counts_table(text("reports.by_carrier"), summary.by_carrier))
+                       _counts_table(text("reports.by_carrier"), summary.by_carrier, _carrier))
         self.query_one("#reports-counts", Static).update(Group(counts))
         self.query_one("#reports-carriers", Static).update(carriers_table(summary))
         self.query_one("#reports-departments", Static).update(departments_table(summary))
