@@ -8,6 +8,7 @@ every command, `--version` included. The handlers import the store and services 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import unicodedata
 from datetime import datetime, timedelta
@@ -294,7 +295,7 @@ def list_cases(ctx: Context) -> int:
         if args.json:
             _print_json([_case_json(case, services.now()) for case in cases])
         else:
-            print(_queue_text(services, cases, total))
+            print(_queue_text(services, _terminal_safe(cases), total))
         return 0
 
     return _run_with_services(ctx, work)
@@ -376,10 +377,19 @@ def show_case(ctx: Context) -> int:
             }
             _print_json(payload)
         else:
-            print(_detail_text(services, detail, first, resolution))
+            print(_detail_text(services, _terminal_safe(detail), first, resolution))
         return 0
 
     return _run_with_services(ctx, work)
+
+
+def _terminal_safe(value):
+    """`value` with no control character in any of its text (names, titles, notes …): a store may
+    hold escape sequences a shop sent before intake dropped them, and a terminal would obey them.
+    (JSON output keeps the text exact, with every control character as a \\u escape.)"""
+    from shopdesk.domain.plain_text import plain_copy
+
+    return plain_copy(value)
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -528,4 +538,9 @@ def _case_json(case, now: datetime) -> dict[str, Any]:
 def _print_json(payload: Any) -> None:
     import msgspec
 
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(payload), indent=2).decode() + "\n")
+    encoded = msgspec.json.format(msgspec.json.encode(payload), indent=2).decode()
+    sys.stdout.write(_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}", encoded) + "\n")
+
+
+# msgspec escapes C0 controls in JSON strings but writes DEL and C1 (8-bit CSI, OSC …) as they are.
+_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
