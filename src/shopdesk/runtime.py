@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import signal
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _STORE_CREATED = {  # said once when the first run created the default store
     "en": "New empty store created at {path}",
     "zh": "已新建空的数据库：{path}",
+}
+_ENDED_ON_ERROR = {  # the one line on the terminal after a crash; the traceback is in the log
+    "en": "shopdesk: stopped on an error; the details are in {path}",
+    "zh": "shopdesk：因错误而退出，详情见日志 {path}",
 }
 
 
@@ -222,11 +227,20 @@ async def run(
     for signum in STOP_SIGNALS:  # 4. SSH hangup / kill -> clean exit, even while starting
         loop.add_signal_handler(signum, stop, signum)
     try:
-        return await _run(db_path, settings, operator, lang, serve_api, log_path, headless,
+        code = await _run(db_path, settings, operator, lang, serve_api, log_path, headless,
                           stopping, requested, new_store)
+    except ShopdeskError:
+        raise  # a refusal: one line by the CLI
+    except Exception:
+        log.exception("shopdesk ends on an unhandled error")
+        code = 1
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
+    if code:  # the app logged its traceback (ShopdeskApp._handle_exception)
+        log.error("shopdesk exited with an error (code %s)", code)
+        print(_ENDED_ON_ERROR[i18n.language()].format(path=log_path), file=sys.stderr)
+    return code
 
 
 async def _run(db_path, settings, operator, lang, serve_api, log_path, headless, stopping,

@@ -13,6 +13,7 @@ cases raise a notification and, if configured, the bell.
 from __future__ import annotations
 
 import gc
+import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -161,6 +162,14 @@ class ShopdeskApp(App[int]):
         from shopdesk.tui.quit_guard import quit_or_ask
 
         quit_or_ask(self)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's last stop for an unhandled error (the app then exits with code 1): the traceback
+        goes to the log file first, since the terminal's copy is gone with an SSH session."""
+        logging.getLogger(__name__).critical(
+            "the app ends on an unhandled error", exc_info=(type(error), error, error.__traceback__)
+        )
+        super()._handle_exception(error)
 
     # --- notifications -------------------------------------------------------------------------
 
