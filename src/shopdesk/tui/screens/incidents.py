@@ -20,6 +20,7 @@ from shopdesk.tui.commands import supported_actions
 from shopdesk.tui.i18n import t
 from shopdesk.tui.safe_text import plain
 from shopdesk.tui.screens.desk import DeskScreen
+from shopdesk.tui.vocabulary import incident_type_label
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
 from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.sla_badge import short_duration
@@ -37,7 +38,7 @@ INCIDENT_COLUMNS: tuple[Column, ...] = (
     Column("ref", "incidents.col.ref", 6, 0, lambda i, now: (i.ref, "")),
     Column("level", "incidents.col.level", 2, 2, lambda i, now: (f"L{i.level}", "")),
     Column("status", "incidents.col.status", 7, 1, _status),
-    Column("type", "incidents.col.type", 14, 4, lambda i, now: (i.type.replace("_", " "), "")),
+    Column("type", "incidents.col.type", 14, 4, lambda i, now: (incident_type_label(i.type), "")),
     Column("started", "incidents.col.started", 7, 5,
            lambda i, now: (short_duration(now - i.started_at), ""), justify="right"),
     Column("title", "incidents.col.title", 16, 1, lambda i, now: (i.title, ""), grow=60),
