@@ -27,6 +27,7 @@ from shopdesk.domain.errors import ShopdeskError
 from shopdesk.domain.plain_text import plain as plain_str
 from shopdesk.tui.i18n import t
 from shopdesk.tui.modals.confirm import ConfirmModal
+from shopdesk.tui.refusals import refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -291,16 +292,18 @@ class FormModal(ModalScreen[ResultType | None], Generic[ResultType]):
         return None
 
     def show_error(self, error: ShopdeskError) -> None:
-        """The reason under the field it names (or above the hint), and an error notification."""
+        """The reason under the field it names (or above the hint), and an error notification;
+        in the UI language (a domain error's code through the catalog, tui/refusals.py)."""
+        reason = refusal_text(error)
         name = self._field_for(error.field)
         target = self.query_one(
             f"#error-{name}" if name is not None else "#form-error-general", Static
         )
-        target.update(error.detail)
+        target.update(reason)
         target.add_class("-shown")
         if name is not None:
             self.query_one(f"#field-{name}").focus()
-        self.notify(error.detail, severity="error", title=self.form_title, markup=False)
+        self.notify(reason, severity="error", title=self.form_title, markup=False)
 
     def _clear_error(self, name: str) -> None:
         for selector in (f"#error-{name}", "#form-error-general"):
