@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shopdesk.domain.kinds import KIND_LABELS_ZH
+from shopdesk.domain.sla_policy import span_parts
 from shopdesk.tui.i18n import language, t
 
 
@@ -96,13 +97,15 @@ def local_time(moment: datetime | None, zone: ZoneInfo, now: datetime | None = N
 
 
 def business_span(span: timedelta, day: timedelta) -> str:
-    """A length of business time: "45m", "3h 20m", "2d 1h" (d = one business day of `day`)."""
-    minutes = max(0, int(abs(span).total_seconds()) // 60)
-    day_minutes = max(1, int(day.total_seconds()) // 60)
-    days, rest = divmod(minutes, day_minutes)
-    hours, mins = divmod(rest, 60)
+    """A length of business time: "45m", "3h 20m", "2d 1h", and "1h", "1d" when the smaller part
+    is zero (d = one business day of `day`); the parts of sla_policy.format_span, spelled out."""
+    _, days, hours, mins = span_parts(span, day)
     if days:
+        if not hours:
+            return t("vocab.span_days_only", days=days)
         return t("vocab.span_days", days=days, hours=hours)
     if hours:
+        if not mins:
+            return t("vocab.span_hours_only", hours=hours)
         return t("vocab.span_hours", hours=hours, minutes=mins)
     return t("vocab.span_minutes", minutes=mins)
