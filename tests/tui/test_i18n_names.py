@@ -52,3 +52,10 @@ async def test_the_incidents_board_names_the_incident_type(services, language, n
 def test_every_code_has_a_name(language, group, codes):
     catalog = i18n.CATALOGS[language]
     assert [code for code in codes if f"vocab.{group}.{code}" not in catalog] == []
+
+
+def test_the_export_toast_is_in_chinese():
+    from shopdesk.tui.report_text import text
+
+    i18n.set_language("zh")
+    assert text("export.done", rows=76, path="/tmp/cases.csv") == "已导出 76 行到 /tmp/cases.csv"
