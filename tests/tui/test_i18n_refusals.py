@@ -115,7 +115,7 @@ async def test_a_stale_edit_names_who_changed_it_in_chinese(services):
         await settle(pilot)
         [stale] = notifications(app, "error")
         assert stale.startswith(f"{case.ref} 已被 wang.fang 于 ")
-        assert "修改" in stale and "changed by" not in stale
+        assert "修改；请重新载入后再试。已保留您的输入" in stale and "changed by" not in stale
 
 
 async def test_the_cli_and_api_keep_the_english_detail():

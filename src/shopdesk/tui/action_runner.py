@@ -151,7 +151,8 @@ class ActionContext:
                 fresh = await self.services.cases.get(self.ref)
                 self.version = fresh.version
                 raise ConflictError(
-                    f"{refusal_text(error)}. {t('form.stale_retry')}", field="version"
+                    t("form.stale_then", reason=refusal_text(error), retry=t("form.stale_retry")),
+                    field="version",
                 ) from error
             except ShopdeskError as error:  # worded in the UI language (the detail is English)
                 raise ShopdeskError(refusal_text(error), field=error.field) from error
