@@ -170,3 +170,20 @@ async def test_the_route_is_still_in_the_openapi_schema(apps):
     (direct, _), _ = apps
     schema = direct.openapi_schema.to_schema()
     assert "post" in schema["paths"]["/webhooks/{source}"]
+
+
+async def test_after_an_answer_the_store_is_free_for_the_next_write(client, services):
+    """The test client serves the app on a loop of its own: a write on this loop right after a
+    delivery's answer must not find the writer still holding the store (it would wait forever)."""
+    for n in range(40):
+        body = encode(generic_event(id=f"evt_free_{n}"))
+        response = await client.post("/webhooks/shop", content=body, headers=generic_headers(body))
+        assert response.status_code == 200, response.text
+
+        async def write_here(n: int = n) -> None:
+            async with services.store.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO sources (name, kind, secret, created_at) "
+                    "VALUES (:name, 'generic', 'x', 't')", {"name": f"free-{n}"})
+
+        await asyncio.wait_for(write_here(), timeout=5)

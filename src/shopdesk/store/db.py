@@ -140,9 +140,9 @@ class GroupWriter(Generic[T, R]):
     plain function returning one result per item) in one transaction, many to one fsync.
 
     The writer connection's thread takes the next batch as soon as it has committed one, without a
-    round trip to the event loop: under load the loop hands batches over and wakes the waiting
-    submitters, but the thread never waits for it. One turn of that thread holds the store's write
-    lock at most TURN_SECONDS (then other writes, which queue on the lock, go first). A batch that
+    round trip to the event loop (which only wakes the submitters of each batch). One turn of that
+    thread holds the store's write lock at most TURN_SECONDS (then other writes, which queue on the
+    lock, go first); the last batch of a turn is answered once the lock is released. A batch that
     fails is written again one item to a transaction, so a bad item fails alone; `submit` raises
     its error."""
 
@@ -165,7 +165,7 @@ class GroupWriter(Generic[T, R]):
         future: asyncio.Future[R] = loop.create_future()
         self._pending.append((item, future))
         if self._drainer is None or self._drainer.done():
-            self._drainer = loop.create_task(self._drain(loop), name="group-writer")
+            self._drainer = loop.create_task(self._drain(), name="group-writer")
         return await future
 
     async def aclose(self) -> None:
@@ -174,26 +174,47 @@ class GroupWriter(Generic[T, R]):
         if drainer is not None and not drainer.done():
             await drainer
 
-    async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _drain(self) -> None:
         store = self._store
-        while self._pending:  # submit() appends only here, on the loop: no wake-up is lost
-            async with store._write_lock:
-                await store._writer._execute(self._turn, store._writer._conn, loop)
+        try:
+            while self._pending:  # submit() appends only on the loop: no wake-up is lost
+                async with store._write_lock:
+                    batch, outcomes = await store._writer._execute(self._turn, store._writer._conn)
+                # The last batch of a turn is answered once the lock is free and, if nothing else
+                # waits, this task is done: whoever goes on from that answer finds the store idle.
+                _settle(batch, outcomes)
+        except BaseException as error:  # the writer is gone (store closed, shutdown): say so
+            while self._pending:
+                _, future = self._pending.popleft()
+                if future.done():
+                    continue
+                if isinstance(error, asyncio.CancelledError):
+                    future.cancel()
+                else:
+                    future.set_exception(error)
+            raise
 
-    def _turn(self, db: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
-        """On the writer's thread: batches until nothing waits or the turn is over."""
+    def _turn(self, db: sqlite3.Connection) -> tuple[list[tuple[T, asyncio.Future[R]]], list]:
+        """On the writer's thread: batches until nothing waits or the turn is over; every batch
+        but the last is answered from here, the last by the loop once the lock is released."""
         ends = time.monotonic() + self.TURN_SECONDS
-        while self._pending and time.monotonic() < ends:
+        batch: list[tuple[T, asyncio.Future[R]]] = []
+        outcomes: list = []
+        while self._pending:
+            if batch:
+                _settle_from_thread(batch, outcomes)
             batch = [self._pending.popleft()
                      for _ in range(min(self._max_batch, len(self._pending)))]
             try:
                 outcomes = self._write_batch(db, [item for item, _ in batch])
             except BaseException as error:  # not an item's fault (e.g. the store closed)
-                loop.call_soon_threadsafe(_settle, batch, [error] * len(batch))
+                _settle_from_thread(batch, [error] * len(batch))
                 raise
             self.batches += 1
             self.items += len(batch)
-            loop.call_soon_threadsafe(_settle, batch, outcomes)
+            if time.monotonic() >= ends:
+                break
+        return batch, outcomes
 
     def _write_batch(self, db: sqlite3.Connection, items: list[T]) -> list[R | Exception]:
         try:
@@ -216,13 +237,35 @@ class GroupWriter(Generic[T, R]):
 
 
 def _settle(batch: list[tuple[Any, asyncio.Future[Any]]], outcomes: list[Any]) -> None:
+    """On a loop: give each future its outcome (on its own loop, should it be another one)."""
+    running = asyncio.get_running_loop()
     for (_, future), outcome in zip(batch, outcomes, strict=True):
-        if future.done():  # its request was cancelled meanwhile
-            continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
+        if future.get_loop() is running:
+            _settle_one(future, outcome)
         else:
-            future.set_result(outcome)
+            future.get_loop().call_soon_threadsafe(_settle_one, future, outcome)
+
+
+def _settle_from_thread(batch: list[tuple[Any, asyncio.Future[Any]]], outcomes: list[Any]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        by_loop.setdefault(future.get_loop(), []).append((future, outcome))
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, outcome in settled:
+        _settle_one(future, outcome)
+
+
+def _settle_one(future: asyncio.Future[Any], outcome: Any) -> None:
+    if future.done():  # its request was cancelled meanwhile
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
