@@ -62,7 +62,8 @@ class _WebhookOperation(Operation):
         "The raw body must be signed with the source's secret: `Shopdesk-Signature` (generic), "
         "`X-WC-Webhook-Signature` (WooCommerce) or `X-Shopify-Hmac-Sha256` (Shopify). "
         "200: stored (or a replay, or a test or ping: nothing changed). 202: signed but not "
-        "readable as an order event; kept in quarantine for an operator. See docs/webhooks.md."
+        "readable as an order event; kept in quarantine for an operator. 409: a generic event "
+        "id delivered before with another event. See docs/webhooks.md."
     ),
     tags=["webhooks"],
     status_code=200,
@@ -70,7 +71,7 @@ class _WebhookOperation(Operation):
     responses={
         202: ResponseSpec(data_container=Receipt,
                           description="Signed but unmappable: stored in quarantine"),
-        **error_responses(401, 404, 413, 415),
+        **error_responses(401, 404, 409, 413, 415),
     },
 )
 async def receive_webhook(

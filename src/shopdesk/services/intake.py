@@ -208,6 +208,7 @@ class IntakeService:
                 f"the webhook source {source_name!r} kept changing while this delivery was "
                 "stored; send it again", field="source")
         if written.duplicate:
+            await self._refuse_another_event_under_its_id(job, written)
             receipt = Receipt(status="duplicate", delivery_id=written.delivery_id,
                               order_id=written.order_id,
                               detail="delivered before; nothing changed")
@@ -239,6 +240,20 @@ class IntakeService:
             )
         self._verify(source, headers, body, int(now.timestamp()))
         return self._job(source, headers, body, now)
+
+    async def _refuse_another_event_under_its_id(self, job: _Job, written: _Written) -> None:
+        """A generic event id sent again with another event is not a replay: 409 naming the id
+        (the first event stays as stored)."""
+        if job.source.kind != "generic" or not job.dedupe_key.startswith("event:"):
+            return
+        stored = await delivery_rows.delivery_body(self._services.store.reader,
+                                                   written.delivery_id or 0)
+        if stored is not None and not generic.same_event(stored, job.body):
+            event_id = job.dedupe_key.removeprefix("event:")
+            raise ConflictError(
+                f"event id {event_id!r} was delivered before (delivery {written.delivery_id}) "
+                "with a different body: a new event needs a new id; a retry sends the same "
+                "event again", field="$.id")
 
     async def _source(self, name: str, *, cached: bool = True) -> Source:
         """The source named, from the cache unless `cached` is False. The cache needs no expiry:

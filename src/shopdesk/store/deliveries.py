@@ -34,6 +34,14 @@ async def list_deliveries(
     return [_delivery(row) for row in rows]
 
 
+async def delivery_body(conn: aiosqlite.Connection, delivery_id: int) -> bytes | None:
+    async with conn.execute(
+        "SELECT body FROM deliveries WHERE id = :id", {"id": delivery_id}
+    ) as cursor:
+        row = await cursor.fetchone()
+    return bytes(row[0]) if row else None
+
+
 async def count_deliveries_by_status(conn: aiosqlite.Connection, status: str) -> int:
     async with conn.execute(
         "SELECT count(*) FROM deliveries WHERE status = :status", {"status": status}
