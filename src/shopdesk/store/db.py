@@ -88,7 +88,16 @@ class Store:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write: lock, BEGIN IMMEDIATE, commit on success, roll back on any error."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            # BEGIN runs on aiosqlite's thread even if this task is cancelled while it waits: then
+            # roll it back before the lock is released, or the writer stays in a transaction for good
+            begin = asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await begin
+                    await self._writer.execute("ROLLBACK")
+                raise
             try:
                 yield self._writer
             except BaseException:
