@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 5.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 6.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS orders (
     tags             TEXT NOT NULL DEFAULT '[]',   -- JSON list of text
     is_test          INTEGER NOT NULL DEFAULT 0,
     updated_at       TEXT NOT NULL,
+    changed_at       TEXT,                         -- the shop's time of this snapshot: an older delivery does not replace it
     UNIQUE (source, external_id)
 );
 CREATE INDEX IF NOT EXISTS orders_customer_email ON orders (customer_email);

@@ -80,6 +80,9 @@ class Order(msgspec.Struct, kw_only=True, omit_defaults=True):
     tags: list[str] = msgspec.field(default_factory=list)
     is_test: bool = False
     updated_at: datetime | None = None
+    changed_at: datetime | None = None
+    """When the shop changed the order as this snapshot has it (the newest delivery's own time:
+    WooCommerce date_modified_gmt, Shopify updated_at, generic occurred_at); None if unknown."""
 
 
 class OrderEvent(msgspec.Struct, kw_only=True):

@@ -41,8 +41,7 @@ from shopdesk.domain.intake.mapping import (
     Mapped,
     UnmappableError,
     WrongContentType,
-    apply_patch,
-    derive_events,
+    settle_order,
 )
 from shopdesk.domain.intake.records import Delivery, Source
 from shopdesk.services.changes import Change
@@ -125,7 +124,8 @@ def _delivery_in(job: _Job) -> delivery_rows.DeliveryIn:
         error=job.error, headers=job.headers, body=job.body,
         order_external_id=_external_id(mapped)
         if job.status == "processed" and mapped is not None else None,
-        needs_snapshot=mapped is not None and (mapped.patch is not None or not mapped.events),
+        needs_snapshot=mapped is not None and (mapped.patch is not None or not mapped.events
+                                               or mapped.at is not None),  # late or not?
         source_secret=job.source.secret, source_old_secret=job.source.old_secret,
     )
 
@@ -134,15 +134,9 @@ def _plan(job: _Job, previous: Order | None) -> tuple[Order, list[EventIn]] | st
     """The job's order snapshot and events given the stored snapshot, or why it cannot apply."""
     mapped = job.mapped
     assert mapped is not None
-    if mapped.order is not None:
-        order = mapped.order
-        events = mapped.events or derive_events(previous, order)
-    else:
-        assert mapped.patch is not None
-        if previous is None:  # never invent an order (number, total, currency) for it
-            return unknown_order(job.topic, mapped.patch.external_id)
-        order = apply_patch(previous, job.source.name, mapped.patch)
-        events = mapped.events
+    if mapped.patch is not None and previous is None:  # never invent an order (number, total…)
+        return unknown_order(job.topic, mapped.patch.external_id)
+    order, events = settle_order(previous, job.source.name, mapped)  # the newest state wins
     at = mapped.at or job.received_at
     return order, [
         EventIn(type=event.type, at=event.at or at, data={**event.data, "topic": job.topic})

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -33,6 +33,9 @@ STEPS: dict[int, list[str]] = {
     ],
     5: [
         "ALTER TABLE cases ADD COLUMN request_hash TEXT",
+    ],
+    6: [
+        "ALTER TABLE orders ADD COLUMN changed_at TEXT",
     ],
 }
 

@@ -37,6 +37,7 @@ def order_from_row(row: sqlite3.Row) -> Order:
         tags=json_loads(row["tags"], []),
         is_test=bool(row["is_test"]),
         updated_at=from_db(row["updated_at"]),
+        changed_at=from_db(row["changed_at"]),
         **{name: from_db(row[name]) for name in _ORDER_TIMES},
     )
 
@@ -60,6 +61,7 @@ def _order_params(order: Order, at: datetime) -> dict[str, Any]:
         "tags": json_dumps(order.tags),
         "is_test": int(order.is_test),
         "updated_at": to_db(at),
+        "changed_at": to_db(order.changed_at),
         **{name: to_db(getattr(order, name)) for name in _ORDER_TIMES},
     }
 

@@ -67,10 +67,47 @@ class Mapped(msgspec.Struct, kw_only=True):
     """When the change happened at the shop, if the payload says."""
 
 
-def apply_patch(previous: Order | None, source: str, patch: OrderPatch) -> Order:
-    """The stored snapshot with the patch's values, or a minimal snapshot when none is stored."""
+def is_late(previous: Order | None, at: datetime | None) -> bool:
+    """Whether a delivery the shop sent about its order at `at` is older than the stored snapshot
+    (webhooks arrive out of order: retries, queues, a burst). Untimed ones are never late."""
+    return (previous is not None and previous.changed_at is not None and at is not None
+            and at < previous.changed_at)
+
+
+def settle_order(
+    previous: Order | None, source: str, mapped: Mapped
+) -> tuple[Order, list[EventIn]]:
+    """The snapshot to store for a mapped delivery, given the stored one, and its order events.
+
+    The newest state wins: a full snapshot older than the stored one (`is_late`) changes nothing
+    of it — status, carrier, tracking, dates stay as the newer delivery left them — and adds only
+    the events the sender stated (facts with their own times), none derived from the difference
+    (that would be the order going backwards). A late patch fills only the fields the stored
+    snapshot lacks. The stored snapshot's time moves forward only."""
+    at = mapped.at
+    late = is_late(previous, at)
+    if mapped.order is not None:
+        if late:
+            assert previous is not None
+            return previous, list(mapped.events)
+        kept_time = previous.changed_at if previous is not None else None
+        order = msgspec.structs.replace(mapped.order, changed_at=at or kept_time)
+        return order, mapped.events or derive_events(previous, order)
+    assert mapped.patch is not None
+    return apply_patch(previous, source, mapped.patch, at=at), list(mapped.events)
+
+
+def apply_patch(previous: Order | None, source: str, patch: OrderPatch,
+                at: datetime | None = None) -> Order:
+    """The stored snapshot with the patch's values, or a minimal snapshot when none is stored. A
+    patch older than the stored snapshot (`at` before its time) fills only empty fields."""
     base = previous or Order(source=source, external_id=patch.external_id)
     values = dict(patch.values)
+    if is_late(base, at):
+        values = {name: value for name, value in values.items()
+                  if name == "tags" or getattr(base, name) in (None, "", 0, [])}
+    elif at is not None:
+        values["changed_at"] = at
     if "tags" in values:
         values["tags"] = sorted({*base.tags, *values["tags"]})
     return msgspec.structs.replace(base, **values)

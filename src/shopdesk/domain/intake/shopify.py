@@ -220,6 +220,7 @@ def _map_delivery(source: str, topic: str, webhook_id: str | None, body: bytes,
             return Mapped(
                 topic=topic, dedupe_key=key,
                 patch=OrderPatch(external_id=str(shipment.order_id), values=values),
+                at=utc(shipment.updated_at or shipment.created_at),
                 events=[EventIn(type=event, at=utc(shipment.updated_at or shipment.created_at),
                                 data={"carrier": values["carrier"],
                                       "tracking_number": values["tracking_number"],
