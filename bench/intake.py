@@ -8,9 +8,13 @@ SECONDS against each server in turn, posting signed generic events (every one a 
       synchronous=FULL and answer only after the commit (group commit);
   (b) baseline: a bare Litestar endpoint that decodes the same JSON and returns it.
 
-Prints the figures, then one JSON object as the last line:
+Prints the figures — with each server's CPU per request (and its event loop's share), the load
+generator's CPU per request (a warning when it nears a whole core: then it, not the server, may be
+the limit) and how busy the whole machine was (other work on it lowers both servers' figures) —
+then one JSON object as the last line:
   {"bench": "intake", "events_per_s": …, "baseline_per_s": …, "ratio": …, "p50_ms": …,
-   "p99_ms": …, "errors": …}
+   "p99_ms": …, "errors": …, "server_cpu_us": …, "server_loop_cpu_us": …, "baseline_cpu_us": …,
+   "generator_core": …, "machine_busy": …}
 
     python bench/intake.py [--seconds 20] [--connections 32]
 """
@@ -229,7 +233,7 @@ def _machine_busy() -> tuple[int, int]:
 
 
 async def _load(port: int, seconds: float, connections: int,
-                server_cpu: Callable[[], float] = lambda: 0.0) -> dict:
+                server_cpu: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)) -> dict:
     counter, latencies, errors = _COUNTER, [], [0]
     # Warm up (first statements, page cache, connections), then measure.
     warm = time.perf_counter() + min(1.0, seconds / 5)
@@ -239,10 +243,12 @@ async def _load(port: int, seconds: float, connections: int,
     started = time.perf_counter()
     await _connections(port, started + seconds, connections, counter, latencies, errors)
     elapsed = time.perf_counter() - started
+    server_after = server_cpu()
     busy_after = _machine_busy()
     return {"latencies": latencies, "elapsed": elapsed, "errors": errors[0],
             "generator_cpu": time.process_time() - cpu_before,
-            "server_cpu": server_cpu() - server_before,
+            "server_cpu": server_after[0] - server_before[0],
+            "loop_cpu": server_after[1] - server_before[1],
             "machine_busy": (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])}
 
 
@@ -266,10 +272,15 @@ class _Server:
             self.stop()
             raise SystemExit(f"the {role} server did not start: {line!r}")
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (all its threads)."""
-        fields = Path(f"/proc/{self.child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User + system CPU the server process has used so far: all its threads, and its main
+        thread alone (the event loop; the rest is mostly the store's writer thread)."""
+        def used(stat: str) -> float:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        pid = self.child.pid
+        return used(f"/proc/{pid}/stat"), used(f"/proc/{pid}/task/{pid}/stat")
 
     def stop(self) -> None:
         self.child.stdin.close()
@@ -293,6 +304,7 @@ def _combine(rounds: list[dict]) -> dict:
     return {"per_s": len(latencies) / elapsed if elapsed else 0.0, "p50_ms": percentile(0.50),
             "p99_ms": percentile(0.99), "errors": sum(result["errors"] for result in rounds),
             "requests": len(latencies), "cpu_us": per_request("server_cpu"),
+            "loop_us": per_request("loop_cpu"),
             "generator_us": per_request("generator_cpu"),
             # the busiest round: a generator near a whole core is what limits the server
             "generator_core": max(result["generator_cpu"] / result["elapsed"] for result in rounds),
@@ -342,7 +354,7 @@ def main() -> None:
     for name, figures, unit in (("baseline", baseline, "req/s"), ("shopdesk", shopdesk, "ev/s ")):
         print(f"{name} : {figures['per_s']:8.0f} {unit}  p50 {figures['p50_ms']:.1f} ms  "
               f"p99 {figures['p99_ms']:.1f} ms  errors {figures['errors']}  "
-              f"server CPU {figures['cpu_us']:.0f} us/request  "
+              f"server CPU {figures['cpu_us']:.0f} us/request (loop {figures['loop_us']:.0f})  "
               f"generator CPU {figures['generator_us']:.0f} us/request")
     for name, figures in (("baseline", baseline), ("shopdesk", shopdesk)):
         if figures["generator_core"] > GENERATOR_LIMIT:
@@ -368,6 +380,7 @@ def main() -> None:
         "rounds": args.rounds,
         "stored": stored,
         "server_cpu_us": round(shopdesk["cpu_us"]),
+        "server_loop_cpu_us": round(shopdesk["loop_us"]),
         "baseline_cpu_us": round(baseline["cpu_us"]),
         "generator_core": round(max(baseline["generator_core"], shopdesk["generator_core"]), 2),
         "machine_busy": round(busy, 2),
