@@ -78,7 +78,7 @@ def _integral(value):
     return value
 
 
-_PROTECTED = dict(guards=[require_token], security=SECURITY, tags=["cases"])
+_PROTECTED = {"guards": [require_token], "security": SECURITY, "tags": ["cases"]}
 _PROTECTED_WRITE = dict(_PROTECTED, guards=[require_token, require_json])
 
 

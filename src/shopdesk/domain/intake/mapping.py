@@ -138,11 +138,10 @@ def derive_events(previous: Order | None, current: Order) -> list[EventIn]:
         events.append(EventIn(type="shipped", at=current.shipped_at))
     if newly("delivered_at"):
         events.append(EventIn(type="delivered", at=current.delivered_at))
-    if previous is not None and current.status != previous.status:
-        if current.status in ("cancelled", "refunded") and not any(
-            event.type == current.status for event in events
-        ):
-            events.append(EventIn(type=current.status))
+    if (previous is not None and current.status != previous.status
+            and current.status in ("cancelled", "refunded")
+            and not any(event.type == current.status for event in events)):
+        events.append(EventIn(type=current.status))
     if previous is not None and not events:
         events.append(EventIn(type="updated", data={"status": current.status}))
     return events
