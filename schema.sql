@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 6.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 7.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -104,6 +104,7 @@ CREATE TABLE IF NOT EXISTS cases (
     due_at                 TEXT,             -- the running clock's due time; NULL while paused or done
     resolved_at            TEXT,
     closed_at              TEXT,
+    reopened_at            TEXT,             -- the last reopen: the resolution clock runs from here
     resolution             TEXT NOT NULL DEFAULT '',
     version                INTEGER NOT NULL DEFAULT 1,
     updated_at             TEXT NOT NULL,
@@ -203,4 +204,11 @@ CREATE TABLE IF NOT EXISTS tokens (
     created_at   TEXT NOT NULL,
     revoked_at   TEXT,
     last_used_at TEXT
+);
+
+-- What the store says about itself, by key: "sla_fingerprint" names the SLA policy (calendar,
+-- targets, rules) the stored due times of active cases were computed with.
+CREATE TABLE IF NOT EXISTS store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );

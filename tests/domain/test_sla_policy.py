@@ -70,3 +70,40 @@ def test_a_pause_after_the_target_was_missed_does_not_move_the_due_time():
 
 def test_resolved_cases_have_no_running_clock():
     assert dues(status="resolved").due_at is None
+
+
+def test_a_reopen_starts_a_new_resolution_clock_from_the_reopen():
+    reopened_at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # the next Monday 10:00
+    waited = Pause(start=MONDAY_10, end=MONDAY_10 + timedelta(days=2))  # before the reopen
+    result = dues(first_response_at=None, reopened_at=reopened_at, pauses=[waited])
+    assert result.resolution_due_at == datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # Thursday 10:00
+    assert result.due_at == result.resolution_due_at  # the first response clock does not run
+    # the first response clock as it was (the wait pushed it two days)
+    assert result.first_response_due_at == datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    # "eod" counts from where the resolution clock starts
+    eod = Settings()
+    eod.sla["L2"] = type(eod.sla["L2"])(first_response="4h", resolution="eod")
+    late = compute_dues(eod.sla_policy(), level=2, kind="lost", urgent=False, status="open",
+                        opened_at=MONDAY_10, first_response_at=MONDAY_10, pauses=[],
+                        reopened_at=reopened_at)
+    assert late.due_at == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # that Monday 18:00
+
+
+def test_the_fingerprint_names_the_calendar_and_the_targets():
+    from datetime import date
+
+    from shopdesk.domain.sla_policy import fingerprint
+
+    base = Settings()
+    assert fingerprint(base.sla_policy()) == fingerprint(Settings().sla_policy())
+    holiday = Settings(holidays=[date(2026, 11, 23)])
+    saturday = Settings(business_hours={**base.business_hours, "sat": ["10:00-16:00"]})
+    faster = Settings()
+    faster.sla["L2"] = type(faster.sla["L2"])(first_response="2h", resolution="3d")
+    zone = Settings(timezone="Asia/Tokyo")
+    prints = {fingerprint(s.sla_policy()) for s in (base, holiday, saturday, faster, zone)}
+    assert len(prints) == 5
+    # the order holidays are listed in does not matter
+    two = [date(2026, 10, 1), date(2026, 10, 2)]
+    assert (fingerprint(Settings(holidays=two).sla_policy())
+            == fingerprint(Settings(holidays=two[::-1]).sla_policy()))

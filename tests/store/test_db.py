@@ -146,7 +146,34 @@ async def test_an_older_store_is_upgraded_and_keeps_its_rows(tmp_path):
     assert user_version(path) == migrations.SCHEMA_VERSION >= 2
     assert "joint_department" in case_columns(path)
     assert "request_hash" in case_columns(path)  # v5: the Idempotency-Key's request
+    assert "reopened_at" in case_columns(path)  # v7: the resolution clock after a reopen
+    assert "store_meta" in tables(path)  # v7: the SLA fingerprint of the stored due times
     assert "sla_pauses" in tables(path)
+
+
+async def test_a_v6_store_learns_when_its_cases_were_last_reopened(tmp_path):
+    from datetime import UTC, datetime
+
+    from shopdesk.services import Services
+
+    path = tmp_path / "v6.db"
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    async with open_store(path) as store:
+        services = Services(store, clock=lambda: now)
+        boss = services.actor("boss")
+        case, _ = await services.cases.open(boss, kind="lost")
+        await services.cases.triage(boss, case.ref)
+        await services.cases.resolve(boss, case.ref, "found")
+        await services.cases.reopen(boss, case.ref, "lost again")
+        other, _ = await services.cases.open(boss, kind="damaged")
+    with sqlite3.connect(path) as conn:  # the shape of version 6 (6: orders.changed_at, landed first)
+        conn.execute("ALTER TABLE cases DROP COLUMN reopened_at")
+        conn.execute("DROP TABLE store_meta")
+        conn.execute("PRAGMA user_version = 6")
+    async with open_store(path) as store:
+        assert (await case_rows.get_case(store.reader, case.ref)).reopened_at == now
+        assert (await case_rows.get_case(store.reader, other.ref)).reopened_at is None
+    assert user_version(path) == migrations.SCHEMA_VERSION >= 7
 
 
 async def test_a_failing_upgrade_leaves_the_older_store_as_it_was(tmp_path, monkeypatch):

@@ -121,6 +121,7 @@ class Case(msgspec.Struct, kw_only=True):
     due_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    reopened_at: datetime | None = None  # the last reopen: the resolution clock runs from here
     resolution: str
     version: int
     updated_at: datetime

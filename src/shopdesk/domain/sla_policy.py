@@ -4,11 +4,17 @@ Targets come per level ("L1".."L3"), optionally per kind (a kind's own entry win
 and for urgent orders, whose targets tighten the level's (the earlier due time of the two wins).
 A target of "eod" means the end of the business day the clock starts in (urgent: 当天评估).
 Waiting pauses both clocks: closed pauses push the due times later; while a pause is open the
-running clock has no due time.
+running clock has no due time. A reopened case gets a new resolution clock from the reopen (its
+first response was made in its first life); the first response clock stays as it ended.
+
+Due times are stored with each case (the queue sorts on them); `fingerprint` names the policy and
+the rules they were derived with, so a store whose active cases were computed with another calendar
+or other targets can be recomputed as a whole.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 
@@ -34,6 +40,28 @@ class SlaPolicy(msgspec.Struct, frozen=True):
     targets: dict[str, tuple[str, str]]
 
 
+# How due times are derived from a policy; raise it when compute_dues changes, so stores recompute
+# their active cases' stored dues once (2: a reopen starts a new resolution clock).
+DUES_RULES = 2
+
+
+def fingerprint(policy: SlaPolicy) -> str:
+    """A short name for everything a stored due time depends on besides the case itself: the
+    calendar (zone, hours, holidays, extra workdays), the targets and DUES_RULES."""
+    calendar = policy.calendar
+    content = {
+        "rules": DUES_RULES,
+        "tz": calendar.tz,
+        "weekly": sorted((int(day), sorted(slots)) for day, slots in calendar.weekly.items()),
+        "holidays": sorted(day.isoformat() for day in calendar.holidays),
+        "extra_workdays": sorted(day.isoformat() for day in calendar.extra_workdays),
+        "extra_day_hours": sorted(calendar.extra_day_hours),
+        "business_day_minutes": calendar.business_day_minutes,
+        "targets": sorted((key, list(pair)) for key, pair in policy.targets.items()),
+    }
+    return hashlib.sha256(msgspec.json.encode(content)).hexdigest()[:16]
+
+
 def parse_duration(text: str, field: str = "sla") -> sla.Target:
     match = _DURATION.match(text)
     if not match:
@@ -50,16 +78,19 @@ def _duration(policy: SlaPolicy, spec: str, start: datetime) -> timedelta:
 
 
 def targets(
-    policy: SlaPolicy, *, level: int, kind: str, urgent: bool, opened_at: datetime
+    policy: SlaPolicy, *, level: int, kind: str, urgent: bool, opened_at: datetime,
+    resolution_from: datetime | None = None,
 ) -> tuple[timedelta, timedelta]:
-    """(first response, resolution) targets in business time for a case."""
+    """(first response, resolution) targets in business time for a case; "eod" counts from where
+    each clock starts (the resolution clock at `resolution_from`, a reopen, when given)."""
+    resolution_start = resolution_from or opened_at
     first_spec, resolution_spec = policy.targets.get(kind) or policy.targets[f"L{level}"]
     first = _duration(policy, first_spec, opened_at)
-    resolution = _duration(policy, resolution_spec, opened_at)
+    resolution = _duration(policy, resolution_spec, resolution_start)
     if urgent and "urgent" in policy.targets:
         urgent_first, urgent_resolution = policy.targets["urgent"]
         first = min(first, _duration(policy, urgent_first, opened_at))
-        resolution = min(resolution, _duration(policy, urgent_resolution, opened_at))
+        resolution = min(resolution, _duration(policy, urgent_resolution, resolution_start))
     return first, resolution
 
 
@@ -73,15 +104,21 @@ def compute_dues(
     opened_at: datetime,
     first_response_at: datetime | None,
     pauses: list[sla.Pause],
+    reopened_at: datetime | None = None,
 ) -> Dues:
-    first, resolution = targets(policy, level=level, kind=kind, urgent=urgent, opened_at=opened_at)
+    """The stored due times: each clock's, and the running one's. After a reopen the resolution
+    clock runs from `reopened_at` (pauses before it do not count) and is the running one."""
+    first, resolution = targets(policy, level=level, kind=kind, urgent=urgent, opened_at=opened_at,
+                                resolution_from=reopened_at)
     first_due = sla.due_after_pauses(policy.calendar, opened_at, first, pauses)
-    resolution_due = sla.due_after_pauses(policy.calendar, opened_at, resolution, pauses)
+    resolution_due = sla.due_after_pauses(
+        policy.calendar, reopened_at or opened_at, resolution, pauses
+    )
     is_paused = any(pause.end is None for pause in pauses)
     running: datetime | None
     if not is_active(status) or is_paused:
         running = None
-    elif first_response_at is None:
+    elif first_response_at is None and reopened_at is None:
         running = min(first_due, resolution_due)
     else:
         running = resolution_due
@@ -99,17 +136,21 @@ def clocks(
     resolved_at: datetime | None,
     pauses: list[sla.Pause],
     now: datetime,
+    reopened_at: datetime | None = None,
 ) -> tuple[sla.ClockState, sla.ClockState]:
-    """Each clock on its own: first response and resolution, as the case screen shows them."""
-    first, resolution = targets(policy, level=level, kind=kind, urgent=urgent, opened_at=opened_at)
+    """Each clock on its own: first response and resolution, as the case screen shows them — the
+    same clocks compute_dues stores the due times of (a reopen restarts the resolution clock and
+    ends a first response clock still running)."""
+    first, resolution = targets(policy, level=level, kind=kind, urgent=urgent, opened_at=opened_at,
+                                resolution_from=reopened_at)
     return (
         sla.clock_state(
             policy.calendar, started_at=opened_at, target=first, pauses=pauses, now=now,
-            stopped_at=first_response_at,
+            stopped_at=first_response_at or reopened_at,
         ),
         sla.clock_state(
-            policy.calendar, started_at=opened_at, target=resolution, pauses=pauses, now=now,
-            stopped_at=resolved_at,
+            policy.calendar, started_at=reopened_at or opened_at, target=resolution,
+            pauses=pauses, now=now, stopped_at=resolved_at,
         ),
     )
 

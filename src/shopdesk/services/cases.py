@@ -7,7 +7,9 @@ An edit against a stale version is refused with who changed the case and when; n
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,15 +38,17 @@ from shopdesk.domain.errors import (
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.money import format_minor
 from shopdesk.domain.sla import ClockState
-from shopdesk.domain.sla_policy import clocks, compute_dues
+from shopdesk.domain.sla_policy import clocks, compute_dues, fingerprint
 from shopdesk.domain.workflow import TIERS
 from shopdesk.services.changes import Change
 from shopdesk.store import cases as case_rows
-from shopdesk.store import followups, incidents, orders
+from shopdesk.store import followups, incidents, meta, orders
 from shopdesk.store import sources as source_rows
 
 if TYPE_CHECKING:
     from shopdesk.services import Services
+
+log = logging.getLogger(__name__)
 
 SYSTEM = Actor(name="shopdesk", role="owner")
 # Moves that end a case's work, refused while a remedy is proposed or approved -> their -ing words.
@@ -76,6 +80,8 @@ def _remedy_name(remedy: Remedy) -> str:
 class CaseService:
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._dues_checked = False  # the store's due times are this policy's (checked once)
+        self._dues_lock = asyncio.Lock()
 
     @property
     def _store(self):
@@ -84,6 +90,7 @@ class CaseService:
     # --- reading -------------------------------------------------------------------------
 
     async def get(self, ref: str) -> Case:
+        await self.ensure_due_times()
         case = await case_rows.get_case(self._store.reader, ref.strip().upper())
         if case is None:
             raise NotFoundError(
@@ -105,7 +112,9 @@ class CaseService:
         )
 
     async def clocks(self, case: Case) -> tuple[ClockState, ClockState]:
-        """(first response, resolution) clocks of a case, each on its own."""
+        """(first response, resolution) clocks of a case, each on its own: the clocks whose due
+        times the case stores (the queue, the sweep and `cases list` read those)."""
+        await self.ensure_due_times()
         pauses = await case_rows.list_pauses(self._store.reader, case.id)
         return clocks(
             self._services.policy,
@@ -117,6 +126,7 @@ class CaseService:
             resolved_at=case.resolved_at,
             pauses=pauses,
             now=self._services.now(),
+            reopened_at=case.reopened_at,
         )
 
     async def list(
@@ -131,12 +141,14 @@ class CaseService:
                 code="unknown_value",
                 params={"input": "sort", "value": sort, "allowed": list(case_rows.SORTS)},
             )
+        await self.ensure_due_times()
         return await case_rows.list_cases(
             self._store.reader, case_filter or CaseFilter(), self._services.now(),
             limit=limit, offset=offset, sort=sort,
         )
 
     async def count(self, case_filter: CaseFilter | None = None) -> int:
+        await self.ensure_due_times()
         return await case_rows.count_cases(
             self._store.reader, case_filter or CaseFilter(), self._services.now()
         )
@@ -148,6 +160,7 @@ class CaseService:
         that is a case number and also exactly an order number, tracking number or phone gives
         the cases those point to first and the case numbered 600 last, for the caller to pick."""
         text = _required(text, "q", "a case ref, order number, phone or tracking number")
+        await self.ensure_due_times()
         ref = parse_case_ref(text)
         if ref is not None:
             case = await case_rows.get_case(self._store.reader, ref)
@@ -189,6 +202,7 @@ class CaseService:
         at), judged overdue at `now` (when the walk began: the order holds while it goes on);
         with the position to go on from, None on the last page. A case that changed or arrived
         meanwhile does not shift the others: none is skipped, none comes twice."""
+        await self.ensure_due_times()
         now = now or self._services.now()
         cases = await case_rows.list_cases(self._store.reader, case_filter, now, limit=limit + 1,
                                            after=after)
@@ -205,6 +219,7 @@ class CaseService:
     async def _editing(
         self, ref: str, expected_version: int | None
     ) -> AsyncIterator[tuple[aiosqlite.Connection, Case]]:
+        await self.ensure_due_times()
         async with self._store.transaction() as conn:
             case = await case_rows.get_case(conn, ref.strip().upper())
             if case is None:
@@ -248,6 +263,52 @@ class CaseService:
             conn, case.id, at=now, actor=actor.name, type=event_type, data=data
         )
 
+    async def ensure_due_times(self) -> int:
+        """Make the stored due times of active cases this SLA policy's: when the store's were
+        computed with another one (a holiday declared, business hours or targets edited in config,
+        or older rules), recompute them all in one transaction and record the policy's
+        fingerprint. Checked once per Services, before the first read or write; returns how many
+        cases were recomputed."""
+        if self._dues_checked:
+            return 0
+        async with self._dues_lock:
+            if self._dues_checked:
+                return 0
+            wanted = fingerprint(self._services.policy)
+            recomputed = 0
+            if await meta.get_value(self._store.reader, meta.SLA_FINGERPRINT) != wanted:
+                async with self._store.transaction() as conn:
+                    stored = await meta.get_value(conn, meta.SLA_FINGERPRINT)
+                    if stored != wanted:  # another shopdesk may have done it meanwhile
+                        recomputed = await self._recompute_due_times(conn)
+                        await meta.set_value(conn, meta.SLA_FINGERPRINT, wanted)
+                if recomputed:
+                    log.info("SLA policy changed (%s -> %s): recomputed the due times of %d "
+                             "active cases", stored or "none", wanted, recomputed)
+            self._dues_checked = True
+            return recomputed
+
+    async def _recompute_due_times(self, conn: aiosqlite.Connection) -> int:
+        active = await case_rows.list_active_cases(conn)
+        pauses = await case_rows.pauses_of_active_cases(conn)
+        policy = self._services.policy
+        dues = []
+        for case in active:
+            due = compute_dues(
+                policy, level=case.level, kind=case.kind, urgent=case.urgent, status=case.status,
+                opened_at=case.opened_at, first_response_at=case.first_response_at,
+                pauses=pauses.get(case.id, []), reopened_at=case.reopened_at,
+            )
+            dues.append((case.id, due.first_response_due_at, due.resolution_due_at, due.due_at))
+        await case_rows.set_due_times(conn, dues)
+        return len(dues)
+
+    async def _dues_of_another_policy(self) -> bool:
+        """True when the store's due times were recomputed since this Services checked them, by
+        a shopdesk with another SLA config: this one's config is out of date."""
+        stored = await meta.get_value(self._store.reader, meta.SLA_FINGERPRINT)
+        return stored is not None and stored != fingerprint(self._services.policy)
+
     async def _dues(
         self, conn: aiosqlite.Connection, case: Case, values: dict[str, Any]
     ) -> dict[str, Any]:
@@ -261,6 +322,7 @@ class CaseService:
             opened_at=case.opened_at,
             first_response_at=values.get("first_response_at", case.first_response_at),
             pauses=pauses,
+            reopened_at=values.get("reopened_at", case.reopened_at),
         )
         return {
             "first_response_due_at": dues.first_response_due_at,
@@ -309,7 +371,10 @@ class CaseService:
             if status == "closed":
                 changes.setdefault("closed_at", now)
             if action == "reopen":
-                changes.update(resolved_at=None, closed_at=None)
+                # A new resolution clock from now; the first response was made in the case's
+                # first life (its resolution told the customer, as the reports count it).
+                changes.update(resolved_at=None, closed_at=None, reopened_at=now,
+                               first_response_at=case.first_response_at or case.resolved_at)
             if action in ("return", "reopen") and case.tier != TIERS[0]:
                 # The escalation is over: a new question goes up from the first tier again.
                 changes["tier"] = TIERS[0]
@@ -377,6 +442,7 @@ class CaseService:
         if department is not None:
             kinds.check_department(department)
         title = title.strip() or kind.replace("_", " ")
+        await self.ensure_due_times()
         async with self._store.transaction() as conn:
             if dedupe_key is not None:
                 existing = await case_rows.find_by_dedupe_key(conn, dedupe_key)
@@ -771,6 +837,7 @@ class CaseService:
     async def _remedy_move(
         self, actor: Actor, remedy_id: int, action: str, data: dict[str, Any]
     ) -> Remedy:
+        await self.ensure_due_times()
         async with self._store.transaction() as conn:
             remedy = await followups.get_remedy(conn, remedy_id)
             if remedy is None:
@@ -900,8 +967,15 @@ class CaseService:
     async def sweep(self) -> dict[str, int]:
         """Escalate each breach once (a case sent back to work after its escalation is not sent up
         again for the same due time); close stale resolved cases."""
+        await self.ensure_due_times()
         now = self._services.now()
         breached = await case_rows.list_breached_unescalated(self._store.reader, now, limit=1000)
+        if breached and await self._dues_of_another_policy():
+            log.warning("not escalating %d breached cases: the store's due times were computed "
+                        "with another SLA config (holidays, hours or targets) by another shopdesk "
+                        "since this one started; restart this one to use the config as it is now",
+                        len(breached))
+            breached = []
         escalated = 0
         for case in breached:
             with contextlib.suppress(ConflictError, TransitionError):

@@ -21,12 +21,12 @@ CASE_FIELDS: frozenset[str] = frozenset(
         "root_cause", "evidence", "order_id", "customer", "source", "dedupe_key", "request_hash",
         "opened_by",
         "opened_at", "first_response_at", "first_response_due_at", "resolution_due_at", "due_at",
-        "resolved_at", "closed_at", "resolution",
+        "resolved_at", "closed_at", "reopened_at", "resolution",
     }
 )
 _TIME_FIELDS = frozenset(
     {"opened_at", "first_response_at", "first_response_due_at", "resolution_due_at", "due_at",
-     "resolved_at", "closed_at"}
+     "resolved_at", "closed_at", "reopened_at"}
 )
 
 CASE_SELECT = """
@@ -104,6 +104,7 @@ def case_from_row(row: sqlite3.Row) -> Case:
         due_at=from_db(row["due_at"]),
         resolved_at=from_db(row["resolved_at"]),
         closed_at=from_db(row["closed_at"]),
+        reopened_at=from_db(row["reopened_at"]),
         resolution=row["resolution"],
         version=row["version"],
         updated_at=from_db(row["updated_at"]),
@@ -413,3 +414,43 @@ async def list_breached_unescalated(
     ) as cursor:
         rows = await cursor.fetchall()
     return [case_from_row(row) for row in rows]
+
+
+async def list_active_cases(conn: aiosqlite.Connection) -> list[Case]:
+    """Every case whose clocks still run (new, open, waiting, escalated), oldest first."""
+    async with conn.execute(
+        CASE_SELECT + " WHERE c.status IN ('new', 'open', 'waiting', 'escalated') ORDER BY c.id"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [case_from_row(row) for row in rows]
+
+
+async def pauses_of_active_cases(conn: aiosqlite.Connection) -> dict[int, list[Pause]]:
+    """The SLA pauses of every active case, by case id (in the order they were taken)."""
+    async with conn.execute(
+        """SELECT p.case_id, p.started_at, p.ended_at FROM sla_pauses AS p JOIN cases AS c
+           ON c.id = p.case_id WHERE c.status IN ('new', 'open', 'waiting', 'escalated')
+           ORDER BY p.id"""
+    ) as cursor:
+        rows = await cursor.fetchall()
+    pauses: dict[int, list[Pause]] = {}
+    for case_id, started_at, ended_at in rows:
+        pauses.setdefault(case_id, []).append(Pause(start=from_db(started_at), end=from_db(ended_at)))
+    return pauses
+
+
+async def set_due_times(
+    conn: aiosqlite.Connection,
+    dues: list[tuple[int, datetime | None, datetime | None, datetime | None]],
+) -> None:
+    """Store recomputed due times: (case id, first response due, resolution due, running due).
+    Derived figures, not an edit: the version and updated_at/by stay as they are."""
+    await conn.executemany(
+        """UPDATE cases SET first_response_due_at = :first, resolution_due_at = :resolution,
+                            due_at = :due WHERE id = :id""",
+        [
+            {"id": case_id, "first": to_db(first), "resolution": to_db(resolution),
+             "due": to_db(due)}
+            for case_id, first, resolution, due in dues
+        ],
+    )

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -36,6 +36,16 @@ STEPS: dict[int, list[str]] = {
     ],
     6: [
         "ALTER TABLE orders ADD COLUMN changed_at TEXT",
+    ],
+    7: [
+        "ALTER TABLE cases ADD COLUMN reopened_at TEXT",
+        """UPDATE cases SET reopened_at = (
+            SELECT max(e.at) FROM case_events AS e WHERE e.case_id = cases.id AND e.type = 'reopened'
+        )""",
+        """CREATE TABLE IF NOT EXISTS store_meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
     ],
 }
 
