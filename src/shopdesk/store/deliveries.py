@@ -123,7 +123,7 @@ CROSS JOIN sources AS s ON s.id = k.value ->> 0 AND s.secret = k.value ->> 1
                         AND s.old_secret IS k.value ->> 2
 """
 _FIND_DELIVERIES = """
-SELECT d.id, d.source_id, d.dedupe_key, d.order_id
+SELECT json_group_array(json_array(d.id, d.source_id, d.dedupe_key, d.order_id))
 FROM json_each(:keys) AS k
 CROSS JOIN deliveries AS d ON d.source_id = k.value ->> 0 AND d.dedupe_key = k.value ->> 1
 """
@@ -132,23 +132,44 @@ SELECT DISTINCT o.* FROM json_each(:keys) AS k
 CROSS JOIN orders AS o ON o.source = k.value ->> 0 AND o.external_id = k.value ->> 1
 """
 _FIND_ORDER_IDS = """
-SELECT DISTINCT o.id, o.source, o.external_id FROM json_each(:keys) AS k
+SELECT json_group_array(json_array(o.id, o.source, o.external_id)) FROM json_each(:keys) AS k
 CROSS JOIN orders AS o ON o.source = k.value ->> 0 AND o.external_id = k.value ->> 1
 """
-_INSERT_DELIVERY = """
-INSERT INTO deliveries
-    (source_id, dedupe_key, received_at, topic, status, error, headers, body, order_id)
-VALUES (:source_id, :dedupe_key, :received_at, :topic, :status, :error, :headers, :body, :order_id)
-"""
-_INSERT_EVENT = """
-INSERT INTO order_events (order_id, type, at, delivery_id, data)
-VALUES (:order_id, :type, :at, :delivery_id, :data)
-"""
+_INSERT_DELIVERIES = """INSERT INTO deliveries
+    (source_id, dedupe_key, received_at, topic, status, error, headers, body, order_id)"""
+_INSERT_EVENTS = "INSERT INTO order_events (order_id, type, at, delivery_id, data)"
+
+# Rows go in INSERTs of CHUNK rows each (the rest one by one): every statement is one step, and a
+# step is where the writer's thread lets go of the GIL and must wait to get it back from the loop.
+# Lookups answer in one row (json_group_array) for the same reason. Few statement texts.
+CHUNK = 8
+_STATEMENTS: dict[tuple[str, int, int, str], str] = {}
+
+
+def _insert_rows(db: sqlite3.Connection, head: str, rows: list[tuple], tail: str = "") -> None:
+    """`head VALUES (…), (…) tail` for rows (tuples of one width), in order."""
+    if not rows:
+        return
+    width = len(rows[0])
+    whole = len(rows) - len(rows) % CHUNK
+    for count, batch in ((CHUNK, [tuple(value for row in rows[start:start + CHUNK] for value in row)
+                                  for start in range(0, whole, CHUNK)]),
+                         (1, rows[whole:])):
+        if not batch:
+            continue
+        key = (head, width, count, tail)
+        statement = _STATEMENTS.get(key)
+        if statement is None:
+            one = f"({', '.join(['?'] * width)})"
+            statement = _STATEMENTS[key] = f"{head} VALUES {', '.join([one] * count)} {tail}"
+        db.executemany(statement, batch)
 
 
 def _found(db: sqlite3.Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], tuple]:
-    rows = db.execute(_FIND_DELIVERIES, {"keys": json_dumps(keys)}).fetchall()
-    return {(row["source_id"], row["dedupe_key"]): (row["id"], row["order_id"]) for row in rows}
+    """(source id, dedupe key) -> (delivery id, order id) of the deliveries stored."""
+    found = db.execute(_FIND_DELIVERIES, {"keys": json_dumps(keys)}).fetchone()[0]
+    return {(source_id, dedupe_key): (delivery_id, order_id)
+            for delivery_id, source_id, dedupe_key, order_id in json_loads(found, [])}
 
 
 def write_deliveries(
@@ -216,30 +237,29 @@ def _store_deliveries(
         names = list(params[0])
         updates = ", ".join(f"{name} = excluded.{name}" for name in names
                             if name not in ("source", "external_id"))
-        db.executemany(  # positional: binding 25 names per row costs more than the row's insert
-            f"""INSERT INTO orders ({", ".join(names)})
-                VALUES ({", ".join("?" for _ in names)})
-                ON CONFLICT (source, external_id) DO UPDATE SET {updates}""",
-            [tuple(row.values()) for row in params],
-        )
+        # by position: binding 25 names a row costs more than the row's insert; in order, so a
+        # later snapshot of the same order (an update of the row just inserted) wins
+        _insert_rows(db, f"INSERT INTO orders ({', '.join(names)})",
+                     [tuple(row.values()) for row in params],
+                     f"ON CONFLICT (source, external_id) DO UPDATE SET {updates}")
         order_keys = sorted({(deliveries[i].source, order.external_id)
                              for i, (order, _) in planned.items()})
-        rows = db.execute(_FIND_ORDER_IDS, {"keys": json_dumps(order_keys)}).fetchall()
-        order_ids = {(row["source"], row["external_id"]): row["id"] for row in rows}
+        found = db.execute(_FIND_ORDER_IDS, {"keys": json_dumps(order_keys)}).fetchone()[0]
+        order_ids = {(source, external_id): order_id
+                     for order_id, source, external_id in json_loads(found, [])}
     order_of = {index: order_ids[(deliveries[index].source, order.external_id)]
                 for index, (order, _) in planned.items()}
     # 3. The deliveries, linked to their orders, then their ids; 4. the order events.
-    db.executemany(_INSERT_DELIVERY, [
-        {"source_id": d.source_id, "dedupe_key": d.dedupe_key, "received_at": to_db(d.received_at),
-         "topic": d.topic, "status": "quarantined" if i in refused else d.status,
-         "error": refused.get(i, d.error),
-         "headers": json_dumps(d.headers), "body": d.body, "order_id": order_of.get(i)}
+    _insert_rows(db, _INSERT_DELIVERIES, [
+        (d.source_id, d.dedupe_key, to_db(d.received_at), d.topic,
+         "quarantined" if i in refused else d.status, refused.get(i, d.error),
+         json_dumps(d.headers), d.body, order_of.get(i))
         for i, d in ((i, deliveries[i]) for i in fresh)
     ])
     delivery_ids = _found(db, [keys[i] for i in fresh]) if fresh else {}
-    db.executemany(_INSERT_EVENT, [
-        {"order_id": order_of[index], "type": event.type, "at": to_db(event.at),
-         "delivery_id": delivery_ids[keys[index]][0], "data": json_dumps(event.data)}
+    _insert_rows(db, _INSERT_EVENTS, [
+        (order_of[index], event.type, to_db(event.at), delivery_ids[keys[index]][0],
+         json_dumps(event.data))
         for index, (_, events) in planned.items() for event in events
     ])
     results = {
