@@ -212,3 +212,31 @@ async def test_waiting_before_the_reopen_does_not_count_on_the_new_clock(world):
     resumed = await services.cases.resume(operator(services), case.ref)
     assert resumed.due_at == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # a business day later
     assert await agree(services, case.ref) == resumed.due_at
+
+
+async def test_exports_and_reports_read_the_due_times_of_the_config_they_run_with(
+    tmp_path, settings
+):
+    import csv
+    import io
+
+    path = tmp_path / "desk.db"
+    clock = Clock(MONDAY_10)
+    async with open_store(path) as store:
+        services = Services(store, settings, clock=clock)
+        case = await new_case(services)  # first response due Monday 15:00
+    clock.now = shanghai(23, 16)
+    holiday = msgspec.structs.replace(settings, holidays=[date(2026, 11, 23)])
+    async with open_store(path) as store:  # e.g. `shopdesk export cases` right after the edit
+        services = Services(store, holiday, clock=clock)
+        data = b"".join([chunk async for chunk in services.exports.stream("cases")])
+        [row] = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        assert row["ref"] == case.ref
+        assert row["first_response_due_at"] == "2026-11-24T14:00:00+08:00"
+        assert row["first_response_met"] == ""  # still running, not breached
+        first = (await services.reports.summary()).first_response
+        assert (first.breached, first.pending) == (0, 1)
+    async with open_store(path) as store:
+        services = Services(store, settings, clock=clock)  # the holiday undone: due at 15:00
+        first = (await services.reports.summary()).first_response
+        assert (first.breached, first.pending) == (1, 0)

@@ -266,6 +266,7 @@ class ExportService:
         times = self._times()
         yield ((BOM if self._bom(bom) else "") + header_line(columns)).encode(), 0
         if kind in report_rows.ROW_KINDS:
+            await self._services.cases.ensure_due_times()  # due columns as the queue has them
             now = self._services.now()
             derived = DERIVED[kind](now) if kind in DERIVED else None
             rows_stream = report_rows.stream_rows(self._services.store, kind, case_filter, now)

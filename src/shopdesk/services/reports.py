@@ -68,6 +68,7 @@ class ReportService:
         case_filter: CaseFilter | None = None,
     ) -> reports.Summary:
         """Every figure of the review for cases opened in [period_from, period_to) and the filter."""
+        await self._services.cases.ensure_due_times()  # SLA figures on the config's due times
         cohort = self._cohort(period_from, period_to, case_filter)
         async with report_rows.report_connection(self._services.store) as conn:
             return await self._summary(conn, period_from, period_to, cohort)
