@@ -32,7 +32,8 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # In JSON text, a control character is an escape (\u001b, \n …) or, for C1 and DEL, the raw character.
-_SUSPECT_JSON = re.compile(rb"\\u00[0-9a-fA-F]{2}|\\[nrtbf]|\xc2[\x80-\x9f]|\x7f")
+_JSON_ESCAPE = re.compile(rb"\\u00[0-9a-fA-F]{2}|\\[nrtbf]")
+_JSON_C1 = re.compile(rb"\xc2[\x80-\x9f]")
 
 
 def plain(text: str, *, multiline: bool = False) -> str:
@@ -51,17 +52,30 @@ def plain(text: str, *, multiline: bool = False) -> str:
 def plain_copy(value: T) -> T:
     """`value` with `plain` applied to every string in it (Struct fields, list items, dict keys
     and values); the same object when there is nothing to change."""
-    try:
-        if not _SUSPECT_JSON.search(msgspec.json.encode(value)):
-            return value
-    except (TypeError, msgspec.EncodeError):
-        pass  # not JSON-able: walk it anyway
     return _walk(value, multiline=False)
+
+
+def _may_hold_controls(value: Any) -> bool:
+    """False when no string in `value` holds a control character (checked on its JSON, in C: the
+    walk in Python goes only into the parts that may)."""
+    try:
+        encoded = msgspec.json.encode(value)
+    except (TypeError, msgspec.EncodeError):
+        return True  # not JSON-able: walk it
+    # `in` first: a byte search is far cheaper than the regex, and most text has neither byte.
+    return bool(
+        (b"\\" in encoded and _JSON_ESCAPE.search(encoded))
+        or (b"\xc2" in encoded and _JSON_C1.search(encoded))
+        or b"\x7f" in encoded
+    )
 
 
 def _walk(value: Any, *, multiline: bool) -> Any:
     if isinstance(value, str):
-        return plain(value, multiline=multiline)
+        cleaned = plain(value, multiline=multiline)
+        return value if cleaned == value else cleaned  # unchanged: the same object, no copy
+    if isinstance(value, (msgspec.Struct, list, tuple, dict)) and not _may_hold_controls(value):
+        return value
     if isinstance(value, msgspec.Struct):
         changes = {}
         for name in value.__struct_fields__:
