@@ -221,3 +221,26 @@ async def test_the_pick_list_shows_names_without_controls(services):
     line = match_line(case, ZoneInfo("Asia/Shanghai")).plain
     assert_safe(line)
     assert "Eve[/]" in line
+
+
+def test_the_delivery_screen_shows_a_quarantined_body_literally():
+    from datetime import UTC, datetime
+    from io import StringIO
+
+    from rich.console import Console
+
+    from shopdesk.domain.intake.records import Delivery
+    from shopdesk.tui.screens.delivery import delivery_view
+
+    delivery = Delivery(
+        id=7, source="woo", dedupe_key=f"wc:{hostile('key')}", received_at=datetime.now(UTC),
+        topic=hostile("topic"), status="quarantined", error=hostile("error"),
+        headers={"x-wc-webhook-topic": hostile("header")},
+        body=f"not json {hostile('body')}\x9b2J".encode(), order_id=None,
+    )
+    console = Console(file=StringIO(), width=300, color_system=None, record=True)
+    console.print(delivery_view(delivery, ZoneInfo("Asia/Shanghai")))
+    text = console.export_text()
+    assert_safe(text)
+    for field in ("key", "topic", "error", "header", "body"):
+        assert shown(field) in text
