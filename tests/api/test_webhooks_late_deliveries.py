@@ -36,6 +36,7 @@ async def test_generic_a_late_paid_event_keeps_the_shipped_order(client, service
     late = encode(generic_event())  # "paid" at 02:00Z (10:00 in Shanghai): sent first, came last
     response = await client.post("/webhooks/shop", content=late, headers=generic_headers(late))
     assert response.status_code == 200 and response.json()["status"] == "processed"
+    assert "older than the order as shopdesk has it" in response.json()["detail"]
     order = await services.orders.get(first.json()["order_id"])
     assert (order.status, order.carrier, order.tracking_number) == (
         "shipped", "SF Express", "SF1234567890")
@@ -54,6 +55,7 @@ async def test_generic_a_newer_event_still_replaces_the_snapshot(client, service
     delivered["order"].update(status="delivered", delivered_at="2026-11-25T09:00:00+08:00")
     body = encode(delivered)
     response = await client.post("/webhooks/shop", content=body, headers=generic_headers(body))
+    assert "detail" not in response.json()
     order = await services.orders.get(response.json()["order_id"])
     assert order.status == "delivered" and order.tracking_number == "SF1234567890"
     assert order.changed_at.isoformat() == "2026-11-25T01:00:00+00:00"
@@ -78,6 +80,7 @@ async def test_woocommerce_a_late_processing_update_keeps_the_completed_order(cl
     response = await client.post("/webhooks/woo", content=late,
                                  headers=woo_headers(late, "order.updated", delivery_id="1"))
     assert response.status_code == 200 and response.json()["status"] == "processed"
+    assert "the order keeps its newer state" in response.json()["detail"]
     order = await services.orders.get(first.json()["order_id"])
     assert order.status != "paid"  # "processing" maps to paid: not rolled back
     assert (order.carrier, order.tracking_number) == ("SF Express", "SF99887766")

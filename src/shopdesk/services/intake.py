@@ -41,6 +41,7 @@ from shopdesk.domain.intake.mapping import (
     Mapped,
     UnmappableError,
     WrongContentType,
+    is_late,
     settle_order,
 )
 from shopdesk.domain.intake.records import Delivery, Source
@@ -98,6 +99,11 @@ class _Written(msgspec.Struct, kw_only=True):
     duplicate: bool = False
     stale: bool = False  # the source changed before the write: nothing stored
     quarantined: str = ""  # the plan could not apply it (e.g. its order is unknown): why
+    late: bool = False  # older than the order as stored: kept, the order not rolled back
+
+
+LATE_DETAIL = ("stored; older than the order as shopdesk has it (a later change arrived first): "
+               "the order keeps its newer state")
 
 
 def unknown_order(topic: str, external_id: str) -> str:
@@ -152,8 +158,10 @@ def _write_jobs(db: sqlite3.Connection,
     return [
         _Written(delivery_id=item.delivery_id, order_id=item.order_id,
                  duplicate=item.duplicate, stale=item.stale, quarantined=item.quarantined,
-                 order_ref=(item.order.number or item.order.external_id) if item.order else "")
-        for item in stored
+                 order_ref=(item.order.number or item.order.external_id) if item.order else "",
+                 late=item.order is not None and job.mapped is not None
+                 and is_late(item.order, job.mapped.at))
+        for (job, _), item in zip(jobs, stored, strict=False)
     ]
 
 
@@ -215,7 +223,8 @@ class IntakeService:
             self._publish(job, written)
         else:
             receipt = Receipt(status=job.status, delivery_id=written.delivery_id,
-                              order_id=written.order_id, detail=job.error)
+                              order_id=written.order_id, detail=job.error or (
+                                  LATE_DETAIL if written.late else ""))
             self._publish(job, written)
         if job.status == "processed" and job.mapped is not None and job.mapped.report is not None:
             receipt.case = await self._open_case(source, job.mapped, written.order_id)
