@@ -6,6 +6,8 @@ embedded API (uvicorn) and the Textual app.
 3. The API socket is bound here: a busy port is a branch, not a SystemExit from inside uvicorn.
    If the port is busy, /healthz says who holds it: the same store -> attach ("API: pid N",
    and a notice once); anything else -> run without the API and say so.
+   An attached TUI serves the API once its server leaves; a serving TUI hands it over to a
+   `shopdesk serve` that asks for it (shopdesk.handover) and attaches to it: the service wins.
 4. This process owns the signals: SIGTERM and SIGHUP end the app; the server drains in `finally`,
    then the store closes.
 """
@@ -16,15 +18,17 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shopdesk import logs, paths
+from shopdesk import handover, logs, paths
 from shopdesk.domain.errors import ShopdeskError
 from shopdesk.tui import i18n
 from shopdesk.tui.i18n import t
@@ -42,6 +46,10 @@ _STORE_CREATED = {  # said once when the first run created the default store
     "en": "New empty store created at {path}",
     "zh": "已新建空的数据库：{path}",
 }
+_HANDED_OVER = {  # said when this TUI handed its API to `shopdesk serve`
+    "en": "shopdesk serve (pid {pid}) took over the API on {address}; this desk is attached to it",
+    "zh": "shopdesk serve（进程 {pid}）已接管 {address} 上的 API；本终端改为连接到它",
+}
 _ENDED_ON_ERROR = {  # the one line on the terminal after a crash; the traceback is in the log
     "en": "shopdesk: stopped on an error; the details are in {path}",
     "zh": "shopdesk：因错误而退出，详情见日志 {path}",
@@ -55,13 +63,18 @@ class PortOwner:
     shopdesk: bool
     pid: int | None = None
     store: str | None = None
+    role: str | None = None  # "serve" or "tui" (None: a shopdesk too old to say)
 
 
 def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
 
 
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1", "": "127.0.0.1"}
+
+
 def _fetch_health(host: str, port: int) -> PortOwner:
+    host = _ANY_ADDRESS.get(host, host)  # ask the listener on all addresses over loopback
     url = f"http://{_address(host, port)}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_SECONDS) as response:
@@ -70,9 +83,10 @@ def _fetch_health(host: str, port: int) -> PortOwner:
         return PortOwner(shopdesk=False)
     if not isinstance(body, dict) or body.get("app") != "shopdesk":
         return PortOwner(shopdesk=False)
-    pid = body.get("pid")
+    pid, store, role = body.get("pid"), body.get("store"), body.get("role")
     return PortOwner(shopdesk=True, pid=pid if isinstance(pid, int) else None,
-                     store=body.get("store") if isinstance(body.get("store"), str) else None)
+                     store=store if isinstance(store, str) else None,
+                     role=role if isinstance(role, str) else None)
 
 
 async def port_owner(host: str, port: int) -> PortOwner:
@@ -121,10 +135,12 @@ class ApiStart:
     note: str  # short, for the top bar
     notice: str | None = None  # longer, said once
     attached: bool = False  # another shopdesk serves this store: take over when it leaves
+    serving_pid: int | None = None  # while attached: the pid that serves
 
 
 def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
     from shopdesk.api.app import create_app
+    from shopdesk.api.health import ROLE_STATE_KEY
     from shopdesk.server import (
         EmbeddedServer,
         file_logging_config,
@@ -134,6 +150,7 @@ def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
 
     try:
         api = create_app(services, logging_config=file_logging_config(log_path))
+        api.state[ROLE_STATE_KEY] = "tui"
         server = EmbeddedServer(uvicorn_config(api))
     except BaseException:
         sock.close()
@@ -164,7 +181,7 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
             log.info("API on %s is served by pid %s for this store: attaching", address, owner.pid)
             pid = owner.pid if owner.pid is not None else "?"
             return ApiStart(None, t("api.attached", pid=pid), t("api.attached_notice", pid=pid),
-                            attached=True)
+                            attached=True, serving_pid=owner.pid)
         log.warning("port %s is taken by %s; running without the API", address, owner)
         return ApiStart(None, t("app.api_off"), t("api.port_taken", address=address))
     try:
@@ -177,23 +194,155 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
 
 
 async def adopt_api(services: Services, settings: Settings, log_path: Path,
-                    every: float = ADOPT_SECONDS) -> ApiHandle:
-    """While attached: once the serving shopdesk has gone and the port is free, serve it here."""
+                    every: float = ADOPT_SECONDS, *, serving_pid: int | None = None,
+                    served_by: Callable[[PortOwner], None] | None = None) -> ApiHandle:
+    """While attached: once the serving shopdesk has gone and the port is free, serve it here —
+    unless a `shopdesk serve` has asked for the API and is about to bind it. Meanwhile
+    `served_by(owner)` hears of another shopdesk serving this store in place of `serving_pid`
+    (a service restarted at once, another desk took over)."""
     from shopdesk.server import bind_api_socket
 
     host, port = settings.api.host, settings.api.port
     while True:
         await asyncio.sleep(every)
         try:
+            if await handover.pending(services.store) is not None:
+                continue
+        except Exception:  # a busy or closing store: look again next time
+            log.debug("could not read the handover request", exc_info=True)
+            continue
+        try:
             sock = bind_api_socket(host, port)
         except ShopdeskError:
             continue
         if sock is None:
+            if served_by is not None:
+                owner = await port_owner(host, port)
+                if same_store(owner, services.store.path) and owner.pid not in (None, serving_pid):
+                    serving_pid = owner.pid
+                    served_by(owner)
             continue
         handle = _serve(services, sock, log_path)
         log.info("the serving shopdesk left: now serving %s on http://%s",
                  services.store.path, _address(host, port))
         return handle
+
+
+async def wait_for_handover(services: Services,
+                            every: float = handover.POLL_SECONDS) -> handover.HandoverRequest:
+    """While serving: the request of a `shopdesk serve` for this process's API, once there is one."""
+    me = os.getpid()
+    while True:
+        await asyncio.sleep(every)
+        try:
+            found = await handover.pending(services.store)
+        except Exception:  # a busy or closing store: look again next time
+            log.debug("could not read the handover request", exc_info=True)
+            continue
+        if found is not None and found.to == me:
+            return found
+
+
+class ApiKeeper:
+    """This desk's part in its store's API for as long as the app runs: serving it until a
+    `shopdesk serve` asks for it (then drain, hand it over and attach), attached to another
+    shopdesk until that one leaves (then serve it), or neither (--no-api, port not ours).
+    The TUI hears of each change as ApiStarted (top bar note + notification) or ApiStopped."""
+
+    def __init__(self, services: Services, settings: Settings, log_path: Path, tui,
+                 started: ApiStart) -> None:
+        self._services = services
+        self._settings = settings
+        self._log_path = log_path
+        self._tui = tui
+        self._address = _address(settings.api.host, settings.api.port)
+        self.handle = started.handle
+        self._serving_pid = started.serving_pid  # while attached
+        self._handing_over: asyncio.Future | None = None
+        self._task: asyncio.Task | None = None
+        if self.handle is not None:
+            self._watch(self.handle)
+        if self.handle is not None or started.attached:
+            self._task = asyncio.create_task(self._keep(), name="api-keeper")
+
+    def _watch(self, handle: ApiHandle) -> None:
+        from shopdesk.tui.messages import ApiStopped
+
+        def api_ended(task: asyncio.Task) -> None:
+            if task.cancelled() or handle.server.should_exit:
+                return
+            error = task.exception()
+            reason = str(error) if error is not None else "stopped"
+            log.error("the API ended while the app runs: %s", reason)
+            self._tui.post_message(ApiStopped(reason))
+
+        handle.task.add_done_callback(api_ended)
+
+    async def _keep(self) -> None:
+        from shopdesk.tui.messages import ApiStarted
+
+        while True:
+            if self.handle is None:
+                try:
+                    self.handle = await adopt_api(self._services, self._settings, self._log_path,
+                                                  serving_pid=self._serving_pid,
+                                                  served_by=self._served_by)
+                except Exception:
+                    log.exception("could not take over the API")
+                    return
+                self._watch(self.handle)
+                self._tui.post_message(ApiStarted(t("api.serving", address=self._address),
+                                                  t("api.taken_over", address=self._address)))
+            asked = await self._handover_requested(self.handle)
+            if asked is None:
+                return  # the server ended on its own: ApiStopped said so
+            log.info("shopdesk serve (pid %s) asks for the API on %s: handing it over",
+                     asked.by, self._address)
+            self._handing_over = asyncio.ensure_future(self.handle.stop())
+            await asyncio.shield(self._handing_over)  # an exit meanwhile still drains it
+            self.handle = self._handing_over = None
+            self._serving_pid = asked.by
+            log.info("attached to shopdesk serve (pid %s) for %s", asked.by,
+                     self._services.store.path)
+            notice = _HANDED_OVER[i18n.language()].format(pid=asked.by, address=self._address)
+            self._tui.post_message(ApiStarted(t("api.attached", pid=asked.by), notice))
+
+    def _served_by(self, owner: PortOwner) -> None:
+        """Attached, and another shopdesk serves now (e.g. the service restarted at once)."""
+        from shopdesk.tui.messages import ApiStarted
+
+        log.info("the API on %s is now served by pid %s (%s)", self._address, owner.pid,
+                 owner.role or "shopdesk")
+        self._serving_pid = owner.pid
+        if owner.role == "serve":
+            notice = _HANDED_OVER[i18n.language()].format(pid=owner.pid, address=self._address)
+        else:
+            notice = t("api.attached_notice", pid=owner.pid)
+        self._tui.post_message(ApiStarted(t("api.attached", pid=owner.pid), notice))
+
+    async def _handover_requested(self, handle: ApiHandle) -> handover.HandoverRequest | None:
+        """A handover request for this process, or None when the server ends first."""
+        waiting = asyncio.create_task(wait_for_handover(self._services), name="handover")
+        try:
+            await asyncio.wait([waiting, handle.task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not waiting.done():
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+        return waiting.result() if waiting.done() and not waiting.cancelled() else None
+
+    async def stop(self) -> None:
+        """At exit: stop watching, then drain and stop the API this process serves."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._handing_over is not None:
+            with contextlib.suppress(Exception):
+                await self._handing_over
+        elif self.handle is not None:
+            await self.handle.stop()
 
 
 async def run(
@@ -248,14 +397,12 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
     from shopdesk.services import Services
     from shopdesk.store import open_store
     from shopdesk.tui.app import ShopdeskApp
-    from shopdesk.tui.messages import ApiStarted, ApiStopped
 
     async with open_store(db_path) as store:  # 2. one store, one Services
         services = Services(store, settings)
         started = ApiStart(None, t("api.disabled"))
         if serve_api:
             started = await start_api(services, settings, log_path)
-        api = started.handle
         notice = started.notice
         if new_store:
             log.info("created a new empty store at %s (first run)", db_path)
@@ -264,48 +411,14 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
         tui = ShopdeskApp(services, operator=operator, api_note=started.note, lang=lang,
                           notice=notice, freeze_heap=True)
 
-        def watch(handle: ApiHandle) -> None:
-            def api_ended(task: asyncio.Task) -> None:
-                if task.cancelled() or handle.server.should_exit:
-                    return
-                error = task.exception()
-                reason = str(error) if error is not None else "stopped"
-                log.error("the API ended while the app runs: %s", reason)
-                tui.post_message(ApiStopped(reason))
-
-            handle.task.add_done_callback(api_ended)
-
-        if api is not None:
-            watch(api)
-        adopting: asyncio.Task | None = None
-        if started.attached:
-            adopting = asyncio.create_task(adopt_api(services, settings, log_path), name="adopt")
-
-            def adopted(task: asyncio.Task) -> None:
-                nonlocal api
-                if task.cancelled() or task.exception() is not None:
-                    if not task.cancelled():
-                        log.error("could not take over the API: %s", task.exception())
-                    return
-                api = task.result()
-                watch(api)
-                address = _address(settings.api.host, settings.api.port)
-                tui.post_message(ApiStarted(t("api.serving", address=address),
-                                            t("api.taken_over", address=address)))
-
-            adopting.add_done_callback(adopted)
+        keeper = ApiKeeper(services, settings, log_path, tui, started)
         stopping.append(tui)
         if requested:
             tui.request_exit()
         try:
             await tui.run_async(headless=headless)
         finally:
-            if adopting is not None and not adopting.done():
-                adopting.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await adopting
-            if api is not None:
-                await api.stop()  # 5. drain in-flight webhooks, then stop
+            await keeper.stop()  # 5. drain in-flight webhooks, then stop
             intake = getattr(services, "intake", None)
             if intake is not None and hasattr(intake, "aclose"):
                 await intake.aclose()

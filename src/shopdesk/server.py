@@ -7,6 +7,9 @@
   `SystemExit` raised from inside uvicorn's startup into the shared loop.
 - `file_logging_config` is the Litestar logging config that writes to the log file only: Litestar's
   default config installs a console StreamHandler that would write over the TUI.
+- `claim_port` is how `shopdesk serve` gets its port: free -> bound; served by a terminal UI on the
+  same store -> that TUI is asked to hand the API over (shopdesk.handover) and the port is bound once
+  it lets go; anything else -> a ShopdeskError naming who holds it. The service wins over TUIs.
 - `sweep_forever` runs beside every API this process serves (the TUI's or `shopdesk serve`'s): the
   process that serves a store's API is the one that sweeps it (SLA escalation, auto-close).
 """
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN_SECONDS = 10.0
+HANDOVER_BIND_EVERY_SECONDS = 0.02  # `serve` tries the port this often while a TUI hands it over
 FIRST_SWEEP_SECONDS = 10.0
 
 
@@ -91,16 +96,90 @@ def bind_api_socket(host: str, port: int) -> socket.socket | None:
     return sock
 
 
+def _shown(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
+
+
+async def _bind_within(host: str, port: int, until: float) -> socket.socket | None:
+    """Bind host:port as soon as it is free, trying until the loop time `until`."""
+    loop = asyncio.get_running_loop()
+    while True:
+        sock = bind_api_socket(host, port)
+        if sock is not None or loop.time() >= until:
+            return sock
+        await asyncio.sleep(HANDOVER_BIND_EVERY_SECONDS)
+
+
+async def claim_port(services: Services, host: str, port: int,
+                     announce: Callable[[str], None] | None = None) -> socket.socket:
+    """The listening socket for `shopdesk serve` on host:port (see the module docstring)."""
+    from shopdesk import handover
+    from shopdesk.runtime import port_owner, same_store
+
+    sock = bind_api_socket(host, port)
+    if sock is not None:
+        return sock
+    say = announce or (lambda line: None)
+    address = _shown(host, port)
+    store = services.store
+    me = os.getpid()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + handover.WAIT_SECONDS
+    asked: int | None = None
+    try:
+        while True:
+            owner = await port_owner(host, port)
+            if not owner.shopdesk:
+                sock = bind_api_socket(host, port)  # freed meanwhile?
+                if sock is not None:
+                    return sock
+                if asked is None:
+                    raise ShopdeskError(f"port {port} on {host} is in use by another program (not "
+                                        "shopdesk); choose another with --port", field="port")
+            elif not same_store(owner, store.path):
+                raise ShopdeskError(
+                    f"port {port} on {host} is in use by shopdesk pid {owner.pid} serving another "
+                    f"store ({owner.store}); choose another with --port", field="port")
+            elif owner.role == "serve":
+                raise ShopdeskError(
+                    f"shopdesk serve (pid {owner.pid}) already serves {store.path} on {address}; "
+                    "stop it first, or choose another port with --port", field="port")
+            elif owner.pid is None:
+                raise ShopdeskError(
+                    f"port {port} on {host} is served by an older shopdesk on this store that "
+                    "cannot hand the API over; quit it or choose another with --port", field="port")
+            elif owner.pid != asked:
+                say(f"{address} is served by the shopdesk terminal UI of pid {owner.pid} on this "
+                    f"store: asking it to hand the API over (up to {handover.WAIT_SECONDS:.0f} s) …")
+                log.info("%s is served by shopdesk pid %s (role %s) for this store: asking it to "
+                         "hand the API over", address, owner.pid, owner.role)
+                await handover.request(store, by=me, to=owner.pid)
+                asked = owner.pid
+            sock = await _bind_within(host, port, min(loop.time() + 1.0, deadline))
+            if sock is not None:
+                log.info("pid %s handed the API on %s over", asked, address)
+                say(f"pid {asked} handed the API over; it stays open, attached to this service")
+                return sock
+            if loop.time() >= deadline:
+                raise ShopdeskError(
+                    f"shopdesk pid {asked} did not hand the API on {address} over within "
+                    f"{handover.WAIT_SECONDS:.0f} s; quit it, or choose another port with --port",
+                    field="port")
+    finally:
+        if asked is not None:
+            await handover.withdraw(store, by=me)
+
+
 def uvicorn_config(app, **overrides) -> uvicorn.Config:
     """The server settings every shopdesk API runs with: no uvicorn logging config (our file
     logging is already in place), no access log, graceful drain on shutdown."""
-    options = dict(
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        server_header=False,
-    )
+    options = {
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "server_header": False,
+    }
     options.update(overrides)
     return uvicorn.Config(app, **options)
 
@@ -145,23 +224,43 @@ async def serve_api(
     """`shopdesk serve`: the API alone until SIGTERM or SIGINT, then drain in-flight requests; the
     sweep runs beside it as long as it serves.
 
-    Call `logs.configure_file_logging` first. `announce` receives one line once the socket is bound.
+    Call `logs.configure_file_logging` first. `announce` receives one line once the socket is bound
+    (and, before that, a line while a terminal UI hands the API over).
     """
     from shopdesk.api.app import create_app
+    from shopdesk.api.health import ROLE_STATE_KEY
 
     host = host or settings.api.host
     port = settings.api.port if port is None else port
-    sock = bind_api_socket(host, port)
-    if sock is None:
-        raise ShopdeskError(
-            f"port {port} on {host} is already in use (another shopdesk serving?); "
-            "choose another with --port",
-            field="port",
-        )
-    app = create_app(services, logging_config=file_logging_config())
-    server = EmbeddedServer(uvicorn_config(app))
     loop = asyncio.get_running_loop()
     stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    claiming = asyncio.ensure_future(claim_port(services, host, port, announce))
+
+    signalled: list[int] = []
+
+    def stop_claiming(signum: int) -> None:
+        log.info("received %s while waiting for the port: stopping", signal.Signals(signum).name)
+        signalled.append(signum)
+        claiming.cancel()  # withdraws a handover request, so an open TUI may serve again
+
+    for signum in stop_signals:
+        loop.add_signal_handler(signum, stop_claiming, signum)
+    try:
+        sock = await claiming
+    except asyncio.CancelledError:
+        if not signalled:
+            raise
+        return
+    finally:
+        for signum in stop_signals:
+            loop.remove_signal_handler(signum)
+    try:
+        app = create_app(services, logging_config=file_logging_config())
+        app.state[ROLE_STATE_KEY] = "serve"
+    except BaseException:
+        sock.close()
+        raise
+    server = EmbeddedServer(uvicorn_config(app))
 
     def stop(signum: int) -> None:
         log.info("received %s: draining and stopping", signal.Signals(signum).name)

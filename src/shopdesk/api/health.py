@@ -1,4 +1,6 @@
-"""GET /healthz: alive, and which store this process serves (so a second shopdesk can tell)."""
+"""GET /healthz: alive, which store this process serves and whether it is `shopdesk serve` or a
+terminal UI (so a second shopdesk can tell whether to attach, or, being the service, to ask for the
+API: see shopdesk.handover)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import os
 
 import msgspec
 from litestar import get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from shopdesk import __version__
@@ -22,14 +25,20 @@ class Health(msgspec.Struct):
     store: str
     """Absolute path of the store file this process serves."""
     pid: int
+    role: str = "tui"
+    """Who serves: "serve" (`shopdesk serve`) or "tui" (a terminal UI, beside its screen)."""
+
+
+ROLE_STATE_KEY = "role"  # app.state[ROLE_STATE_KEY] = "serve" | "tui", set by whoever serves
 
 
 @get("/healthz", summary="Liveness and which store is served", tags=["health"],
      sync_to_thread=False, responses=error_responses())
-def healthz(services: NamedDependency[Services]) -> Health:
+def healthz(services: NamedDependency[Services], state: State) -> Health:
     return Health(
         status="ok", app="shopdesk", version=__version__,
         store=str(services.store.path.resolve()), pid=os.getpid(),
+        role=str(state.get(ROLE_STATE_KEY, "tui")),
     )
 
 
