@@ -160,3 +160,15 @@ async def test_an_owner_with_a_limit_still_approves(tmp_path):
         assert own.status == "proposed"  # above the owner's own limit: it stays to be approved
         # Nobody is above the owner: they approve it (before, nobody could).
         assert (await services.cases.approve_remedy(owner(services), own.id)).status == "approved"
+
+
+async def test_a_refund_paid_before_the_case_was_voided_counts_in_the_compensation(world):
+    services, _clock, _changes = world
+    case = await case_with_order(services, total=500_000, paid=500_000, currency="CNY")
+    refund = await services.cases.propose_remedy(
+        owner(services), case.ref, type="refund_full", amount_minor=400_000)
+    await services.cases.complete_remedy(owner(services), refund.id)
+    await services.cases.void(owner(services), case.ref, "duplicate claim, refunded by mistake")
+    compensation = (await services.reports.summary()).compensation
+    assert [(c.type, c.currency, c.remedies, c.amount_minor) for c in compensation] == [
+        ("refund_full", "CNY", 1, 400_000)]

@@ -130,8 +130,9 @@ async def durations(
 async def compensation(
     conn: aiosqlite.Connection, case_filter: CaseFilter, now: datetime
 ) -> list[tuple[str, str, int, int]]:
-    """(type, currency, remedies, amount_minor) of the remedies done on the selected cases."""
-    where, params = _where(case_filter, now, "c.status != 'void'")
+    """(type, currency, remedies, amount_minor) of the remedies done on the selected cases, void
+    ones too: money paid out on a case voided afterwards was paid all the same."""
+    where, params = _where(case_filter, now)
     sql = f"""SELECT r.type, r.currency, count(*), sum(r.amount_minor)
               FROM remedies AS r WHERE r.status = 'done' AND r.case_id IN (SELECT c.id{_FROM}{where})
               GROUP BY r.type, r.currency ORDER BY r.type, r.currency"""
