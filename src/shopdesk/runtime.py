@@ -50,6 +50,10 @@ _HANDED_OVER = {  # said when this TUI handed its API to `shopdesk serve`
     "en": "shopdesk serve (pid {pid}) took over the API on {address}; this desk is attached to it",
     "zh": "shopdesk serve（进程 {pid}）已接管 {address} 上的 API；本终端改为连接到它",
 }
+_OTHER_STORE = {  # the port is another store's shopdesk: say whose, not "something else"
+    "en": "API off: {address} is served by shopdesk pid {pid} for another store, {store}",
+    "zh": "API 未运行：{address} 由 shopdesk（进程 {pid}）为另一个数据库提供：{store}",
+}
 _ENDED_ON_ERROR = {  # the one line on the terminal after a crash; the traceback is in the log
     "en": "shopdesk: stopped on an error; the details are in {path}",
     "zh": "shopdesk：因错误而退出，详情见日志 {path}",
@@ -183,6 +187,10 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
             return ApiStart(None, t("api.attached", pid=pid), t("api.attached_notice", pid=pid),
                             attached=True, serving_pid=owner.pid)
         log.warning("port %s is taken by %s; running without the API", address, owner)
+        if owner.shopdesk:
+            notice = _OTHER_STORE[i18n.language()].format(address=address, pid=owner.pid,
+                                                          store=owner.store)
+            return ApiStart(None, t("app.api_off"), notice)
         return ApiStart(None, t("app.api_off"), t("api.port_taken", address=address))
     try:
         handle = _serve(services, sock, log_path)

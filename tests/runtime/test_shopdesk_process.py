@@ -197,6 +197,7 @@ def test_another_store_on_the_port_is_not_attached_to(desk, tmp_path):
     first.wait_for_log("on http://")
     other = desk("other", db_path=tmp_path / "other.db")
     other.wait_for_log("running without the API")
+    other.wait_for_screen(f"pid {first.process.pid}")  # whose the port is, not "something else"
     assert other.stop(signal.SIGTERM) == 0
     assert first.stop(signal.SIGTERM) == 0
 
