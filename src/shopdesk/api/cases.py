@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
@@ -93,27 +92,20 @@ ACTIVE: tuple[str, ...] = tuple(s for s in workflow.STATUSES if s in workflow.AC
 
 
 def _cursor(position: list[Any], now: datetime) -> str:
-    """Opaque to clients: where the page ended in queue order and when the walk began."""
-    raw = msgspec.json.encode({"at": now.isoformat(), "after": position})
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    """Opaque to clients: when the walk began and where the page ended in queue order
+    (store.cases.queue_position), as "<now>.<overdue urgent level>.<due>.<id>" — any text the
+    schema's pattern allows reads as some place in the queue."""
+    overdue, urgent, level, due, case_id = position
+    due_epoch = str(int(due.timestamp())) if due is not None else ""
+    return f"{int(now.timestamp())}.{int(overdue)}{int(urgent)}{level}.{due_epoch}.{case_id}"
 
 
 def _read_cursor(cursor: str) -> tuple[list[Any], datetime]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        decoded = msgspec.json.decode(raw, type=_Cursor)
-        at = datetime.fromisoformat(decoded.at)
-        if at.tzinfo is None or len(decoded.after) != 6:
-            raise ValueError
-    except (ValueError, msgspec.DecodeError):
-        raise ValidationError("query parameter 'cursor': must be the next_cursor of the "
-                              "previous page", field="cursor") from None
-    return decoded.after, at
-
-
-class _Cursor(msgspec.Struct):
-    at: str
-    after: list[int | str]
+    """`_cursor`'s position and start time (the query's pattern has checked the shape)."""
+    now_text, flags, due_text, id_text = cursor.split(".")
+    due = datetime.fromtimestamp(int(due_text), UTC) if due_text else None
+    position = [flags[0] == "1", flags[1] == "1", int(flags[2]), due, int(id_text)]
+    return position, datetime.fromtimestamp(int(now_text), UTC)
 
 
 @get(

@@ -26,7 +26,7 @@ class CasePage(msgspec.Struct, kw_only=True):
 SAID_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
 Said = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=SAID_PATTERN)]
 describe_pattern(SAID_PATTERN, "text that is not blank")
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,400}$"
+CURSOR_PATTERN = r"^[0-9]{1,11}\.[01][01][1-3]\.([0-9]{1,11})?\.[0-9]{1,18}$"
 describe_pattern(CURSOR_PATTERN, "the next_cursor of the previous page")
 SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 describe_pattern(

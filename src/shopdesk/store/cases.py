@@ -290,11 +290,11 @@ _AFTER_IN_QUEUE = """(NOT (c.due_at IS NOT NULL AND c.due_at < :now), -c.urgent,
 
 
 def queue_position(case: Case, now: datetime) -> list[Any]:
-    """Where `case` stands in QUEUE_ORDER at `now`, as `list_cases(after=...)` takes it: the next
-    page starts after it wherever the case itself has gone since."""
+    """Where `case` stands in QUEUE_ORDER at `now` — [overdue, urgent, level, due_at, id] — as
+    `list_cases(after=...)` takes it: the next page starts after it wherever the case itself has
+    gone since."""
     due, now_text = to_db(case.due_at), to_db(now)
-    overdue = due is not None and due < now_text
-    return [int(not overdue), -int(case.urgent), -case.level, int(due is None), due or "", case.id]
+    return [due is not None and due < now_text, case.urgent, case.level, case.due_at, case.id]
 
 
 async def list_cases(
@@ -312,10 +312,12 @@ async def list_cases(
     where, params = filter_sql(case_filter, now)
     params.update(limit=limit, offset=offset)
     if after is not None:
-        if sort != "queue" or len(after) != 6:
+        if sort != "queue" or len(after) != 5:
             raise ValueError("after= pages the queue order only, with a queue_position")
+        overdue, urgent, level, due, case_id = after
         where = (where + " AND " if where else " WHERE ") + _AFTER_IN_QUEUE
-        params.update({f"k{index}": value for index, value in enumerate(after)})
+        params.update(k0=int(not overdue), k1=-int(urgent), k2=-int(level), k3=int(due is None),
+                      k4=to_db(due) or "", k5=int(case_id))
     order = SORTS[sort]
     join = "" if case_filter.carrier is None and not case_filter.q else (
         " LEFT JOIN orders AS o ON o.id = c.order_id")
