@@ -176,3 +176,21 @@ async def test_age_column_in_units_on_a_wide_screen(desk):
         line = next(line for line in screen_text(app).splitlines()
                     if line.split() and line.split()[0] == seeded.overdue.ref)
     assert line.split()[-1] == "6天11时"  # opened 6 days before Monday 14:00, now Tuesday 01:00
+
+
+async def test_a_reopened_case_is_not_amber_at_once(desk):
+    """The resolution clock restarts at the reopen: its share left counts from there, not from
+    the case's first opening weeks ago."""
+    from shopdesk.tui.widgets.sla_badge import SlaClock
+
+    services, clock, _seeded, _late = desk
+    clock.now = NOW - timedelta(days=21)
+    boss = services.actor(ME)
+    case, _ = await services.cases.open(boss, kind="lost", level=2,
+                                        customer=Customer(name="Calls Back"))
+    await services.cases.triage(boss, case.ref)
+    await services.cases.resolve(boss, case.ref, "parcel found")
+    clock.now = NOW  # Monday 14:00: the customer calls back
+    reopened = await services.cases.reopen(boss, case.ref, "parcel missing again")
+    left, tone = SlaClock(services.policy.calendar).left(reopened, clock.now)
+    assert tone == "" and not left.startswith("-")

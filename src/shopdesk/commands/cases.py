@@ -237,7 +237,8 @@ class _Clock:
         from shopdesk.domain.sla_policy import format_span, time_left
 
         left, tone = time_left(
-            self.calendar, status=case.status, due_at=case.due_at, opened_at=case.opened_at,
+            self.calendar, status=case.status, due_at=case.due_at,
+            opened_at=case.reopened_at or case.opened_at,
             now=self.now,
         )
         if tone == "paused":

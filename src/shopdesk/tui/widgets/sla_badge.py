@@ -54,7 +54,7 @@ class SlaClock:
     def left(self, case: Case, now: datetime) -> tuple[str, str]:
         """Business time left on the running clock, and its tone."""
         left, tone = time_left(self.calendar, status=case.status, due_at=case.due_at,
-                               opened_at=case.opened_at, now=now)
+                               opened_at=case.reopened_at or case.opened_at, now=now)
         if tone == "paused":
             return t("sla.paused"), "paused"
         if left is None:
