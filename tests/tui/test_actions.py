@@ -229,6 +229,23 @@ async def test_remedy_in_major_units_within_the_operators_limit_is_approved(serv
     assert remedy.note == "for the wait"
 
 
+async def test_a_remedy_only_the_owner_may_approve_says_so(services):
+    case = await open_case(services)
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await opened(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        await choose(pilot, "type", "coupon")
+        await fill(pilot, "amount", "5")
+        await fill(pilot, "currency", "USD")  # limits are in the shop's CNY: the owner decides
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("awaits the owner's approval" in message for message in notifications(app))
+    [remedy] = (await services.cases.detail(case.ref)).remedies
+    assert (remedy.status, remedy.currency) == ("proposed", "USD")
+
+
 async def test_remedy_with_a_bad_amount_keeps_the_form_and_stores_nothing(services):
     case = await open_case(services)
     app = case_app(services, case.ref)

@@ -169,6 +169,21 @@ def needs_approval(
     return is_other_currency(amount_minor, currency, limit_currency) or amount_minor > limit_minor
 
 
+def approver_role(
+    amount_minor: int,
+    limits: dict[str, int | None],
+    *,
+    currency: str | None = None,
+    limit_currency: str | None = None,
+) -> str:
+    """The lowest role that may approve a remedy of `amount_minor` (`limits`: role -> limit)."""
+    for role in TIERS:
+        if can_approve(amount_minor, limits.get(role), role, currency=currency,
+                       limit_currency=limit_currency):
+            return role
+    return TIERS[-1]
+
+
 def can_approve(
     amount_minor: int,
     limit_minor: int | None,

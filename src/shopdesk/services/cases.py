@@ -879,6 +879,14 @@ class CaseService:
         assert remedy is not None
         return remedy
 
+    def approver_role(self, remedy: Remedy) -> str:
+        """Who may approve `remedy`: the lowest role whose limit covers it (the owner at last)."""
+        settings = self._services.settings
+        return workflow.approver_role(
+            remedy.amount_minor, {role: settings.approval_limit(role) for role in workflow.ROLES},
+            currency=remedy.currency, limit_currency=settings.currency,
+        )
+
     def _check_approver(self, actor: Actor, remedy: Remedy) -> None:
         """The approver's limit covers the remedy, in the shop's currency (config `currency`)."""
         settings = self._services.settings

@@ -412,7 +412,11 @@ async def _remedy(ctx: ActionContext) -> None:
         )
 
     def done(remedy: Remedy) -> str:
-        return "done.remedy_approved" if remedy.status == "approved" else "done.remedy_proposed"
+        if remedy.status == "approved":
+            return "done.remedy_approved"
+        if ctx.services.cases.approver_role(remedy) == "owner":
+            return "done.remedy_proposed_owner"
+        return "done.remedy_proposed"
 
     await ctx.form("form.remedy.title", fields, call, done)
 
