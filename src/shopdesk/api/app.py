@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 class ShopdeskAPI(Litestar):
     """Litestar, with well-formed webhook deliveries answered by `webhooks.DirectDeliveries`
-    before its routing (everything else, refusals included, is Litestar's as usual)."""
+    before its routing (everything else, refusals included, is Litestar's as usual). Middleware
+    and hooks given to Litestar below never see those deliveries: a new one that must (CORS,
+    request logging …) belongs in DirectDeliveries too, or set `direct_deliveries` to None."""
 
     direct_deliveries: webhooks.DirectDeliveries | None = None
 
