@@ -14,7 +14,6 @@ from shopdesk.domain.cases import Order
 from shopdesk.domain.intake.mapping import EventIn
 from shopdesk.domain.intake.records import Delivery
 from shopdesk.store.codec import from_db, json_dumps, json_loads, to_db
-from shopdesk.store.db import Store
 from shopdesk.store.orders import _order_params as order_params
 from shopdesk.store.orders import order_from_row
 
@@ -66,10 +65,10 @@ def _delivery(row: sqlite3.Row) -> Delivery:
 # --- batch writes: intake's group commit ------------------------------------------------------
 #
 # A batch of deliveries is written by one plain function that runs, with its BEGIN and COMMIT, on
-# the writer connection's own thread (Store.group_writer, Store.write_in_one_step): a batch of any
-# size costs no round trip between the event loop and that thread per statement.
-# Keys travel as one JSON parameter read with json_each (CROSS JOIN keeps json_each outermost, so
-# each key is one unique-index lookup); the SQL text never depends on the number of rows.
+# the writer connection's own thread (Store.group_writer): no round trip between the event loop
+# and that thread per statement. Keys travel as one JSON parameter read with json_each (CROSS JOIN
+# keeps json_each outermost, so each key is one unique-index lookup); rows go CHUNK to an INSERT;
+# the SQL texts are a few whatever the number of rows.
 
 
 class DeliveryIn(msgspec.Struct, kw_only=True):
@@ -108,13 +107,6 @@ class Stored(msgspec.Struct, kw_only=True):
 # text saying why the delivery cannot be applied (it is then stored in quarantine with that error,
 # e.g. a fulfilment for an order shopdesk never received)
 Planner = Callable[[int, "Order | None"], "tuple[Order, list[EventIn]] | str"]
-
-
-async def store_deliveries(store: Store, deliveries: list[DeliveryIn], plan: Planner) -> list[Stored]:
-    """Store new deliveries with their order snapshots and events in one transaction; replays are
-    reported, not stored, and so are deliveries whose source changed meanwhile (`stale`): the
-    others of the batch are stored all the same."""
-    return await store.write_in_one_step(write_deliveries, deliveries, plan)
 
 
 _CURRENT_SOURCES = """
@@ -175,9 +167,10 @@ def _found(db: sqlite3.Connection, keys: list[tuple[int, str]]) -> dict[tuple[in
 def write_deliveries(
     db: sqlite3.Connection, deliveries: list[DeliveryIn], plan: Planner
 ) -> list[Stored]:
-    """`store_deliveries` inside a transaction already begun on the writer's thread (a group
-    writer's function): check that each delivery's source is still as verified (one query for
-    the batch's few sources), then store the current ones."""
+    """Store new deliveries with their order snapshots and events, inside a transaction begun on
+    the writer's thread (a Store.group_writer function). Replays are reported, not stored, and so
+    are deliveries whose source changed since they were verified (`stale`: checked here, one query
+    for the batch's few sources); the others of the batch are stored all the same."""
     def stamp(delivery: DeliveryIn) -> tuple[int, str, str | None]:
         return (delivery.source_id, delivery.source_secret, delivery.source_old_secret)
 
