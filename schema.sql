@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 7.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 8.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -195,6 +195,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     UNIQUE (source_id, dedupe_key)
 );
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, received_at);
+
+-- An intake problem (a quarantined delivery) an operator marked handled: it leaves the problems
+-- list and stays stored in deliveries.
+CREATE TABLE IF NOT EXISTS delivery_dismissals (
+    delivery_id  INTEGER PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+    dismissed_at TEXT NOT NULL,
+    dismissed_by TEXT NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS tokens (
     id           INTEGER PRIMARY KEY,

@@ -56,9 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove.set_defaults(handler=remove_source)
 
     problems = commands.add_parser(
-        "problems", help="quarantined deliveries: signed, but not readable as an order event"
+        "problems", help="quarantined deliveries: signed, but not readable as an order event",
+        description="Quarantined deliveries nobody dismissed yet, newest first. --dismiss ID marks "
+        "one handled: it stays stored, but leaves this list and the TUI's Intake problems.",
     )
     problems.add_argument("--limit", type=int, default=20, metavar="N")
+    problems.add_argument("--dismiss", metavar="ID",
+                          help="mark delivery ID (as listed: 12 or #12) handled")
     problems.set_defaults(handler=list_problems)
 
 
@@ -205,8 +209,11 @@ def list_problems(ctx: Context) -> int:
     if ctx.args.limit < 1:
         raise ValidationError("--limit must be at least 1", field="limit")
 
+    if ctx.args.dismiss is not None:
+        return dismiss_problem(ctx)
+
     async def work(services: Services) -> int:
-        problems = await services.intake.problems(limit=ctx.args.limit)
+        problems = await services.problems.list(limit=ctx.args.limit)
         if not problems:
             print("no quarantined deliveries")
             return 0
@@ -215,6 +222,25 @@ def list_problems(ctx: Context) -> int:
             print(f"#{delivery.id}  {when}  {delivery.source}  {delivery.topic or '-'}  "
                   f"{len(delivery.body)} bytes")
             print(f"    {delivery.error}")
+        return 0
+
+    return run_with_services(ctx, work)
+
+
+def dismiss_problem(ctx: Context) -> int:
+    from shopdesk.domain.errors import ValidationError
+
+    text = ctx.args.dismiss.strip().removeprefix("#")
+    if not text.isdigit() or int(text) < 1:
+        raise ValidationError(
+            f"--dismiss takes a delivery id as `source problems` lists it (#12), not "
+            f"{ctx.args.dismiss!r}", field="dismiss",
+        )
+    delivery_id = int(text)
+
+    async def work(services: Services) -> int:
+        await services.problems.dismiss(services.actor(ctx.operator()), delivery_id)
+        print(f"dismissed delivery #{delivery_id}; it stays stored")
         return 0
 
     return run_with_services(ctx, work)

@@ -31,6 +31,7 @@ class Services:
         from shopdesk.services.exports import ExportService
         from shopdesk.services.incidents import IncidentService
         from shopdesk.services.intake import IntakeService
+        from shopdesk.services.intake_problems import ProblemService
         from shopdesk.services.orders import OrderService
         from shopdesk.services.reports import ReportService
         from shopdesk.services.sources import SourceService
@@ -49,6 +50,7 @@ class Services:
         self.sources = SourceService(self)
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
+        self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
 
     def now(self) -> datetime:
         return self.clock()

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -45,6 +45,13 @@ STEPS: dict[int, list[str]] = {
         """CREATE TABLE IF NOT EXISTS store_meta (
             key   TEXT PRIMARY KEY,
             value TEXT NOT NULL
+        )""",
+    ],
+    8: [
+        """CREATE TABLE IF NOT EXISTS delivery_dismissals (
+            delivery_id  INTEGER PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+            dismissed_at TEXT NOT NULL,
+            dismissed_by TEXT NOT NULL
         )""",
     ],
 }

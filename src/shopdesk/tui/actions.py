@@ -43,6 +43,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("void", "v", "action.void", "help.void", moves=("void",)),
     ActionSpec("urgent", "u", "action.urgent", "help.urgent", moves=("urgent",)),
     ActionSpec("new_case", "N", "action.new_case", "help.new_case", needs_case=False),
+    ActionSpec("dismiss_problem", "d", "action.dismiss_problem", "help.dismiss_problem",
+               needs_case=False),
     ActionSpec("incidents", "i", "action.incidents", "help.incidents", needs_case=False),
     ActionSpec("reports", "R", "action.reports", "help.reports", needs_case=False),
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),

@@ -1,8 +1,8 @@
 """The queue's views (its tabs): what each one asks the services for.
 
 Every view is a CaseFilter ("Approvals": active cases with a remedy awaiting approval), except
-"Intake problems", which lists quarantined webhook deliveries from `services.intake` (see
-`IntakeProblems`). The filter typed with `/` narrows the view (`q`).
+"Intake problems", which lists the quarantined webhook deliveries nobody dismissed yet
+(`services.problems`, see `IntakeProblems`). The filter typed with `/` narrows the view (`q`).
 """
 
 from __future__ import annotations
@@ -87,39 +87,13 @@ def with_query(case_filter: CaseFilter, query: str) -> CaseFilter:
 
 
 class IntakeProblems:
-    """Adapter to the API engineer's intake service: quarantined deliveries shown as a view.
-
-    While `services.intake` (or its listing) is missing, the view shows 0 problems.
-    """
+    """The intake problems view's rows: quarantined deliveries not dismissed (`services.problems`)."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    @property
-    def _intake(self):
-        return getattr(self._services, "intake", None)
-
-    @property
-    def available(self) -> bool:
-        intake = self._intake
-        return intake is not None and hasattr(intake, "problems")
-
     async def count(self) -> int:
-        intake = self._intake
-        if intake is None:
-            return 0
-        counter = getattr(intake, "count_problems", None)
-        if counter is not None:
-            return int(await counter())
-        if hasattr(intake, "problems"):
-            return len(await intake.problems(limit=1000))
-        return 0
+        return await self._services.problems.count()
 
     async def list(self, *, limit: int, offset: int = 0) -> list:
-        intake = self._intake
-        if intake is None or not hasattr(intake, "problems"):
-            return []
-        try:
-            return list(await intake.problems(limit=limit, offset=offset))
-        except TypeError:  # a listing without offset
-            return list(await intake.problems(limit=limit + offset))[offset:]
+        return list(await self._services.problems.list(limit=limit, offset=offset))

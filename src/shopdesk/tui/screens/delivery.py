@@ -7,7 +7,7 @@ The delivery is the row `services.intake.problems` listed; nothing here reads th
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.console import Group, RenderableType
@@ -15,12 +15,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from shopdesk.domain.errors import ShopdeskError
 from shopdesk.domain.intake.records import Delivery
 from shopdesk.tui.i18n import t
+from shopdesk.tui.modals.confirm import ConfirmModal
 from shopdesk.tui.safe_text import PlainTable, plain
+
+if TYPE_CHECKING:
+    from shopdesk.services import Services
 
 BODY_EXCERPT_BYTES = 4096
 
@@ -72,7 +77,8 @@ def delivery_view(delivery: Delivery, zone: ZoneInfo) -> RenderableType:
 
 
 class DeliveryScreen(ModalScreen[None]):
-    """One quarantined delivery; escape (or q, enter) goes back to the intake problems."""
+    """One quarantined delivery; escape (or q, enter) goes back to the intake problems; `d` (with
+    a y/n question) dismisses it as handled: it stays stored and leaves the problems (QA N9)."""
 
     DEFAULT_CSS = """
     DeliveryScreen {
@@ -94,17 +100,22 @@ class DeliveryScreen(ModalScreen[None]):
         Binding("escape,q,enter", "close", "Back", show=False, id="delivery.close"),
         Binding("j", "scroll('down')", show=False, id="delivery.line_down"),
         Binding("k", "scroll('up')", show=False, id="delivery.line_up"),
+        Binding("d", "dismiss_problem", show=False, id="delivery.dismiss"),
     ]
 
-    def __init__(self, delivery: Delivery, zone: ZoneInfo) -> None:
+    def __init__(self, delivery: Delivery, zone: ZoneInfo, *, services: Services | None = None,
+                 operator: str = "") -> None:
         super().__init__()
         self.delivery = delivery
         self.zone = zone
+        self.services = services  # None: read only (no `d`)
+        self.operator = operator
 
     def compose(self) -> ComposeResult:
         scroll = VerticalScroll(Static(delivery_view(self.delivery, self.zone), id="delivery-body"))
         scroll.border_title = t("delivery.title", id=self.delivery.id)
-        scroll.border_subtitle = t("delivery.hint")
+        can_dismiss = self.services is not None and self.delivery.status == "quarantined"
+        scroll.border_subtitle = t("delivery.hint.dismiss" if can_dismiss else "delivery.hint")
         yield scroll
 
     def on_mount(self) -> None:
@@ -119,3 +130,30 @@ class DeliveryScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_dismiss_problem(self) -> None:
+        if self.services is None or self.delivery.status != "quarantined":
+            return
+        self.run_worker(self._dismiss_problem(), group="dismiss", exclusive=True,
+                        exit_on_error=False)
+
+    async def _dismiss_problem(self) -> None:
+        assert self.services is not None
+        if await confirm_and_dismiss(self, self.services, self.operator, self.delivery):
+            self.dismiss(None)
+
+
+async def confirm_and_dismiss(screen: Screen, services: Services, operator: str,
+                              delivery: Delivery) -> bool:
+    """`d` on an intake problem (the delivery screen, the Intake problems view): ask y/n, then
+    dismiss it through the services; says what happened. Run in a worker (it awaits the question)."""
+    question = t("delivery.dismiss.confirm", id=delivery.id)
+    if not await screen.app.push_screen_wait(ConfirmModal(question)):
+        return False
+    try:
+        await services.problems.dismiss(services.actor(operator), delivery.id)
+    except ShopdeskError as error:
+        screen.notify(error.detail, severity="error", markup=False)
+        return False
+    screen.notify(t("delivery.dismissed", id=delivery.id), markup=False)
+    return True

@@ -3,7 +3,7 @@ any case (closed ones too).
 
 `/` narrows the current view only; when it finds nothing here, the table and the status line say
 how many other cases match (other views, resolved, closed) and `g` goes to them. In the intake
-problems view, enter shows the delivery and the case keys say they work on cases.
+problems view, enter shows the delivery, `d` dismisses it, and the case keys say they work on cases.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from shopdesk.domain.cases import Case, case_ref, parse_case_ref
 from shopdesk.domain.errors import NotFoundError, ShopdeskError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake.records import Delivery
+from shopdesk.tui.actions import ACTIONS_BY_ID
 from shopdesk.tui.i18n import t
 from shopdesk.tui.modals.goto import GotoModal
-from shopdesk.tui.screens.delivery import DeliveryScreen
+from shopdesk.tui.screens.delivery import DeliveryScreen, confirm_and_dismiss
 from shopdesk.tui.screens.desk import DeskScreen, optional_module
 from shopdesk.tui.views import (
     DEFAULT_VIEW,
@@ -305,7 +306,20 @@ class QueueScreen(DeskScreen):
         if not isinstance(delivery, Delivery):
             self.notify(t("queue.no_problems"))
             return
-        self.app.push_screen(DeliveryScreen(delivery, ZoneInfo(self.services.settings.timezone)))
+        self.app.push_screen(DeliveryScreen(delivery, ZoneInfo(self.services.settings.timezone),
+                                            services=self.services, operator=self.operator))
+
+    def action_dismiss_problem(self) -> None:
+        """`d` in Intake problems: mark the highlighted delivery handled (y/n first)."""
+        if self.view_id != INTAKE_VIEW:
+            self.notify(t("queue.dismiss_only"), severity="warning")
+            return
+        delivery = self.table.current
+        if not isinstance(delivery, Delivery):
+            self.notify(t("queue.no_problems"))
+            return
+        self.run_worker(confirm_and_dismiss(self, self.services, self.operator, delivery),
+                        group="dismiss", exclusive=True, exit_on_error=False)
 
     def run_case_action(self, action_id: str) -> None:
         if self.view_id == INTAKE_VIEW:
@@ -351,6 +365,8 @@ class QueueScreen(DeskScreen):
         intake = self.view_id == INTAKE_VIEW
         bar.specs = [spec for spec in self._case_keys
                      if not (intake and spec.needs_case and spec.id != "open_case")]
+        if intake:  # d dismisses a problem: shown after enter
+            bar.specs.insert(1, ACTIONS_BY_ID["dismiss_problem"])
         bar.refresh()
 
     # --- status line -----------------------------------------------------------------------------
