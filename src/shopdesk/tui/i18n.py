@@ -459,11 +459,8 @@ EN: dict[str, str] = {
     "help.dismiss_problem": "In Intake problems: mark the delivery handled (it stays stored)",
     "queue.dismiss_only": "d dismisses a delivery in Intake problems (8)",
     "delivery.hint.dismiss": "esc back · d dismiss · ↑↓ PgUp PgDn scroll",
-    "delivery.status.dismissed": "dismissed (handled)",
-    "delivery.dismissed_by": "Dismissed",
     "delivery.dismiss.confirm": "Dismiss delivery #{id}? It stays stored, but leaves Intake problems.",
     "delivery.dismissed": "Delivery #{id} dismissed",
-    "delivery.already_dismissed": "Delivery #{id} is dismissed already",
     "quit.confirm_form": "Quit shopdesk? What is typed in this form is lost.",
     # --- refusals: domain errors by code (ShopdeskError.code/params -> tui/refusals.py) ---------
     "error.move_refused": "cannot {action} a case that is {status}; allowed from {status}: "
@@ -1054,11 +1051,8 @@ ZH: dict[str, str] = {
     "help.dismiss_problem": "接入异常中：将推送标记为已处理（仍会保存）",
     "queue.dismiss_only": "d 用于在接入异常（8）中标记推送已处理",
     "delivery.hint.dismiss": "Esc 返回 · d 标记已处理 · ↑↓ PgUp PgDn 滚动",
-    "delivery.status.dismissed": "已标记处理",
-    "delivery.dismissed_by": "标记处理",
     "delivery.dismiss.confirm": "将推送 #{id} 标记为已处理？它仍会保存，但不再列在接入异常中。",
     "delivery.dismissed": "推送 #{id} 已标记处理",
-    "delivery.already_dismissed": "推送 #{id} 已标记过",
     "quit.confirm_form": "退出 shopdesk？此表单中已输入的内容将丢失。",
     # --- refusals: domain errors by code (ShopdeskError.code/params -> tui/refusals.py) ---------
     "error.move_refused": "处理单{status}时不能{action}；此处可用：{allowed}",
