@@ -59,6 +59,21 @@ def _iso(moment: datetime | None) -> str | None:
 # --- building the stores ------------------------------------------------------------------------
 
 
+def settle_due_times(path: Path) -> None:
+    """Due times as a store in use has them: computed with the SLA policy the desk runs with
+    (its fingerprint recorded), so the timed start does not include a one-off recompute after a
+    config change. Cheap when already done."""
+    from shopdesk.config import Settings
+    from shopdesk.services import Services
+    from shopdesk.store import open_store
+
+    async def settle() -> None:
+        async with open_store(path) as store:
+            await Services(store, Settings(bell=False)).cases.ensure_due_times()
+
+    asyncio.run(settle())
+
+
 def build_store(path: Path, cases: int, now: datetime, seed: int = 4) -> None:
     from shopdesk.store import open_store
 
@@ -365,6 +380,7 @@ def main() -> None:
             build_store(path, count, now)
             print(f"built {path} ({count:,} cases) in {time.perf_counter() - begun:.1f} s",
                   flush=True)
+        settle_due_times(path)
         work = directory / f"run-{count}.db"  # the load writes: every run starts from the same store
         shutil.copyfile(path, work)
         try:
