@@ -36,7 +36,7 @@ ORDER = Order(
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("template_id", templates.TEMPLATE_IDS)
 def test_every_template_fills_without_placeholders(template_id, lang):
-    text = templates.render(template_id, lang, make_case(), ORDER, "Teahouse")
+    text = templates.render(template_id, lang, make_case(customer=Customer()), ORDER, "Teahouse")
     assert "{" not in text and "}" not in text
     assert "张伟" in text and "#1042" in text and "Teahouse" in text
     assert templates.title(template_id, lang)
@@ -62,7 +62,22 @@ def test_unknown_template_and_language():
     assert templates.render("apology", "fr", make_case(), ORDER, "x").startswith("Dear")
 
 
+def test_a_case_about_someone_else_than_the_buyer_addresses_the_cases_customer():
+    """QA N26: a caller (or a gift's recipient) reports about another person's order: the message
+    is for the case's customer, in their language; the buyer stands in only for a case naming nobody."""
+    caller = make_case(customer=Customer(name="陈先生", phone="13912345678"))
+    buyer = Order(source="woocommerce", external_id="10036", number="#10036",
+                  customer=Customer(name="Daniel Evans", phone="+1 292 326 2263"))
+    text = templates.render("apology", "en", caller, buyer, "Teahouse")
+    assert text.startswith("Dear 陈先生,") and "Daniel Evans" not in text and "#10036" in text
+    assert templates.suggested_language(caller, buyer, "en") == "zh"
+    assert templates.render("apology", "en", make_case(customer=Customer()), buyer, "x").startswith(
+        "Dear Daniel Evans,")
+    assert templates.addressee(make_case(customer=Customer(phone="139")), buyer) == "Daniel Evans"
+
+
 def test_suggested_language_follows_the_customers_name():
-    assert templates.suggested_language(make_case(), ORDER, "en") == "zh"
+    assert templates.suggested_language(make_case(customer=Customer()), ORDER, "en") == "zh"
+    assert templates.suggested_language(make_case(), ORDER, "zh") == "en"  # Olivia Smith's case
     assert templates.suggested_language(make_case(), None, "zh") == "en"
     assert templates.suggested_language(make_case(customer=Customer()), None, "zh") == "zh"

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from shopdesk.domain.cases import Actor
+from shopdesk.services.cases_by_hand import open_by_hand
 from shopdesk.store import Store, open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.messages import CasesChanged
@@ -25,6 +26,7 @@ from case_world import (
     snapshot_app,
     open_case,
     rich_case,
+    seed_order,
     services_for,
     settle,
     working_case,
@@ -89,6 +91,38 @@ async def test_shows_order_customer_clocks_people_and_every_panel(services, cloc
         assert "I-0001" in text_of(screen, "#panel-incidents")
         assert "Follow up   11-23 12:30" in text_of(screen, "#panel-facts")
         assert screen.query_one("#panel-survey").has_class("-empty")
+        assert "Buyer" not in order  # the case's customer is the order's buyer: one name
+
+
+async def test_a_case_opened_for_a_caller_shows_the_caller_and_the_buyer_apart(services):
+    """QA N26: a caller (陈先生) reports about the order of someone else (张伟): the panel gives the
+    caller's name and number as the case's customer, the buyer on a row of his own, and the
+    templates are addressed to the caller."""
+    await seed_order(services, "1001")
+    case = await open_by_hand(
+        services, services.actor(OPERATOR), kind="lost", title="Caller says parcel never arrived",
+        customer_name="陈先生", customer_phone="13912345678", order_number="#1001",
+    )
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await loaded(pilot)
+        rows = text_of(screen, "#panel-order").splitlines()
+        assert any(row.startswith("Customer") and "陈先生" in row for row in rows), rows
+        assert any(row.startswith("Phone") and "13912345678" in row for row in rows), rows
+        [buyer] = [row for row in rows if row.startswith("Buyer")]
+        assert "张伟" in buyer and "138 0013 8000" in buyer
+        assert not any("张伟" in row for row in rows if not row.startswith("Buyer"))
+        assert "zhang.wei@example.cn" not in "\n".join(rows)  # the buyer's email is not the caller's
+        await pilot.press("c")
+        await settle(pilot)
+        modal = pilot.app.screen
+        modal.query_one("#field-template").value = "apology"
+        await settle(pilot)
+        preview = str(modal.query_one("#field-preview").content)
+        assert "亲爱的陈先生" in preview and "张伟" not in preview
+        modal.query_one("#field-lang").value = "en"
+        await settle(pilot)
+        assert "Dear 陈先生," in str(modal.query_one("#field-preview").content)
 
 
 async def test_timeline_is_newest_first_with_contacts_and_notes(services, clock):

@@ -124,10 +124,16 @@ def title(template_id: str, lang: str) -> str:
     return TITLES[_lang(lang)][check_template(template_id)]
 
 
+def addressee(case: Case, order: Order | None) -> str:
+    """Whom a message is for: the case's own customer (who called, mailed or reported — set when
+    the case was opened), the order's buyer only when the case names nobody."""
+    return (case.customer.name or (order.customer.name if order else "")).strip()
+
+
 def values(lang: str, case: Case, order: Order | None, shop_name: str) -> dict[str, str]:
     """The fill-in values of a case, each falling back to a neutral word."""
     unknown = _UNKNOWN[_lang(lang)]
-    customer = (order.customer.name if order else "") or case.customer.name
+    customer = addressee(case, order)
     number = (order.number or order.external_id if order else "") or case.order_number
     carrier = (order.carrier if order else "") or case.carrier
     tracking = (order.tracking_number if order else "") or case.tracking_number
@@ -144,7 +150,7 @@ def _has_cjk(text: str) -> bool:
 
 def suggested_language(case: Case, order: Order | None, fallback: str) -> str:
     """Chinese for a customer with a Chinese name, English for another name, else `fallback`."""
-    name = ((order.customer.name if order else "") or case.customer.name).strip()
+    name = addressee(case, order)
     if not name:
         return _lang(fallback)
     return "zh" if _has_cjk(name) else "en"

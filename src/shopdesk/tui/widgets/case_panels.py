@@ -51,6 +51,11 @@ URGENT_STYLE = "bold white on red"
 LABEL_STYLE = "dim"
 
 
+def same_name(first: str, second: str) -> bool:
+    """Two spellings of one name: case and spacing aside."""
+    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
+
+
 class Presenter:
     """Renders one case detail in the shop's time zone at `now`."""
 
@@ -163,7 +168,11 @@ class Presenter:
 
     def order_panel(self) -> RenderableType:
         case, order = self.case, self.detail.order
-        customer = order.customer if order is not None and order.customer.name else case.customer
+        # Who the case is about (the caller of a case opened by hand, a gift's recipient) comes
+        # first; the order's buyer only stands in when the case names nobody.
+        customer = case.customer
+        if not (customer.name or customer.phone or customer.email) and order is not None:
+            customer = order.customer
         table = self._grid()
         table.add_row(t("case.customer"), customer.name or "—")
         if self.compact and customer.phone and customer.email:
@@ -176,6 +185,12 @@ class Presenter:
         if order is None:
             table.add_row(t("case.order"), Text(t("case.no_order"), style="italic"))
             return table
+        buyer = order.customer
+        if buyer.name and not same_name(buyer.name, customer.name):
+            table.add_row(t("case.buyer"), Text.assemble(
+                buyer.name, (f"  {buyer.phone or buyer.email}" if buyer.phone or buyer.email
+                             else "", LABEL_STYLE),
+            ))
         if order.address:
             table.add_row(t("case.address"), order.address)
         number = order.number or order.external_id
