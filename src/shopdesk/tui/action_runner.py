@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from textual.screen import Screen
 
 from shopdesk.domain import kinds, money, templates, workflow
-from shopdesk.domain.cases import Actor, Case, Remedy, case_ref
+from shopdesk.domain.cases import Actor, Case, Order, Remedy, case_ref
 from shopdesk.domain.errors import (
     ConflictError,
     ShopdeskError,
@@ -43,6 +43,7 @@ from shopdesk.tui.vocabulary import (
     direction_label,
     kind_label,
     level_label,
+    local_time,
     party_label,
     remedy_label,
     remedy_status_label,
@@ -428,6 +429,39 @@ def _remedy_choice(remedy: Remedy) -> str:
     return " ".join(part for part in parts if part)
 
 
+def remedy_brief(remedy: Remedy, order: Order | None, zone: ZoneInfo, now: datetime) -> str:
+    """What a supervisor weighs before deciding: who proposed the remedy and when (shop time),
+    its note, and what the customer paid on the case's order."""
+    lines = [t("form.approve.proposed", by=remedy.proposed_by,
+               at=local_time(remedy.proposed_at, zone, now))]
+    if remedy.decided_by and remedy.status == "approved":
+        lines.append(t("form.approve.approved", by=remedy.decided_by,
+                       at=local_time(remedy.decided_at, zone, now)))
+    lines.append(t("form.approve.note", note=remedy.note.strip() or "—"))
+    if order is None:
+        lines.append(t("form.approve.no_order"))
+    else:
+        lines.append(t(
+            "form.approve.order", number=order.number or order.external_id,
+            total=money.format_minor(order.total_minor, order.currency),
+            paid=money.format_minor(order.paid_minor, order.currency),
+        ))
+    return "\n".join(lines)
+
+
+async def _orders_of(ctx: ActionContext, remedies: list[Remedy],
+                     known: dict[int, Order | None]) -> dict[int, Order | None]:
+    """The order of each remedy's case (None for a case without one), by case id."""
+    found = dict(known)
+    for remedy in remedies:
+        if remedy.case_id in found:
+            continue
+        case = await ctx.services.cases.get(case_ref(remedy.case_id))
+        found[remedy.case_id] = (await ctx.services.orders.get(case.order_id)
+                                 if case.order_id else None)
+    return found
+
+
 async def _approve(ctx: ActionContext) -> None:
     detail = await ctx.services.cases.detail(ctx.ref)
     waiting = [r for r in detail.remedies if r.status in ("proposed", "approved")]
@@ -438,12 +472,23 @@ async def _approve(ctx: ActionContext) -> None:
     if not waiting:
         ctx.screen.notify(t("form.approve.none"), severity="warning")
         return
+    orders = await _orders_of(ctx, waiting, {detail.case.id: detail.order})
+    by_id = {str(remedy.id): remedy for remedy in waiting}
+    now = ctx.services.now()
+
+    def brief(values: Values) -> str:
+        remedy = by_id.get(values.get("remedy", ""))
+        if remedy is None:
+            return ""
+        return remedy_brief(remedy, orders.get(remedy.case_id), ctx.zone, now)
+
     fields = [
         FormField(
             "remedy", t("form.remedy"), "select",
             [(_remedy_choice(remedy), str(remedy.id)) for remedy in waiting],
             str(waiting[0].id), error_fields=("remedy_id",),
         ),
+        FormField("brief", t("form.approve.brief"), "preview"),
         FormField(
             "decision", t("form.decision"), "select",
             [(t("form.decision.approve"), "approve"), (t("form.decision.reject"), "reject"),
@@ -466,7 +511,7 @@ async def _approve(ctx: ActionContext) -> None:
     def done(remedy: Remedy) -> str:
         return f"done.remedy_{remedy.status}"
 
-    await ctx.form("form.approve.title", fields, call, done, intro=intro)
+    await ctx.form("form.approve.title", fields, call, done, intro=intro, preview=brief)
 
 
 async def _wait(ctx: ActionContext) -> None:
