@@ -32,6 +32,14 @@ WRITER = textwrap.dedent(
                 await asyncio.sleep(0.005)
             for number in range(count):
                 await services.cases.add_note(Actor(name), "C-000001", f"{name} note {number}")
+                if number == 0:  # both under way before either goes on (a busy machine may
+                    # otherwise run one writer wholly before the other starts)
+                    Path(f"{go}.{name}").touch()
+                    deadline = time.monotonic() + 60
+                    while len(list(go.parent.glob(go.name + ".*"))) < 2:
+                        if time.monotonic() > deadline:
+                            raise SystemExit("the other writer never started")
+                        await asyncio.sleep(0.005)
 
     asyncio.run(main())
     """
