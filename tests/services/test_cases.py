@@ -665,3 +665,33 @@ async def test_a_change_carries_the_new_level_and_urgency(world):
     await services.cases.set_urgent(operator(services), case.ref, True)
     assert [(c.what, c.level, c.urgent) for c in changes] == [
         ("case_changed", 3, False), ("case_changed", 3, True)]
+
+
+@pytest.mark.parametrize("chunk", [4, 1000])
+async def test_a_typed_filter_on_an_active_view_lists_what_the_plain_query_lists(
+    world, monkeypatch, chunk
+):
+    """The walking page (ids in queue order, text tested a chunk at a time) gives exactly the
+    cases and order of the one-query page, at every offset."""
+    from shopdesk.store import cases as case_rows
+
+    monkeypatch.setattr(case_rows, "_WALK_CHUNK", chunk)
+    services, clock, _changes = world
+    names = ["Wang Fang", "Zhao Min", "王芳", "Wang Lei", "Li Na"]
+    for index in range(37):
+        case = await new_case(services, level=1 + index % 3, urgent=index % 5 == 0,
+                              customer=Customer(name=names[index % 5],
+                                                phone=f"+86 139 {index:04d} 0000"))
+        if index % 4 == 0:
+            await services.cases.triage(operator(services), case.ref)
+    clock.now = clock.now + timedelta(days=3)  # some are overdue now
+    active = ["new", "open", "waiting", "escalated"]
+    store = services.store
+    for text in ("wang", "王", "139 0001", "nobody", "C-00001"):
+        case_filter = CaseFilter(statuses=active, q=text)
+        assert case_rows.walks(case_filter)
+        for offset, limit in ((0, 5), (3, 7), (0, 100), (30, 10)):
+            walked = await services.cases.list(case_filter, limit=limit, offset=offset)
+            plain = await case_rows.list_cases(store.reader, case_filter, services.now(),
+                                               limit=limit, offset=offset)
+            assert [c.ref for c in walked] == [c.ref for c in plain], (text, offset)

@@ -142,8 +142,11 @@ class CaseService:
                 params={"input": "sort", "value": sort, "allowed": list(case_rows.SORTS)},
             )
         await self.ensure_due_times()
-        return await case_rows.list_cases(
-            self._store.reader, case_filter or CaseFilter(), self._services.now(),
+        case_filter = case_filter or CaseFilter()
+        page = (case_rows.list_cases_walking if case_rows.walks(case_filter)
+                else case_rows.list_cases)
+        return await page(
+            self._store.reader, case_filter, self._services.now(),
             limit=limit, offset=offset, sort=sort,
         )
 
