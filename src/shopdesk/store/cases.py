@@ -332,8 +332,9 @@ async def list_cases(
 
 
 # A typed filter over a view of active cases walks the view's ids in queue order (an index-only
-# read of at most the active cases) and tests the text on them a chunk at a time, stopping once the
-# window is full: the first keystrokes, which match many cases, read a chunk instead of every row.
+# read of at most the active cases) and tests the text on them a chunk at a time (each twice the
+# last), stopping once the window is full: the first keystrokes, which match many cases, read a
+# chunk instead of every row.
 _WALK_STATUSES = frozenset({"new", "open", "waiting", "escalated"})
 _WALK_CHUNK = 1000
 
@@ -366,13 +367,13 @@ async def list_cases_walking(
                     + text_where.removeprefix(" WHERE "))
     wanted = offset + limit
     matches: list[int] = []
-    for start in range(0, len(ordered), _WALK_CHUNK):
-        chunk = ordered[start:start + _WALK_CHUNK]
+    start, size = 0, _WALK_CHUNK
+    while start < len(ordered) and len(matches) < wanted:
+        chunk = ordered[start:start + size]
         async with conn.execute(matching_sql, {**text_params, "ids": json_dumps(chunk)}) as cursor:
             found = {row[0] for row in await cursor.fetchall()}
         matches.extend(case_id for case_id in chunk if case_id in found)
-        if len(matches) >= wanted:
-            break
+        start, size = start + size, size * 2  # few matches: fewer, larger chunks
     page = matches[offset:wanted]
     if not page:
         return []
