@@ -5,7 +5,8 @@ log), loopback only. A load generator keeps CONNECTIONS keep-alive HTTP/1.1 conn
 SECONDS against each server in turn, posting signed generic events (every one a new delivery):
 
   (a) shopdesk: verify the signature, map, store delivery + order snapshot + order event under
-      synchronous=FULL and answer only after the commit (group commit);
+      synchronous=FULL and answer only after the commit (group commit, written by the store's
+      write process that the API starts: its CPU counts as the server's);
   (b) baseline: a bare Litestar endpoint that decodes the same JSON and returns it.
 
 Prints the figures — with each server's CPU per request (and its event loop's share), the load
@@ -273,14 +274,16 @@ class _Server:
             raise SystemExit(f"the {role} server did not start: {line!r}")
 
     def cpu_seconds(self) -> tuple[float, float]:
-        """User + system CPU the server process has used so far: all its threads, and its main
-        thread alone (the event loop; the rest is mostly the store's writer thread)."""
+        """User + system CPU the server has used so far: all its threads and its child processes
+        (shopdesk's store write process), and its main thread alone (the event loop)."""
         def used(stat: str) -> float:
             fields = Path(stat).read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
         pid = self.child.pid
-        return used(f"/proc/{pid}/stat"), used(f"/proc/{pid}/task/{pid}/stat")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        helpers = sum(used(f"/proc/{child}/stat") for child in children)
+        return used(f"/proc/{pid}/stat") + helpers, used(f"/proc/{pid}/task/{pid}/stat")
 
     def stop(self) -> None:
         self.child.stdin.close()

@@ -1,0 +1,69 @@
+"""While the API serves, deliveries are written by the store's write process (a helper with a GIL
+of its own, so the event loop and the writes each have a core); a killed helper loses no delivery
+answered 2xx and the next one is written by a new helper; the helper stops with the API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from api_helpers import BASE_URL, encode, generic_event, generic_headers
+from litestar.testing import AsyncTestClient
+
+from shopdesk.api.app import create_app
+from shopdesk.services import Services
+
+
+def _event(n: int) -> bytes:
+    return encode(generic_event(id=f"evt_wp_{n}", order={**generic_event()["order"],
+                                                         "id": str(5000 + n)}))
+
+
+async def _post(client, n: int):
+    body = _event(n)
+    return await client.post("/webhooks/shop", content=body, headers=generic_headers(body))
+
+
+async def _stored(services: Services) -> set[str]:
+    async with services.store.reader.execute(
+            "SELECT dedupe_key FROM deliveries WHERE status = 'processed'") as cursor:
+        return {row[0] for row in await cursor.fetchall()}
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        time.sleep(0.02)
+    return False
+
+
+async def test_deliveries_are_written_by_a_helper_that_stops_with_the_api(services: Services):
+    async with AsyncTestClient(create_app(services), base_url=BASE_URL) as client:
+        response = await _post(client, 1)
+        assert response.status_code == 200, response.text
+        helper = services.intake.write_process_pid
+        assert helper is not None and helper != os.getpid()
+        assert "event:evt_wp_1" in await _stored(services)  # committed before the answer
+    assert services.intake.write_process_pid is None
+    assert _gone(helper)
+
+
+async def test_a_killed_helper_loses_no_delivery(client, services: Services):
+    assert (await _post(client, 0)).status_code == 200
+    first = services.intake.write_process_pid
+    for n in range(1, 9):
+        if n == 4:
+            os.kill(first, signal.SIGKILL)
+        response = await _post(client, n)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "processed"
+    assert await _stored(services) == {f"event:evt_wp_{n}" for n in range(9)}
+    assert services.intake.write_process_pid not in (None, first)

@@ -1,0 +1,152 @@
+"""The store's write process (GroupWriter.use_process): batches are written by a helper process of
+its own; a killed helper fails only the batch in hand and another takes over; the helper ends with
+the store, and when the process that started it dies; if it cannot start, the thread writes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+from shopdesk.domain.errors import TransitionError
+from shopdesk.store import open_store, write_process
+from shopdesk.store.write_process import WriteProcessEnded
+
+
+def _pids(db: sqlite3.Connection, names: list[str]) -> list[int]:
+    """Writes a source per name; the result is the pid of the process that wrote it."""
+    for name in names:
+        db.execute("INSERT INTO sources (name, kind, secret, created_at) "
+                   "VALUES (?, 'generic', 'x', 't')", (name,))
+    return [os.getpid()] * len(names)
+
+
+def _slow_pids(db: sqlite3.Connection, names: list[str]) -> list[int]:
+    time.sleep(0.3)
+    return _pids(db, names)
+
+
+def _refuses(db: sqlite3.Connection, names: list[str]) -> list[int]:
+    if "closed case" in names:
+        raise TransitionError("resolve", "closed", [])
+    return _pids(db, names)
+
+
+async def _names(store) -> list[str]:
+    async with store.reader.execute("SELECT name FROM sources ORDER BY id") as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone for our purposes
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_batches_are_written_by_a_helper_process(tmp_path):
+    async with open_store(tmp_path / "s.db") as store:
+        writer = store.group_writer(_pids, max_batch=100)
+        writer.use_process()
+        pids = await asyncio.gather(*(writer.submit(f"s{n}") for n in range(5)))
+        helper = writer.process_pid
+        assert helper is not None and helper != os.getpid()
+        assert set(pids) == {helper}
+        assert await _names(store) == [f"s{n}" for n in range(5)]  # committed, seen here
+    assert not _alive(helper)  # closing the store stopped it
+
+
+async def test_a_killed_helper_fails_the_batch_in_hand_and_a_new_one_takes_over(tmp_path):
+    async with open_store(tmp_path / "s.db") as store:
+        writer = store.group_writer(_slow_pids, max_batch=100)
+        writer.use_process()
+        first = writer.process_pid
+        await writer.submit("warm")  # the helper is up
+        in_hand = asyncio.gather(*(writer.submit(f"lost{n}") for n in range(3)),
+                                 return_exceptions=True)
+        await asyncio.sleep(0.1)  # the helper is in the middle of that batch
+        os.kill(first, signal.SIGKILL)
+        outcomes = await asyncio.wait_for(in_hand, timeout=30)
+        assert all(isinstance(outcome, WriteProcessEnded) for outcome in outcomes), outcomes
+        assert "nothing of this batch was acknowledged" in str(outcomes[0])
+        after = await asyncio.wait_for(writer.submit("after"), timeout=60)
+        assert after == writer.process_pid and after != first
+        assert await _names(store) == ["warm", "after"]  # the killed batch left nothing behind
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+async def test_an_error_that_cannot_be_pickled_comes_back_in_words(tmp_path):
+    async with open_store(tmp_path / "s.db") as store:
+        writer = store.group_writer(_refuses, max_batch=100)
+        writer.use_process()
+        outcomes = await asyncio.gather(writer.submit("open case"), writer.submit("closed case"),
+                                        return_exceptions=True)
+        assert outcomes[0] == writer.process_pid
+        assert isinstance(outcomes[1], RuntimeError)
+        assert "TransitionError: cannot resolve a case that is closed" in str(outcomes[1])
+        assert await _names(store) == ["open case"]
+
+
+async def test_if_the_helper_cannot_start_the_thread_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(write_process, "command",
+                        lambda: [sys.executable, "-c", "import sys; sys.exit(3)"])
+    async with open_store(tmp_path / "s.db") as store:
+        writer = store.group_writer(_pids, max_batch=100)
+        writer.use_process()
+        assert await writer.submit("s1") == os.getpid()
+        assert writer.process_pid is None
+        assert await _names(store) == ["s1"]
+
+
+def test_the_helper_ends_when_the_process_that_started_it_is_killed(tmp_path):
+    script = textwrap.dedent(f"""
+        import asyncio, os, sys
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_write_process import _pids
+        from shopdesk.store import open_store
+
+        async def main():
+            async with open_store({str(tmp_path / "s.db")!r}) as store:
+                writer = store.group_writer(_pids, max_batch=10)
+                writer.use_process()
+                await writer.submit("before the kill")
+                print(writer.process_pid, flush=True)
+                await asyncio.sleep(60)
+
+        asyncio.run(main())
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        helper = int(parent.stdout.readline())
+        assert _alive(helper)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _alive(helper) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(helper)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        assert db.execute("SELECT name FROM sources").fetchall() == [("before the kill",)]
+
+
+async def test_the_helper_is_out_of_reach_of_the_terminals_signals(tmp_path):
+    """The helper is in a session of its own: Ctrl+C or a hangup in the terminal running `shopdesk
+    serve` reaches the server (which drains and then stops the helper), never the helper in the
+    middle of a batch."""
+    async with open_store(tmp_path / "s.db") as store:
+        writer = store.group_writer(_pids, max_batch=10)
+        writer.use_process()
+        helper = await writer.submit("s1")
+        assert os.getsid(helper) == helper != os.getsid(0)
+        assert os.getpgid(helper) != os.getpgid(0)
