@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 from api_helpers import BASE_URL, encode, generic_event, generic_headers
 from litestar.testing import AsyncTestClient
+from processes import gone
 
 from shopdesk.api.app import create_app
 from shopdesk.services import Services
@@ -31,20 +31,6 @@ async def _stored(services: Services) -> set[str]:
         return {row[0] for row in await cursor.fetchall()}
 
 
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        with open(f"/proc/{pid}/stat") as stat:
-            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
-        time.sleep(0.02)
-    return False
-
-
 async def test_deliveries_are_written_by_a_helper_that_stops_with_the_api(services: Services):
     async with AsyncTestClient(create_app(services), base_url=BASE_URL) as client:
         response = await _post(client, 1)
@@ -53,7 +39,7 @@ async def test_deliveries_are_written_by_a_helper_that_stops_with_the_api(servic
         assert helper is not None and helper != os.getpid()
         assert "event:evt_wp_1" in await _stored(services)  # committed before the answer
     assert services.intake.write_process_pid is None
-    assert _gone(helper)
+    assert gone(helper)
 
 
 async def test_a_killed_helper_loses_no_delivery(client, services: Services):

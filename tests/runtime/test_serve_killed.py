@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+from processes import children, gone
 
 from shopdesk.domain.intake.signatures import sign_generic
 
@@ -32,30 +33,6 @@ def _body(worker: int, n: int) -> bytes:
     return (f'{{"id": "evt_{worker}_{n}", "type": "created", "occurred_at": '
             f'"2026-11-23T02:00:00Z", "order": {{"id": "{worker}-{n}", "number": "SO-{worker}-{n}",'
             f' "total": "10.00", "currency": "CNY", "status": "pending"}}}}').encode()
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except FileNotFoundError:
-        return []
-    return [int(child) for child in text.split()]
-
-
-def _gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
-        except FileNotFoundError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_killed_serve_kept_every_delivery_it_acknowledged(tmp_path: Path):
@@ -95,7 +72,7 @@ def test_a_killed_serve_kept_every_delivery_it_acknowledged(tmp_path: Path):
         deadline = time.monotonic() + 30
         while len(acknowledged) < 200 and time.monotonic() < deadline:
             time.sleep(0.01)
-        helpers = _children(server.pid)
+        helpers = children(server.pid)
         assert helpers, "serve started no store write process"
         server.send_signal(signal.SIGKILL)
         server.wait()
@@ -107,7 +84,7 @@ def test_a_killed_serve_kept_every_delivery_it_acknowledged(tmp_path: Path):
         if server.poll() is None:
             server.kill()
     assert len(acknowledged) >= 200
-    assert all(_gone(helper, timeout=10) for helper in helpers)
+    assert all(gone(helper) for helper in helpers)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {row[0] for row in conn.execute("SELECT dedupe_key FROM deliveries")}

@@ -13,6 +13,8 @@ import sys
 import textwrap
 import time
 
+from processes import alive, gone
+
 from shopdesk.domain.errors import TransitionError
 from shopdesk.store import open_store, write_process
 from shopdesk.store.write_process import WriteProcessEnded
@@ -42,15 +44,6 @@ async def _names(store) -> list[str]:
         return [row[0] for row in await cursor.fetchall()]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone for our purposes
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
 async def test_batches_are_written_by_a_helper_process(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
         writer = store.group_writer(_pids, max_batch=100)
@@ -60,7 +53,7 @@ async def test_batches_are_written_by_a_helper_process(tmp_path):
         assert helper is not None and helper != os.getpid()
         assert set(pids) == {helper}
         assert await _names(store) == [f"s{n}" for n in range(5)]  # committed, seen here
-    assert not _alive(helper)  # closing the store stopped it
+    assert gone(helper)  # closing the store stopped it
 
 
 async def test_a_killed_helper_fails_the_batch_in_hand_and_a_new_one_takes_over(tmp_path):
@@ -109,7 +102,7 @@ async def test_if_the_helper_cannot_start_the_thread_writes(tmp_path, monkeypatc
 def test_the_helper_ends_when_the_process_that_started_it_is_killed(tmp_path):
     script = textwrap.dedent(f"""
         import asyncio, os, sys
-        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        sys.path[:0] = [{os.path.dirname(__file__)!r}, {os.path.dirname(os.path.dirname(__file__))!r}]
         from test_write_process import _pids
         from shopdesk.store import open_store
 
@@ -126,13 +119,10 @@ def test_the_helper_ends_when_the_process_that_started_it_is_killed(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         helper = int(parent.stdout.readline())
-        assert _alive(helper)
+        assert alive(helper)
         parent.kill()
         parent.wait()
-        deadline = time.monotonic() + 10
-        while _alive(helper) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _alive(helper)
+        assert gone(helper)
     finally:
         if parent.poll() is None:
             parent.kill()
