@@ -130,13 +130,19 @@ def test_the_helper_ends_when_the_process_that_started_it_is_killed(tmp_path):
         assert db.execute("SELECT name FROM sources").fetchall() == [("before the kill",)]
 
 
-async def test_the_helper_is_out_of_reach_of_the_terminals_signals(tmp_path):
-    """The helper is in a session of its own: Ctrl+C or a hangup in the terminal running `shopdesk
-    serve` reaches the server (which drains and then stops the helper), never the helper in the
-    middle of a batch."""
+async def test_stop_signals_are_for_the_server_not_the_helper(tmp_path):
+    """The helper is in a session of its own (Ctrl+C or a hangup in the terminal running `shopdesk
+    serve` reaches the server only) and lets SIGTERM, SIGINT and SIGHUP pass (a service manager
+    stopping every process of the service): the server drains its deliveries through the helper,
+    then closes it; the helper never stops in the middle of a batch."""
     async with open_store(tmp_path / "s.db") as store:
         writer = store.group_writer(_pids, max_batch=10)
         writer.use_process()
         helper = await writer.submit("s1")
         assert os.getsid(helper) == helper != os.getsid(0)
         assert os.getpgid(helper) != os.getpgid(0)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            os.kill(helper, signum)
+        assert await writer.submit("s2") == helper
+        assert await _names(store) == ["s1", "s2"]
+    assert gone(helper)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import socket
 import sqlite3
 import sys
@@ -150,6 +151,11 @@ def serve(sock: socket.socket, db: sqlite3.Connection) -> None:
 
 
 def main(argv: list[str]) -> int:
+    # Ends when its parent closes the socket (or dies), never in the middle of a batch: a stop of
+    # the whole service (systemd's SIGTERM to every process of the unit, Ctrl+C, a hangup) is for
+    # the parent, which drains its deliveries through this process and then closes the socket.
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
     store, fd = argv[0], int(argv[1])
     if len(argv) > 2 and argv[2]:
         from shopdesk.logs import configure_file_logging
