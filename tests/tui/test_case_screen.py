@@ -157,6 +157,18 @@ async def test_each_clock_shows_its_own_state(services, clock):
         assert "paused, 6h 30m left" in resolution
 
 
+async def test_a_clock_due_at_closing_time_reads_breached_since_after_hours(services, clock):
+    """Due at 18:00 and now 20:00: no business time is over yet, so not "BREACHED, 0m over"."""
+    clock.now = NOW + timedelta(hours=6, minutes=30)  # 17:00 in Shanghai
+    case = await open_case(services, level=3, minutes_ago=-390)  # first response due at 18:00
+    clock.now = NOW + timedelta(hours=9, minutes=30)  # 20:00, after hours
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        first = text_of(screen, "#case-clocks").splitlines()[0]
+        assert "BREACHED since 11-23 18:00" in first and "0m" not in first, first
+
+
 async def test_survey_and_resolution_show_once_closed(services):
     case = await open_case(services)
     olga = services.actor(OPERATOR)

@@ -145,6 +145,11 @@ class Presenter:
                              style="red")
             else:
                 state = Text(f"✓ {t('case.clock_met', at=self.time(stopped_at))}", style="green")
+        elif clock.breached and abs(clock.remaining) < timedelta(minutes=1) and clock.due_at:
+            # due at closing time and now after hours: no business time over yet ("0m over")
+            mark = "‖" if clock.paused else "!"
+            state = Text(f"{mark} {t('case.clock_breached_since', at=self.time(clock.due_at))}",
+                         style="bold red")
         elif clock.paused and clock.breached:
             state = Text(f"‖ {t('case.clock_paused_over', over=left)}", style="bold red")
         elif clock.paused:
