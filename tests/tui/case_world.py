@@ -178,10 +178,15 @@ async def focus_field(pilot, name: str):
 
 async def choose(pilot, name: str, search: str) -> None:
     """Open the select `name`, type to search for an option, pick it with enter."""
-    await focus_field(pilot, name)
+    select = await focus_field(pilot, name)
     await pilot.press("enter")
     await type_text(pilot, search)
     await pilot.press("enter")
+    await pilot.pause()
+    for _ in range(50):  # on a busy machine the overlay closes (and gives focus back) later
+        if not getattr(select, "expanded", False):
+            break
+        await pilot.pause(0.01)
     await pilot.pause()
 
 
