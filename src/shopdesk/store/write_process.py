@@ -4,13 +4,15 @@ This side (in the shopdesk process) spawns `python -m shopdesk.store.write_child
 a socket pair, sends it `(write, items, max_batch)` frames and gets back, frame for frame,
 `("ok", outcomes, first_of_transaction)` or `("fail", error)` once the transaction holding the
 batch committed or failed. During a turn GroupWriter sends batches as they come; the helper
-writes the batches waiting when it is free in one transaction. Frames are a 4-byte big-endian length and a pickle: both ends
-are this same code, started from this same interpreter and sys.path.
+writes the batches waiting when it is free in one transaction. Frames are a 4-byte big-endian
+length and a pickle: both ends are this same code, started from this same interpreter and
+sys.path, over a socket pair no other process holds.
 
-The helper is in a session of its own, so a Ctrl+C or a hangup of the terminal does not reach it;
-it ends when its socket closes: when `stop()` closes it, or when this process dies (kill -9
-included), after the batch in hand. A batch in flight when the helper dies is answered with
-WriteProcessEnded (nothing of it was acknowledged; the sender retries; replays are recognised).
+The helper is in a session of its own and lets SIGTERM, SIGINT and SIGHUP pass (they are for the
+server, which drains through it); it ends when its socket closes: when `stop()` closes it, or when
+this process dies (kill -9 included), after the batch in hand. A batch in flight when the helper
+dies is answered with WriteProcessEnded (nothing of it was acknowledged; the sender retries;
+replays are recognised).
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ class WriteProcess:
         stderr = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             child = subprocess.Popen(
-                [*command(), str(store_path), str(theirs.fileno()), log_path or ""],
+                [*command(), str(Path(store_path).absolute()), str(theirs.fileno()),
+                 log_path or ""],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True,
             )
