@@ -10,7 +10,6 @@ import pytest
 
 from shopdesk.domain.cases import Actor
 from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.action_runner import parse_follow_up, run_action
 from shopdesk.tui.modals.confirm import ConfirmModal
 from shopdesk.tui.modals.forms import FormModal
@@ -37,17 +36,9 @@ from case_world import (
 )
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield services_for(store, FakeClock())
+def services(store):
+    return services_for(store, FakeClock())
 
 
 async def opened(pilot):

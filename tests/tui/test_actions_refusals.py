@@ -22,7 +22,6 @@ from case_world import (
 from shopdesk.domain import workflow
 from shopdesk.domain.cases import Actor
 from shopdesk.domain.errors import ShopdeskError, TransitionError
-from shopdesk.store import open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.action_runner import check_allowed
 from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ACTIONS_BY_MOVE
@@ -35,17 +34,9 @@ WAIT_REFUSED = (
 )
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield services_for(store, FakeClock())
+def services(store):
+    return services_for(store, FakeClock())
 
 
 async def escalated(services):

@@ -20,8 +20,6 @@ from queue_world import (
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake.signatures import sign_base64, sign_generic
 from shopdesk.services import Services
-from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.actions import ACTIONS
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.commands import RegistryProvider, key_display, supported_actions
@@ -36,15 +34,8 @@ SECRET = "whsec_tui_test_secret_0123456789"
 
 
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield Services(store, queue_settings(), clock=FakeClock())
-
-
-@pytest.fixture(autouse=True)
-def english():
-    yield
-    i18n.set_language("en")
+def services(store):
+    return Services(store, queue_settings(), clock=FakeClock())
 
 
 def app_for(services, **options) -> ShopdeskApp:

@@ -18,18 +18,10 @@ from queue_world import (
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.services import Services
 from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.i18n import t
 from shopdesk.tui.widgets.case_table import CaseTable
 from shopdesk.tui.widgets.view_tabs import ViewTabs
-
-
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture

@@ -18,17 +18,9 @@ from case_world import (
     show_case,
 )
 
-from shopdesk.store import open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.screens.case import CaseScreen
-
-
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture
@@ -37,9 +29,8 @@ def clock():
 
 
 @pytest.fixture
-async def services(tmp_path, clock):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield services_for(store, clock)
+def services(store, clock):
+    return services_for(store, clock)
 
 
 def brief_of(app) -> str:

@@ -33,22 +33,14 @@ from case_world import (
 )
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
 def clock():
     return FakeClock()
 
 
 @pytest.fixture
-async def services(tmp_path, clock):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield services_for(store, clock)
+def services(store, clock):
+    return services_for(store, clock)
 
 
 def text_of(screen: CaseScreen, selector: str) -> str:

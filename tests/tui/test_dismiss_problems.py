@@ -14,7 +14,6 @@ from shopdesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from shopdesk.domain.intake.signatures import sign_base64
 from shopdesk.services import Services
 from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.modals.confirm import ConfirmModal
 from shopdesk.tui.screens.delivery import DeliveryScreen
@@ -23,17 +22,9 @@ from shopdesk.tui.widgets.case_table import PagedTable
 from shopdesk.tui.widgets.view_tabs import ViewTabs
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield Services(store, queue_settings(), clock=FakeClock())
+def services(store):
+    return Services(store, queue_settings(), clock=FakeClock())
 
 
 async def second_problem(services: Services) -> None:

@@ -22,24 +22,15 @@ from textual import events
 from textual.keys import _character_to_key
 
 from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.screens.case import CaseScreen
 
 NOTE = "fast typist note: the customer asked twice about the parcel"
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield services_for(store, FakeClock())
+def services(store):
+    return services_for(store, FakeClock())
 
 
 async def burst(pilot, text: str, *then: str) -> None:

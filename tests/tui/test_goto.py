@@ -22,7 +22,6 @@ from shopdesk.domain.cases import Actor, Customer, Order, parse_case_ref
 from shopdesk.domain.errors import ValidationError
 from shopdesk.services import Services
 from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.modals.goto import GotoModal
 from shopdesk.tui.screens.case import CaseScreen
@@ -32,15 +31,8 @@ from shopdesk.tui.widgets.case_table import CaseTable
 
 
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield Services(store, queue_settings(), clock=FakeClock())
-
-
-@pytest.fixture(autouse=True)
-def english():
-    yield
-    i18n.set_language("en")
+def services(store):
+    return Services(store, queue_settings(), clock=FakeClock())
 
 
 async def closed_last_week(services: Services):

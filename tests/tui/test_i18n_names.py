@@ -8,22 +8,14 @@ from queue_world import ME, FakeClock, queue_settings, screen_text, seed_queue, 
 
 from shopdesk.domain import kinds
 from shopdesk.services import Services
-from shopdesk.store import open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.screens.incidents import IncidentsScreen
 
 
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield Services(store, queue_settings(), clock=FakeClock())
-
-
-@pytest.fixture(autouse=True)
-def english_after():
-    yield
-    i18n.set_language("en")
+def services(store):
+    return Services(store, queue_settings(), clock=FakeClock())
 
 
 @pytest.mark.parametrize(("language", "name"), [("zh", "快递停运"), ("en", "carrier outage")])

@@ -25,7 +25,6 @@ from case_world import (
 import shopdesk
 from shopdesk.domain import workflow
 from shopdesk.domain.errors import ShopdeskError
-from shopdesk.store import open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.refusals import refusal_text
@@ -42,9 +41,8 @@ def chinese():
 
 
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield services_for(store, FakeClock())
+def services(store):
+    return services_for(store, FakeClock())
 
 
 async def press_on_case(pilot, key: str) -> None:

@@ -28,12 +28,6 @@ async def week(tmp_path: Path):
         yield services
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    yield
-    i18n.set_language("en")
-
-
 class Host(App[None]):
     def __init__(self, services) -> None:
         super().__init__()

@@ -15,12 +15,6 @@ from shopdesk.tui.vocabulary import business_span
 DAY = timedelta(hours=9)
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    yield
-    i18n.set_language("en")
-
-
 @pytest.mark.parametrize(
     ("span", "en", "zh", "short"),
     [

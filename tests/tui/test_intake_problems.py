@@ -14,7 +14,6 @@ from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake.signatures import sign_base64
 from shopdesk.services import Services
 from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.screens.delivery import DeliveryScreen, body_excerpt
 from shopdesk.tui.screens.queue import QueueScreen
@@ -29,15 +28,8 @@ ERROR_END = "at `$.id`"  # the error names the path at its very end: cut off in 
 
 
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield Services(store, queue_settings(), clock=FakeClock())
-
-
-@pytest.fixture(autouse=True)
-def english():
-    yield
-    i18n.set_language("en")
+def services(store):
+    return Services(store, queue_settings(), clock=FakeClock())
 
 
 async def quarantine(services: Services, body: bytes = BODY, topic: str = "order.created") -> None:

@@ -28,8 +28,6 @@ from case_world import (
 
 from shopdesk.domain.cases import Actor, Customer, Order, OrderItem
 from shopdesk.domain.filters import CaseFilter
-from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.modals.goto import match_line
 from shopdesk.tui.screens.case import CaseScreen
 from shopdesk.tui.screens.incidents import IncidentsScreen
@@ -55,17 +53,9 @@ FIELDS = ("customer", "phone", "email", "address", "item", "carrier", "tracking"
           "remedy done", "resolution")
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield services_for(store, FakeClock())
+def services(store):
+    return services_for(store, FakeClock())
 
 
 async def hostile_case(services) -> str:

@@ -8,7 +8,6 @@ from queue_world import ME, FakeClock, queue_settings, screen_text, seed_queue, 
 
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.services import Services
-from shopdesk.store import open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.modals.forms import FormModal
@@ -16,19 +15,11 @@ from shopdesk.tui.screens.case import CaseScreen
 from shopdesk.tui.screens.help import help_table
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        services = Services(store, queue_settings(), clock=FakeClock())
-        await seed_queue(services)
-        yield services
+async def services(store):
+    services = Services(store, queue_settings(), clock=FakeClock())
+    await seed_queue(services)
+    return services
 
 
 async def newest(services: Services):

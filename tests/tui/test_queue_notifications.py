@@ -17,19 +17,11 @@ from shopdesk.tui.app import MAX_TOASTS, TOAST_SECONDS, ShopdeskApp
 from shopdesk.tui.i18n import t
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        services = Services(store, queue_settings(), clock=FakeClock())
-        await seed_queue(services)
-        yield services
+async def services(store):
+    services = Services(store, queue_settings(), clock=FakeClock())
+    await seed_queue(services)
+    return services
 
 
 def showing(app) -> list[tuple[str, str]]:

@@ -21,7 +21,6 @@ from queue_world import (
 from shopdesk.domain.cases import Actor, Customer
 from shopdesk.services import Services
 from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.screens.queue import QueueScreen
 from shopdesk.tui.widgets.case_table import CaseTable
@@ -29,20 +28,13 @@ from shopdesk.tui.widgets.view_tabs import ViewTabs
 
 
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        yield Services(store, queue_settings(), clock=FakeClock())
+def services(store):
+    return Services(store, queue_settings(), clock=FakeClock())
 
 
 @pytest.fixture
 async def seeded(services):
     return await seed_queue(services)
-
-
-@pytest.fixture(autouse=True)
-def english():
-    yield
-    i18n.set_language("en")
 
 
 def app_for(services, **options) -> ShopdeskApp:

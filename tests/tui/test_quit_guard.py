@@ -6,26 +6,16 @@ import pytest
 from queue_world import ME, FakeClock, queue_settings, seed_queue, settle
 
 from shopdesk.services import Services
-from shopdesk.store import open_store
-from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.quit_guard import QuitConfirm
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
-async def services(tmp_path):
-    async with open_store(tmp_path / "desk.db") as store:
-        services = Services(store, queue_settings(), clock=FakeClock())
-        await seed_queue(services)
-        yield services
+async def services(store):
+    services = Services(store, queue_settings(), clock=FakeClock())
+    await seed_queue(services)
+    return services
 
 
 async def open_note_form(pilot) -> FormModal:

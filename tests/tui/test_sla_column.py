@@ -35,13 +35,6 @@ NIGHT = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 ACTIVE = CaseFilter(statuses=["new", "open", "waiting", "escalated"])
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
 async def desk(tmp_path):
     clock = FakeClock()
