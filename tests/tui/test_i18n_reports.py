@@ -4,43 +4,19 @@ footer at 80 columns keeps esc Back and every export key, with labels that do no
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-from textual.app import App
+from report_host import ReportsHost
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from report_world import build_week
-
-from shopdesk.store import open_store
 from shopdesk.tui import i18n
-from shopdesk.tui.screens.reports import ReportsScreen
 
 IDENTIFIERS = ("after_sales", "customer_service", "refund_partial", "coupon", "logistics",
                "warehouse", "delivery", "fulfilment", "resolved", "(none)")
 
 
-@pytest.fixture
-async def week(tmp_path: Path):
-    async with open_store(tmp_path / "shop.db") as store:
-        services, _ = await build_week(store)
-        yield services
-
-
-class Host(App[None]):
-    def __init__(self, services) -> None:
-        super().__init__()
-        self.services = services
-
-    def on_mount(self) -> None:
-        self.push_screen(ReportsScreen(self.services))
-
-
 async def shown(services, language: str, size=(80, 60)) -> list[str]:
     """The screen's lines once the week's report has loaded."""
     i18n.set_language(language)
-    app = Host(services)
+    app = ReportsHost(services)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for screen in app.screen_stack:

@@ -5,36 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
-import pytest
+from report_host import ReportsHost
 from textual.app import App
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from report_world import build_week
-
 from shopdesk.domain.filters import CaseFilter
-from shopdesk.store import open_store
 from shopdesk.tui.export_view import ExportProgress, export_view
 from shopdesk.tui.report_text import bar
 from shopdesk.tui.screens.reports import ReportsScreen
-
-
-@pytest.fixture
-async def week(tmp_path: Path):
-    async with open_store(tmp_path / "shop.db") as store:
-        services, _ = await build_week(store)
-        yield services
-
-
-class Host(App[None]):
-    def __init__(self, services) -> None:
-        super().__init__()
-        self.services = services
-
-    def on_mount(self) -> None:
-        self.push_screen(ReportsScreen(self.services))
 
 
 def screen_text(app) -> str:
@@ -56,7 +35,7 @@ async def wait_loaded(app, pilot) -> ReportsScreen:
 
 async def test_week_figures_period_keys_and_exports(week, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    app = Host(week)
+    app = ReportsHost(week)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await wait_loaded(app, pilot)
         assert isinstance(screen, ReportsScreen)
