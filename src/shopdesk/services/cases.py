@@ -812,7 +812,8 @@ class CaseService:
             order = await orders.get_order(conn, case.order_id) if case.order_id else None
             currency = currency or (order.currency if order else settings.currency)
             others = await followups.list_order_remedies(conn, order.id) if order else []
-            remedies.check_refund(type, amount_minor, currency, order, others)
+            remedies.check_refund(type, amount_minor, currency, order, others,
+                                  await _platform_refunded(conn, order))
             status = "proposed" if workflow.needs_approval(
                 amount_minor, limit, currency=currency, limit_currency=settings.currency
             ) else "approved"
@@ -926,7 +927,8 @@ class CaseService:
             other for other in await followups.list_order_remedies(conn, order.id)
             if other.id != remedy.id
         ]
-        remedies.check_refund(remedy.type, remedy.amount_minor, remedy.currency, order, others)
+        remedies.check_refund(remedy.type, remedy.amount_minor, remedy.currency, order, others,
+                              await _platform_refunded(conn, order))
 
     async def approve_remedy(self, actor: Actor, remedy_id: int, note: str = "") -> Remedy:
         return await self._remedy_move(actor, remedy_id, "approve", {"note": note})
@@ -1004,3 +1006,10 @@ class CaseService:
                 await self.close(SYSTEM, case.ref, expected_version=case.version)
                 closed += 1
         return {"escalated": escalated, "closed": closed}
+
+
+async def _platform_refunded(conn: aiosqlite.Connection, order: Order | None) -> int:
+    """What the shop's platform reported refunded on the order, in the order's currency."""
+    if order is None:
+        return 0
+    return (await orders.platform_refunded(conn, order.id)).get(order.currency.upper(), 0)

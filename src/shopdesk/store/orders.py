@@ -143,3 +143,19 @@ async def list_order_events(conn: aiosqlite.Connection, order_id: int) -> list[O
                    at=from_db(row["at"]), data=json_loads(row["data"], {}))
         for row in rows
     ]
+
+
+async def platform_refunded(conn: aiosqlite.Connection, order_id: int) -> dict[str, int]:
+    """What the shop's platform reported refunded on the order (its `refunded` events with an
+    amount, e.g. Shopify's refunds/create), by currency (upper case), in minor units."""
+    async with conn.execute(
+        """SELECT upper(data ->> '$.currency') AS currency,
+                  sum(CAST(data ->> '$.amount_minor' AS INTEGER)) AS refunded
+           FROM order_events
+           WHERE order_id = :order_id AND type = 'refunded'
+             AND data ->> '$.amount_minor' IS NOT NULL AND coalesce(data ->> '$.currency', '') <> ''
+           GROUP BY 1""",
+        {"order_id": order_id},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return {row["currency"]: int(row["refunded"]) for row in rows}
