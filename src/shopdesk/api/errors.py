@@ -103,6 +103,11 @@ def _msgspec_error(request: Request, error: msgspec.DecodeError) -> Response[Err
     return error_response(400, f"invalid JSON body: {detail}", field or "body")
 
 
+def _not_utf8(request: Request, error: UnicodeDecodeError) -> Response[ErrorBody]:
+    # msgspec checks the UTF-8 of JSON strings as it reads them (a body cut mid-character)
+    return error_response(400, f"invalid JSON body: not valid UTF-8 ({error.reason})", "body")
+
+
 def _too_large(request: Request) -> Response[ErrorBody]:
     limit = request.app.request_max_body_size
     size = f"{limit / 1_048_576:g} MiB" if limit and limit % 1024 == 0 else f"{limit} bytes"
@@ -163,6 +168,7 @@ def _internal_error(request: Request, error: Exception) -> Response[ErrorBody]:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ShopdeskError: _shopdesk_error,
     msgspec.DecodeError: _msgspec_error,
+    UnicodeDecodeError: _not_utf8,
     HTTPException: _http_error,
     Exception: _internal_error,
 }

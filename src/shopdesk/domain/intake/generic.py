@@ -106,6 +106,9 @@ def decode(body: bytes) -> GenericEvent:
         return _decoder.decode(body)
     except msgspec.DecodeError as error:
         raise decode_error(error, "invalid event") from None
+    except UnicodeDecodeError as error:  # msgspec checks the UTF-8 of strings as it reads them
+        raise UnmappableError(f"invalid event: the body is not valid UTF-8 ({error.reason})",
+                              field="body") from None
 
 
 def same_event(stored_body: bytes, body: bytes) -> bool:
