@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS order_events (
     data        TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id, at);
+-- Removing a source deletes its deliveries: each delete checks the events that point at it.
+CREATE INDEX IF NOT EXISTS order_events_delivery ON order_events (delivery_id);
 
 CREATE TABLE IF NOT EXISTS incidents (
     id             INTEGER PRIMARY KEY,

@@ -149,6 +149,25 @@ async def test_an_older_store_is_upgraded_and_keeps_its_rows(tmp_path):
     assert "reopened_at" in case_columns(path)  # v7: the resolution clock after a reopen
     assert "store_meta" in tables(path)  # v7: the SLA fingerprint of the stored due times
     assert "sla_pauses" in tables(path)
+    assert "order_events_delivery" in indexes(path, "order_events")  # v9
+
+
+def indexes(path: Path, table: str) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[1] for row in conn.execute(f"PRAGMA index_list({table})")}
+
+
+async def test_removing_a_source_finds_the_events_of_its_deliveries_by_index(tmp_path):
+    """Each deleted delivery checks the order events that point at it (foreign key): without an
+    index on order_events.delivery_id that was a scan of every event per delivery, and removing a
+    busy source held the store's write lock for minutes."""
+    path = tmp_path / "s.db"
+    async with open_store(path):
+        pass
+    assert "order_events_delivery" in indexes(path, "order_events")
+    with sqlite3.connect(path) as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT 1 FROM order_events WHERE delivery_id = 1")
+        assert "USING COVERING INDEX order_events_delivery" in str(plan.fetchall())
 
 
 async def test_a_v6_store_learns_when_its_cases_were_last_reopened(tmp_path):

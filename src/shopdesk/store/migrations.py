@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -53,6 +53,9 @@ STEPS: dict[int, list[str]] = {
             dismissed_at TEXT NOT NULL,
             dismissed_by TEXT NOT NULL
         )""",
+    ],
+    9: [
+        "CREATE INDEX IF NOT EXISTS order_events_delivery ON order_events (delivery_id)",
     ],
 }
 
