@@ -201,7 +201,12 @@ class GroupWriter(Generic[T, R]):
 
     def _fail_in_flight(self, error: BaseException) -> None:
         while self._in_flight:
-            batch, _ = self._in_flight.popleft()
+            batch, written = self._in_flight.popleft()
+            if written.done():
+                if not written.cancelled():
+                    written.exception()  # its helper ended: said once, in the log, by WriteProcess
+            else:
+                written.cancel()
             _settle(batch, [error] * len(batch))
 
     def _turn(self, db: sqlite3.Connection) -> tuple[list[tuple[T, asyncio.Future[R]]], list]:
