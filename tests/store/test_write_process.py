@@ -5,6 +5,7 @@ the store, and when the process that started it dies; if it cannot start, the th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -13,10 +14,11 @@ import sys
 import textwrap
 import time
 
+import pytest
 from processes import alive, gone
 
 from shopdesk.domain.errors import TransitionError
-from shopdesk.store import open_store, write_process
+from shopdesk.store import group_writer, open_store, write_process
 from shopdesk.store.write_process import WriteProcessEnded
 
 
@@ -146,3 +148,46 @@ async def test_stop_signals_are_for_the_server_not_the_helper(tmp_path):
         assert await writer.submit("s2") == helper
         assert await _names(store) == ["s1", "s2"]
     assert gone(helper)
+
+
+async def test_a_helper_that_stops_answering_is_killed_and_replaced(tmp_path, monkeypatch):
+    """A helper stuck (here: stopped; in life a disk that does not answer) does not hang intake
+    for good: after HUNG_SECONDS its batch fails, unacknowledged, and a new helper goes on."""
+    monkeypatch.setattr(group_writer, "HUNG_SECONDS", 0.5)
+    async with open_store(tmp_path / "s.db") as store:
+        writer = store.group_writer(_pids, max_batch=10)
+        writer.use_process()
+        stuck = await writer.submit("warm")
+        os.kill(stuck, signal.SIGSTOP)
+        try:
+            with pytest.raises(WriteProcessEnded):
+                await asyncio.wait_for(writer.submit("held"), timeout=30)
+            after = await asyncio.wait_for(writer.submit("after"), timeout=60)
+            assert after not in (stuck, os.getpid())
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # killed, as it should be
+                os.kill(stuck, signal.SIGCONT)
+        assert gone(stuck)
+        assert await _names(store) == ["warm", "after"]
+
+
+async def test_closing_does_not_wait_for_a_stuck_helper_for_ever(tmp_path, monkeypatch):
+    """`shopdesk serve` stopping with its helper stuck: after STOP_SECONDS the helper is killed and
+    the store closes (the batch in hand unacknowledged), instead of a process that never ends."""
+    monkeypatch.setattr(group_writer, "STOP_SECONDS", 0.5)
+    store_cm = open_store(tmp_path / "s.db")
+    store = await store_cm.__aenter__()
+    writer = store.group_writer(_pids, max_batch=10)
+    writer.use_process()
+    stuck = await writer.submit("warm")
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        held = asyncio.create_task(writer.submit("held"))
+        await asyncio.sleep(0.1)
+        await asyncio.wait_for(store_cm.__aexit__(None, None, None), timeout=30)
+        with pytest.raises(WriteProcessEnded):
+            await held
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # killed, as it should be
+            os.kill(stuck, signal.SIGCONT)
+    assert gone(stuck)

@@ -22,7 +22,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from shopdesk.store.write_process import WriteProcess, WriteProcessEnded
+from shopdesk.store.write_process import (
+    HUNG_SECONDS,
+    STOP_SECONDS,
+    WriteProcess,
+    WriteProcessEnded,
+)
 
 if TYPE_CHECKING:
     from shopdesk.store.db import Store
@@ -97,11 +102,10 @@ class GroupWriter(Generic[T, R]):
         """Wait for the items already submitted to be written; stop the helper process."""
         drainer = self._drainer
         if drainer is not None and not drainer.done():
-            if drainer.get_loop() is asyncio.get_running_loop():
-                await drainer
-            else:  # started on another loop (a test client's): wait for it from here
-                while not drainer.done():
-                    await asyncio.sleep(0.005)
+            if not await _finished(drainer, STOP_SECONDS) and self._process is not None:
+                self._process_wanted = False  # what still waits is written on the thread
+                self._process.kill(f"has not finished its batches in {STOP_SECONDS:g} s")
+            await _finished(drainer, None)
         self._process_wanted = False
         process, self._process = self._process, None
         if process is not None:
@@ -171,7 +175,12 @@ class GroupWriter(Generic[T, R]):
                     if not self._in_flight:
                         break
                     batch, written = self._in_flight[0]
-                    outcomes, first_of_transaction = await written
+                    try:
+                        outcomes, first_of_transaction = await asyncio.wait_for(
+                            asyncio.shield(written), HUNG_SECONDS)
+                    except TimeoutError:
+                        process.kill(f"has not answered a batch for {HUNG_SECONDS:g} s")
+                        outcomes, first_of_transaction = await written  # WriteProcessEnded
                     self._in_flight.popleft()
                     self.batches += first_of_transaction
                     self.items += len(batch)
@@ -229,6 +238,20 @@ class GroupWriter(Generic[T, R]):
             if time.monotonic() >= ends:
                 break
         return batch, outcomes
+
+
+async def _finished(task: asyncio.Task[Any], timeout: float | None) -> bool:
+    """Wait for the task (a drainer, maybe of another loop: a test client's) to end, at most
+    `timeout` seconds; whether it ended. Its outcome is not raised here."""
+    if task.get_loop() is asyncio.get_running_loop():
+        await asyncio.wait({task}, timeout=timeout)
+    else:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not task.done() and (deadline is None or time.monotonic() < deadline):
+            await asyncio.sleep(0.005)
+    if task.done() and not task.cancelled():
+        task.exception()  # its submitters were given it already
+    return task.done()
 
 
 def in_transaction(db: sqlite3.Connection, write: Callable[..., T], *args: Any) -> T:

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 READY_SECONDS = 60.0  # an interpreter starting on a busy machine
 STOP_SECONDS = 30.0  # the batch in hand, an fsync on a slow disk
+# A batch unanswered this long: the helper hangs (stopped, a disk that does not answer); it is
+# killed, its batches fail (nothing acknowledged) and a new helper writes what comes next. Longer
+# than the busy timeout a batch may wait for another process's write lock.
+HUNG_SECONDS = 120.0
 HEADER = 4
 
 
@@ -131,6 +135,12 @@ class WriteProcess:
                                                  pickle.HIGHEST_PROTOCOL)))
         self._waiting.append(future)
         return future
+
+    def kill(self, why: str) -> None:
+        """End a helper that does not answer (SIGKILL: it may be stopped); its batches fail."""
+        if self._child.poll() is None:
+            log.error("the store's write process %d %s: killed", self._child.pid, why)
+            self._child.kill()
 
     async def stop(self) -> None:
         """Close the socket (the helper finishes the batch in hand and exits) and wait for it."""
