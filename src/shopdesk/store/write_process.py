@@ -141,6 +141,8 @@ class WriteProcess:
         if self._child.poll() is None:
             log.error("the store's write process %d %s: killed", self._child.pid, why)
             self._child.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._child.wait(timeout=1)  # SIGKILL: at once (then its exit code is logged)
 
     async def stop(self) -> None:
         """Close the socket (the helper finishes the batch in hand and exits) and wait for it."""
