@@ -191,3 +191,21 @@ async def test_closing_does_not_wait_for_a_stuck_helper_for_ever(tmp_path, monke
         with contextlib.suppress(ProcessLookupError):  # killed, as it should be
             os.kill(stuck, signal.SIGCONT)
     assert gone(stuck)
+
+
+async def test_a_helper_never_creates_the_store_file(tmp_path):
+    """A store deleted under a running server: a new helper refuses to open it (the thread writes,
+    as before) instead of leaving an empty file at the store's path."""
+    path = tmp_path / "dir with space 店" / "s.db"
+    async with open_store(path) as store:
+        writer = store.group_writer(_pids, max_batch=10)
+        writer.use_process()
+        first = await writer.submit("s1")
+        for leftover in path.parent.iterdir():
+            leftover.unlink()
+        os.kill(first, signal.SIGKILL)
+        with contextlib.suppress(WriteProcessEnded):
+            await writer.submit("s2")  # may meet the killed helper
+        await asyncio.gather(writer.submit("s3"), return_exceptions=True)  # (the thread's file
+        assert writer.process_pid is None  # is gone too: a disk I/O error, not a false 2xx)
+        assert not path.exists()

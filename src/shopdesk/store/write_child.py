@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 def _connect(path: str) -> sqlite3.Connection:
     from shopdesk.store.db import BUSY_TIMEOUT_MS
 
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+    # mode=rw: the store must exist (the parent opened it); a file deleted meanwhile is not made
+    # again, empty, at its path
+    db = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=rw", uri=True,
+                         isolation_level=None, check_same_thread=True)
     db.row_factory = sqlite3.Row
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
