@@ -168,7 +168,8 @@ def _write_jobs(db: sqlite3.Connection,
 class IntakeService:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._writer = services.store.group_writer(_write_jobs, max_batch=MAX_BATCH)
+        self._writer = services.store.group_writer(
+            _write_jobs, max_batch=MAX_BATCH, item_type=tuple[_Job, delivery_rows.DeliveryIn])
         self._sources: dict[str, Source] = {}
         services.changes.subscribe(self._forget_sources)
 

@@ -51,10 +51,11 @@ class GroupWriter(Generic[T, R]):
     TURN_SECONDS = 0.05
 
     def __init__(self, store: Store, write: Callable[[sqlite3.Connection, list[T]], list[R]], *,
-                 max_batch: int) -> None:
+                 max_batch: int, item_type: Any = Any) -> None:
         self._store = store
         self._write = write
         self._max_batch = max_batch
+        self._item_type = item_type  # how the helper decodes the items (msgspec types)
         # appended to by the loop, taken from by the writer's thread (deque: both are atomic)
         self._pending: collections.deque[tuple[T, asyncio.Future[R]]] = collections.deque()
         self._drainer: asyncio.Task[None] | None = None
@@ -168,6 +169,10 @@ class GroupWriter(Generic[T, R]):
         async with self._store._write_lock:
             ends = loop.time() + self.TURN_SECONDS
             self._streaming = process
+            # A turn streams for TURN_SECONDS, then waits for the batches in flight: one that
+            # lasts HUNG_SECONDS waits for a helper that does not answer (killed: they fail).
+            watchdog = loop.call_later(HUNG_SECONDS, process.kill,
+                                       f"has not answered a batch for {HUNG_SECONDS:g} s")
             try:
                 while True:
                     if self._streaming is not None:
@@ -175,12 +180,7 @@ class GroupWriter(Generic[T, R]):
                     if not self._in_flight:
                         break
                     batch, written = self._in_flight[0]
-                    try:
-                        outcomes, first_of_transaction = await asyncio.wait_for(
-                            asyncio.shield(written), HUNG_SECONDS)
-                    except TimeoutError:
-                        process.kill(f"has not answered a batch for {HUNG_SECONDS:g} s")
-                        outcomes, first_of_transaction = await written  # WriteProcessEnded
+                    outcomes, first_of_transaction = await written
                     self._in_flight.popleft()
                     self.batches += first_of_transaction
                     self.items += len(batch)
@@ -196,6 +196,7 @@ class GroupWriter(Generic[T, R]):
                 self._fail_in_flight(error)
                 raise
             finally:
+                watchdog.cancel()
                 self._streaming = None
         return last
 
@@ -206,7 +207,8 @@ class GroupWriter(Generic[T, R]):
         while process is not None and self._pending:
             batch = self._take()
             self._in_flight.append(
-                (batch, process.write(self._write, [item for item, _ in batch], self._max_batch)))
+                (batch, process.write(self._write, [item for item, _ in batch], self._max_batch,
+                                      self._item_type)))
 
     def _fail_in_flight(self, error: BaseException) -> None:
         while self._in_flight:

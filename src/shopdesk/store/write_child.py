@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shopdesk.store.write_process import HEADER, frame
+from shopdesk.store.write_process import HEADER, frame, items_decoder
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +119,18 @@ def serve(sock: socket.socket, db: sqlite3.Connection) -> None:
     from shopdesk.store.group_writer import write_batch
 
     incoming = _Incoming(sock)
+    decoders: dict[Any, Any] = {}  # item type -> its msgpack decoder
     sock.sendall(frame(pickle.dumps(("ready", os.getpid()))))
     while frames := incoming.frames():
         replies: list[bytes] = []
         batches: list[tuple[Any, list[Any], int] | Exception] = []
         for payload in frames:
             try:
-                write, items, max_batch = pickle.loads(payload)
-                batches.append((write, list(items), int(max_batch)))
+                write, item_type, max_batch, packed = pickle.loads(payload)
+                decoder = decoders.get(item_type)
+                if decoder is None:
+                    decoder = decoders[item_type] = items_decoder(item_type)
+                batches.append((write, decoder.decode(packed), int(max_batch)))
             except Exception as error:  # noqa: BLE001 - this frame's answer
                 batches.append(error)
         readable = [(i, batch) for i, batch in enumerate(batches) if not isinstance(batch, Exception)]
