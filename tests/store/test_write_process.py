@@ -209,3 +209,17 @@ async def test_a_helper_never_creates_the_store_file(tmp_path):
         await asyncio.gather(writer.submit("s3"), return_exceptions=True)  # (the thread's file
         assert writer.process_pid is None  # is gone too: a disk I/O error, not a false 2xx)
         assert not path.exists()
+
+
+async def test_a_helper_from_other_code_refuses_and_the_thread_writes(tmp_path, monkeypatch,
+                                                                       caplog):
+    """shopdesk upgraded (or its files edited) under a running server: a helper started now runs
+    the new code, which may not read this process's batches. It refuses; the thread writes."""
+    monkeypatch.setattr(write_process, "CODE_ID", "code-of-before")
+    async with open_store(tmp_path / "s.db") as store:
+        writer = store.group_writer(_pids, max_batch=10)
+        writer.use_process()
+        assert await writer.submit("s1") == os.getpid()
+        assert writer.process_pid is None
+        assert await _names(store) == ["s1"]
+    assert "restart that process" in caplog.text

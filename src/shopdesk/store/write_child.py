@@ -1,6 +1,8 @@
 """The store's write process (see write_process.py): `python -m shopdesk.store.write_child STORE FD
-[LOG]`. Opens STORE as the writer connection does (busy timeout, foreign keys, synchronous=FULL;
-the parent has already migrated it and switched on WAL), says ready on the socket FD, then writes
+LOG CODE_ID`. Refuses to start when its code is not the parent's (CODE_ID: shopdesk upgraded under
+a running server). Opens STORE as the writer connection does (busy timeout, foreign keys,
+synchronous=FULL; the parent has already migrated it and switched on WAL), says ready on the
+socket FD, then writes
 the batches it receives, all that wait together (up to a batch's max_batch items) in one
 transaction (store.group_writer.write_batch), and answers each with its outcomes once committed.
 Ends when the socket closes."""
@@ -17,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shopdesk.store.write_process import HEADER, frame, items_decoder
+from shopdesk.store.write_process import CODE_ID, HEADER, frame, items_decoder
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,12 @@ def _transactions(batches: list[tuple[Any, list[Any], int]]) -> list[list[int]]:
     return groups
 
 
+def refuse(sock: socket.socket, why: str) -> None:
+    """Say why this helper will not write (the parent writes on its own thread then)."""
+    log.error("the store's write process refuses to start: %s", why)
+    sock.sendall(frame(pickle.dumps(("refused", why))))
+
+
 def serve(sock: socket.socket, db: sqlite3.Connection) -> None:
     from shopdesk.store.group_writer import write_batch
 
@@ -169,6 +177,12 @@ def main(argv: list[str]) -> int:
 
         configure_file_logging(Path(argv[2]))
     sock = socket.socket(fileno=fd)
+    parent_code = argv[3] if len(argv) > 3 else ""
+    if parent_code != CODE_ID:
+        refuse(sock, "shopdesk's code on disk is not the code of the process that started it "
+                     "(shopdesk upgraded or edited under a running server): restart that process")
+        sock.close()
+        return 3
     try:
         db = _connect(store)
     except sqlite3.Error:

@@ -43,6 +43,21 @@ HUNG_SECONDS = 120.0
 HEADER = 4
 
 
+def _code_id() -> str:
+    """What identifies this shopdesk's code: a digest of its package's sources as they were when
+    the store was first imported. A helper started from other code (shopdesk upgraded, or its files
+    edited, under a running server) could not read this process's batches: it refuses to start."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_ID = _code_id()
 _items_encoder = msgspec.msgpack.Encoder()
 
 
@@ -94,7 +109,7 @@ class WriteProcess:
         try:
             child = subprocess.Popen(
                 [*command(), str(Path(store_path).absolute()), str(theirs.fileno()),
-                 log_path or ""],
+                 log_path or "", CODE_ID],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True,
             )
@@ -191,9 +206,11 @@ class WriteProcess:
             log.exception("cannot read an answer of the store's write process")
             kind, value, more = "fail", WriteProcessEnded(
                 f"unreadable answer from the write process: {error}"), []
-        if kind == "ready":
+        if kind in ("ready", "refused"):
+            if kind == "refused":
+                log.error("the store's write process refused to start: %s", value)
             if self._ready is not None and not self._ready.done():
-                self._ready.set_result(True)
+                self._ready.set_result(kind == "ready")
             return
         if not self._waiting:
             log.error("the store's write process answered a batch nobody sent")
