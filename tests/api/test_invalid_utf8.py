@@ -1,5 +1,6 @@
 """A body that is not valid UTF-8 inside a JSON string (a body cut mid-character, a Latin-1
-byte) is a 400 naming `body`, never a 500, and stores nothing: signed webhooks and the case API."""
+byte) is a 400 naming `body`, never a 500, and stores nothing: signed webhooks and the case API.
+A signed body that is JSON but no event (an array, null) names its root `$`."""
 
 from __future__ import annotations
 
@@ -38,3 +39,14 @@ async def test_the_case_api_answers_a_body_not_in_utf8_with_a_400(client, servic
     assert response.json() == {"detail": response.json()["detail"], "field": "body"}
     assert "not valid UTF-8" in response.json()["detail"]
     assert await _count(services, "cases") == 0
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b"[1, 2]", "$"), (b"null", "$"), (b'"an event"', "$"), (b"{", "body"), (b"", "body"),
+])
+async def test_a_signed_generic_body_that_is_no_event_names_what_is_wrong(client, services, body,
+                                                                         field):
+    response = await client.post("/webhooks/shop", content=body, headers=generic_headers(body))
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field, response.json()
+    assert await _count(services, "deliveries") == 0

@@ -160,6 +160,8 @@ def decode_error(error: msgspec.DecodeError, what: str) -> UnmappableError:
     """msgspec's message in words (`decode_errors.explain`), which names the path, as an
     UnmappableError; a bad enum value also lists the values allowed there."""
     text, field = explain(str(error))
+    if field is None:  # the whole body: of the wrong type at its root ("$"), or not JSON
+        field = "$" if text.startswith("Expected") else "body"
     if text.startswith("Invalid enum value") and field:
         allowed = ALLOWED_BY_FIELD.get(field.rsplit(".", 1)[-1])
         if allowed:
