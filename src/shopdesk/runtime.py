@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shopdesk import handover, logs, paths
+from shopdesk import handover, logs, paths, serving
 from shopdesk.domain.errors import ShopdeskError
 from shopdesk.tui import i18n
 from shopdesk.tui.i18n import t
@@ -110,11 +110,13 @@ class ApiHandle:
     """The embedded API while it runs: server, task, socket and the sweep beside it (whoever
     serves the API sweeps the store: a TUI attached to another shopdesk's API does not)."""
 
-    def __init__(self, server, task: asyncio.Task, sock, sweep: asyncio.Task) -> None:
+    def __init__(self, server, task: asyncio.Task, sock, sweep: asyncio.Task,
+                 store=None) -> None:
         self.server = server
         self.task = task
         self.sock = sock
         self.sweep = sweep
+        self.store = store  # where this process is recorded as serving (serving.py)
 
     async def stop(self) -> None:
         self.sweep.cancel()
@@ -128,6 +130,9 @@ class ApiHandle:
             log.exception("the API server ended with an error")
         finally:
             self.sock.close()
+        if self.store is not None:
+            with contextlib.suppress(Exception):  # a closing store: /healthz tells the truth
+                await serving.forget(self.store)
         log.info("API stopped")
 
 
@@ -161,7 +166,7 @@ def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
         raise
     task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
     sweep = asyncio.create_task(sweep_forever(services), name="sweep")
-    return ApiHandle(server, task, sock, sweep)
+    return ApiHandle(server, task, sock, sweep, services.store)
 
 
 async def start_api(services: Services, settings: Settings, log_path: Path) -> ApiStart:
@@ -174,6 +179,14 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
     except ImportError as error:
         log.warning("API not available: %s", error)
         return ApiStart(None, t("api.unavailable"))
+    elsewhere = await serving.elsewhere(services.store, host, port)
+    if elsewhere is not None:  # e.g. `shopdesk serve --port P`, this desk configured for another
+        other, _ = elsewhere
+        log.info("the API of %s is served by pid %s on %s: attaching", services.store.path,
+                 other.pid, _address(other.host, other.port))
+        return ApiStart(None, t("api.attached", pid=other.pid),
+                        t("api.attached_notice", pid=other.pid), attached=True,
+                        serving_pid=other.pid)
     try:
         sock = bind_api_socket(host, port)
     except ShopdeskError as error:
@@ -197,8 +210,17 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
     except Exception as error:  # a broken API must not take the desk down with it
         log.exception("the API could not be built; running without it")
         return ApiStart(None, t("app.api_off"), t("app.api_stopped", reason=str(error)))
+    await _record(services, host, port)
     log.info("serving %s on http://%s", services.store.path, address)
     return ApiStart(handle, t("api.serving", address=address))
+
+
+async def _record(services: Services, host: str, port: int) -> None:
+    try:
+        await serving.record(services.store, host, port)
+    except Exception:  # a busy store: others still find this API on its port
+        log.warning("could not record in the store that this process serves its API",
+                    exc_info=True)
 
 
 async def adopt_api(services: Services, settings: Settings, log_path: Path,
@@ -216,8 +238,15 @@ async def adopt_api(services: Services, settings: Settings, log_path: Path,
         try:
             if await handover.pending(services.store) is not None:
                 continue
+            elsewhere = await serving.elsewhere(services.store, host, port)
         except Exception:  # a busy or closing store: look again next time
             log.debug("could not read the handover request", exc_info=True)
+            continue
+        if elsewhere is not None:  # served at another address (serving.py): stay attached
+            other, owner = elsewhere
+            if served_by is not None and other.pid != serving_pid:
+                serving_pid = other.pid
+                served_by(owner)
             continue
         try:
             sock = bind_api_socket(host, port)
@@ -231,6 +260,7 @@ async def adopt_api(services: Services, settings: Settings, log_path: Path,
                     served_by(owner)
             continue
         handle = _serve(services, sock, log_path)
+        await _record(services, host, port)
         log.info("the serving shopdesk left: now serving %s on http://%s",
                  services.store.path, _address(host, port))
         return handle

@@ -143,7 +143,7 @@ async def claim_port(services: Services, host: str, port: int,
             elif owner.role == "serve":
                 raise ShopdeskError(
                     f"shopdesk serve (pid {owner.pid}) already serves {store.path} on {address}; "
-                    "stop it first, or choose another port with --port", field="port")
+                    "stop it first (one service per store)", field="port")
             elif owner.pid is None:
                 raise ShopdeskError(
                     f"port {port} on {host} is served by an older shopdesk on this store that "
@@ -168,6 +168,45 @@ async def claim_port(services: Services, host: str, port: int,
     finally:
         if asked is not None:
             await handover.withdraw(store, by=me)
+
+
+async def ask_elsewhere(services: Services, host: str, port: int,
+                        announce: Callable[[str], None] | None = None) -> int | None:
+    """Before `shopdesk serve` binds host:port: whoever serves this store at another address
+    (serving.py). Another `serve`: refused. A terminal UI: asked to hand the API over and waited
+    for; its pid is returned (the caller withdraws the request once it serves, so that the TUI
+    attaches rather than serving again). None when nobody serves elsewhere."""
+    from shopdesk import handover, serving
+
+    store = services.store
+    found = await serving.elsewhere(store, host, port)
+    if found is None:
+        return None
+    other, owner = found
+    address = _shown(other.host, other.port)
+    if owner.role != "tui":
+        raise ShopdeskError(
+            f"shopdesk serve (pid {other.pid}) already serves {store.path} on {address}; stop it "
+            "first (one service per store)", field="port")
+    (announce or (lambda line: None))(
+        f"{address} is served by the shopdesk terminal UI of pid {other.pid} on this store: "
+        f"asking it to hand the API over (up to {handover.WAIT_SECONDS:.0f} s) …")
+    log.info("the API of %s is served by pid %s on %s: asking it to hand it over", store.path,
+             other.pid, address)
+    await handover.request(store, by=os.getpid(), to=other.pid)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + handover.WAIT_SECONDS
+    try:
+        while await serving.elsewhere(store, host, port) is not None:
+            if loop.time() >= deadline:
+                raise ShopdeskError(
+                    f"shopdesk pid {other.pid} did not hand the API on {address} over within "
+                    f"{handover.WAIT_SECONDS:.0f} s; quit it", field="port")
+            await asyncio.sleep(HANDOVER_BIND_EVERY_SECONDS)
+    except BaseException:
+        await handover.withdraw(store, by=os.getpid())
+        raise
+    return other.pid
 
 
 def uvicorn_config(app, **overrides) -> uvicorn.Config:
@@ -232,9 +271,28 @@ async def serve_api(
 
     host = host or settings.api.host
     port = settings.api.port if port is None else port
+    from shopdesk import handover, serving
+
     loop = asyncio.get_running_loop()
     stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    claiming = asyncio.ensure_future(claim_port(services, host, port, announce))
+
+    async def claim() -> socket.socket:
+        handed = await ask_elsewhere(services, host, port, announce)
+        try:
+            sock = await claim_port(services, host, port, announce)
+            try:
+                await serving.record(services.store, host, port)
+            except BaseException:
+                sock.close()
+                raise
+        finally:
+            if handed is not None:  # recorded first: the TUI attaches to us, not serves again
+                await handover.withdraw(services.store, by=os.getpid())
+        if handed is not None and announce is not None:
+            announce(f"pid {handed} handed the API over; it stays open, attached to this service")
+        return sock
+
+    claiming = asyncio.ensure_future(claim())
 
     signalled: list[int] = []
 
@@ -291,4 +349,6 @@ async def serve_api(
         for signum in stop_signals:
             loop.remove_signal_handler(signum)
         sock.close()
+        with contextlib.suppress(Exception):  # a store closing or busy: the record is checked
+            await serving.forget(services.store)  # against /healthz by whoever reads it
         log.info("stopped serving %s", services.store.path)

@@ -105,8 +105,11 @@ def test_shopdesk_serve_logs_to_the_file_and_stops_cleanly_on_sigterm(tmp_path: 
                               capture_output=True, text=True, timeout=30)
         assert busy.returncode == 2
         assert busy.stderr == (f"shopdesk: shopdesk serve (pid {server.pid}) already serves {db} "
-                               f"on 127.0.0.1:{port}; stop it first, or choose another port with "
-                               "--port\n")
+                               f"on 127.0.0.1:{port}; stop it first (one service per store)\n")
+        elsewhere = subprocess.run([*shopdesk, "serve", "--port", str(_free_port())], env=env,
+                                   capture_output=True, text=True, timeout=30)
+        assert elsewhere.returncode == 2  # another port: still one service per store
+        assert elsewhere.stderr == busy.stderr
         server.send_signal(signal.SIGTERM)
         out, err = server.communicate(timeout=30)
     finally:

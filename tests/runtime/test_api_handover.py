@@ -138,7 +138,7 @@ def test_a_tui_opened_while_serve_runs_attaches_and_a_second_serve_is_refused(
     time.sleep(0.2)
     assert other.errors == [(
         f"shopdesk: shopdesk serve (pid {running.process.pid}) already serves {desk.db} on "
-        f"127.0.0.1:{desk.port}; stop it first, or choose another port with --port")]
+        f"127.0.0.1:{desk.port}; stop it first (one service per store)")]
     assert health(desk.port)["pid"] == running.process.pid
     assert tui.process.poll() is None
     assert tui.stop(signal.SIGTERM) == 0
@@ -246,3 +246,49 @@ def test_a_service_killed_and_restarted_at_once_is_shown_as_the_new_pid(desk, se
     assert health(desk.port)["pid"] == second.process.pid
     assert tui.stop(signal.SIGTERM) == 0
     assert second.stop() == 0
+
+
+def test_a_service_on_another_port_than_the_tuis_is_found_through_the_store(
+        desk, tmp_path):  # noqa: F811
+    """QA3 Q3: `shopdesk serve --port P` (systemd flags) and desks configured for another port
+    still make one API per store: the TUI attaches to the service wherever it listens, hands the
+    API over to a service started on another port, and serves again on its own once the service
+    is gone."""
+    elsewhere = free_port()
+    tui = desk("tui")
+    tui.wait_for_log("on http://")
+    assert health(desk.port)["pid"] == tui.process.pid
+
+    first = Service(tmp_path, tmp_path / "config.toml", desk.db, elsewhere, "serve1")
+    try:
+        first.wait_for_line("asking it to hand the API over")
+        first.wait_for_line("serving ")
+        tui.wait_for_screen(f"API: pid {first.process.pid}")
+        time.sleep(3)  # the TUI's watch goes round: it stays attached, its own port stays free
+        assert free_port_is(desk.port)
+        answer = health(elsewhere)
+        assert (answer["pid"], answer["role"]) == (first.process.pid, "serve")
+
+        second_desk = desk("tui2")  # opened while the service runs on the other port
+        second_desk.wait_for_screen(f"API: pid {first.process.pid}")
+        assert free_port_is(desk.port)
+        assert second_desk.stop(signal.SIGTERM) == 0
+
+        assert first.stop() == 0  # the service leaves: the desk serves on its own port again
+        tui.wait_for_log("now serving", timeout=15)
+        assert health(desk.port)["pid"] == tui.process.pid
+    finally:
+        first.close()
+    assert tui.stop(signal.SIGTERM) == 0
+
+
+def free_port_is(port: int) -> bool:
+    """Nobody listens on the port (a connection is refused)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.connect(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            return True
+    return False
