@@ -53,3 +53,22 @@ async def test_a_killed_helper_loses_no_delivery(client, services: Services):
         assert response.json()["status"] == "processed"
     assert await _stored(services) == {f"event:evt_wp_{n}" for n in range(9)}
     assert services.intake.write_process_pid not in (None, first)
+
+
+async def test_a_store_deleted_under_the_server_takes_no_delivery(client, services: Services,
+                                                                  tmp_path):
+    """QA3 Q2: the store file deleted (or moved) while the API serves: deliveries are refused
+    with a 503 naming the store, never answered 200 into a file nobody will open again, and
+    /healthz says so."""
+    assert (await _post(client, 1)).status_code == 200
+    moved = tmp_path / "moved away.db"
+    services.store.path.rename(moved)
+    response = await _post(client, 2)
+    assert response.status_code == 503, response.text
+    assert response.json()["field"] == "store"
+    assert "was deleted or moved" in response.json()["detail"]
+    assert (await client.get("/healthz")).json()["status"] == "store_missing"
+    assert not services.store.path.exists()  # nothing made again at its path
+    moved.rename(services.store.path)  # put back: the same file again
+    assert (await _post(client, 3)).status_code == 200
+    assert (await client.get("/healthz")).json()["status"] == "ok"

@@ -28,6 +28,7 @@ from shopdesk.domain.errors import (
     NotFoundError,
     PermissionDenied,
     ShopdeskError,
+    StoreUnavailable,
     TransitionError,
     ValidationError,
 )
@@ -55,6 +56,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[ShopdeskError], int], ...] = (
     (TransitionError, 409),
     (ConflictError, 409),
     (ValidationError, 400),
+    (StoreUnavailable, 503),
 )
 
 _DESCRIPTIONS = {
@@ -66,6 +68,7 @@ _DESCRIPTIONS = {
     413: "Body larger than the limit",
     415: "Wrong Content-Type",
     422: "Well formed but refused",
+    503: "The store cannot take writes now (its file is gone); nothing was stored, send it again",
 }
 
 

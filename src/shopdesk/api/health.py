@@ -18,7 +18,8 @@ from shopdesk.services import Services
 
 class Health(msgspec.Struct):
     status: str
-    """Always "ok" when the process answers."""
+    """"ok"; "store_missing" when the store file was deleted or moved while this process runs
+    (nothing can be stored: restart it on the store)."""
     app: str
     """Always "shopdesk": lets a client tell shopdesk from whatever else holds the port."""
     version: str
@@ -36,7 +37,8 @@ ROLE_STATE_KEY = "role"  # app.state[ROLE_STATE_KEY] = "serve" | "tui", set by w
      sync_to_thread=False, responses=error_responses())
 def healthz(services: NamedDependency[Services], state: State) -> Health:
     return Health(
-        status="ok", app="shopdesk", version=__version__,
+        status="store_missing" if services.store.vanished() else "ok", app="shopdesk",
+        version=__version__,
         store=str(services.store.path.resolve()), pid=os.getpid(),
         role=str(state.get(ROLE_STATE_KEY, "tui")),
     )

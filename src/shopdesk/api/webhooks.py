@@ -71,7 +71,7 @@ class _WebhookOperation(Operation):
     responses={
         202: ResponseSpec(data_container=Receipt,
                           description="Signed but unmappable: stored in quarantine"),
-        **error_responses(401, 404, 409, 413, 415),
+        **error_responses(401, 404, 409, 413, 415, 503),
     },
 )
 async def receive_webhook(

@@ -73,3 +73,7 @@ class PermissionDenied(ShopdeskError):
 
 class StoreVersionError(ShopdeskError):
     """The store file was written by a newer shopdesk."""
+
+
+class StoreUnavailable(ShopdeskError):
+    """The store cannot take writes now (its file was deleted or moved while shopdesk ran)."""

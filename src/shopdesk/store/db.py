@@ -57,6 +57,7 @@ class Store:
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._group_writers: list[GroupWriter] = []
+        self._identity = _identity(path)  # the file opened, to notice it deleted or replaced
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -128,6 +129,11 @@ class Store:
         self._group_writers.append(writer)
         return writer
 
+    def vanished(self) -> bool:
+        """Whether the store's path no longer leads to the file this store opened (deleted or
+        moved while shopdesk runs: what is written then goes to a file nobody will open again)."""
+        return self._identity is not None and _identity(self.path) != self._identity
+
     @property
     def reader(self) -> aiosqlite.Connection:
         """The connection for reads; never used for writes."""
@@ -138,6 +144,14 @@ class Store:
         async with self._reader.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0])
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
