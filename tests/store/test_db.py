@@ -242,3 +242,21 @@ async def test_a_file_that_is_not_sqlite_is_refused_and_left_as_it_was(tmp_path)
     assert str(path) in caught.value.detail
     assert "not a shopdesk store" in caught.value.detail or "cannot open" in caught.value.detail
     assert digest(path) == before
+
+
+async def test_a_store_whose_file_was_moved_away_refuses_writes_until_it_is_back(
+        tmp_path):
+    """QA3 Q2: a write after the store's file was deleted or moved would go to a file nobody
+    opens again: refused, naming the store; once the file is back, writes go on."""
+    from shopdesk.domain.errors import StoreUnavailable
+
+    path = tmp_path / "s.db"
+    async with open_store(path) as store:
+        path.rename(tmp_path / "elsewhere.db")
+        with pytest.raises(StoreUnavailable) as caught:
+            async with store.transaction() as conn:
+                await conn.execute("INSERT INTO store_meta (key, value) VALUES ('k', 'v')")
+        assert caught.value.field == "store" and "deleted or moved" in str(caught.value)
+        (tmp_path / "elsewhere.db").rename(path)
+        async with store.transaction() as conn:
+            await conn.execute("INSERT INTO store_meta (key, value) VALUES ('k', 'v')")

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from shopdesk.domain.errors import ShopdeskError, StoreVersionError
+from shopdesk.domain.errors import ShopdeskError, StoreUnavailable, StoreVersionError
 from shopdesk.store import migrations
 from shopdesk.store.group_writer import GroupWriter, in_transaction
 
@@ -89,7 +89,12 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write: lock, BEGIN IMMEDIATE, commit on success, roll back on any error."""
+        """One write: lock, BEGIN IMMEDIATE, commit on success, roll back on any error. Refused
+        (StoreUnavailable) once the store's file was deleted or moved away."""
+        if self.vanished():
+            raise StoreUnavailable(
+                f"the store file {self.path} was deleted or moved while shopdesk runs: nothing "
+                "can be saved; restart shopdesk on the store", field="store")
         async with self._write_lock:
             # BEGIN runs on aiosqlite's thread even if this task is cancelled while it waits: then
             # roll it back before the lock is released, or the writer stays in a transaction for good
