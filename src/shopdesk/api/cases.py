@@ -175,7 +175,7 @@ async def get_case(services: NamedDependency[Services], ref: FromPath[str]) -> C
                 "source (404 otherwise).",
     responses={200: ResponseSpec(data_container=Case, description="The case this Idempotency-Key "
                                  "opened before"),
-               **error_responses(401, 404, 409, 413, 415)},
+               **error_responses(401, 404, 409, 413, 415, 503)},
     status_code=201,
     **_PROTECTED_WRITE,
 )
@@ -212,7 +212,7 @@ async def open_case(
     return Response(case, status_code=201 if created else 200)
 
 
-_WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 415)
+_WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 415, 503)
 
 
 @post("/api/v1/cases/{ref:str}/notes", summary="Add a note to the timeline", status_code=200,
