@@ -41,6 +41,13 @@ def _refuses(db: sqlite3.Connection, names: list[str]) -> list[int]:
     return _pids(db, names)
 
 
+def _helper(store, write):
+    """A group writer of `write` whose batches the helper process writes."""
+    writer = store.group_writer(write, max_batch=100)
+    writer.use_process()
+    return writer
+
+
 async def _names(store) -> list[str]:
     async with store.reader.execute("SELECT name FROM sources ORDER BY id") as cursor:
         return [row[0] for row in await cursor.fetchall()]
@@ -48,8 +55,7 @@ async def _names(store) -> list[str]:
 
 async def test_batches_are_written_by_a_helper_process(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = store.group_writer(_pids, max_batch=100)
-        writer.use_process()
+        writer = _helper(store, _pids)
         pids = await asyncio.gather(*(writer.submit(f"s{n}") for n in range(5)))
         helper = writer.process_pid
         assert helper is not None and helper != os.getpid()
@@ -60,8 +66,7 @@ async def test_batches_are_written_by_a_helper_process(tmp_path):
 
 async def test_a_killed_helper_fails_the_batch_in_hand_and_a_new_one_takes_over(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = store.group_writer(_slow_pids, max_batch=100)
-        writer.use_process()
+        writer = _helper(store, _slow_pids)
         first = writer.process_pid
         await writer.submit("warm")  # the helper is up
         in_hand = asyncio.gather(*(writer.submit(f"lost{n}") for n in range(3)),
@@ -80,8 +85,7 @@ async def test_a_killed_helper_fails_the_batch_in_hand_and_a_new_one_takes_over(
 
 async def test_an_error_that_cannot_be_pickled_comes_back_in_words(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = store.group_writer(_refuses, max_batch=100)
-        writer.use_process()
+        writer = _helper(store, _refuses)
         outcomes = await asyncio.gather(writer.submit("open case"), writer.submit("closed case"),
                                         return_exceptions=True)
         assert outcomes[0] == writer.process_pid
@@ -94,8 +98,7 @@ async def test_if_the_helper_cannot_start_the_thread_writes(tmp_path, monkeypatc
     monkeypatch.setattr(write_process, "command",
                         lambda: [sys.executable, "-c", "import sys; sys.exit(3)"])
     async with open_store(tmp_path / "s.db") as store:
-        writer = store.group_writer(_pids, max_batch=100)
-        writer.use_process()
+        writer = _helper(store, _pids)
         assert await writer.submit("s1") == os.getpid()
         assert writer.process_pid is None
         assert await _names(store) == ["s1"]
@@ -138,8 +141,7 @@ async def test_stop_signals_are_for_the_server_not_the_helper(tmp_path):
     stopping every process of the service): the server drains its deliveries through the helper,
     then closes it; the helper never stops in the middle of a batch."""
     async with open_store(tmp_path / "s.db") as store:
-        writer = store.group_writer(_pids, max_batch=10)
-        writer.use_process()
+        writer = _helper(store, _pids)
         helper = await writer.submit("s1")
         assert os.getsid(helper) == helper != os.getsid(0)
         assert os.getpgid(helper) != os.getpgid(0)
@@ -155,8 +157,7 @@ async def test_a_helper_that_stops_answering_is_killed_and_replaced(tmp_path, mo
     for good: after HUNG_SECONDS its batch fails, unacknowledged, and a new helper goes on."""
     monkeypatch.setattr(group_writer, "HUNG_SECONDS", 0.5)
     async with open_store(tmp_path / "s.db") as store:
-        writer = store.group_writer(_pids, max_batch=10)
-        writer.use_process()
+        writer = _helper(store, _pids)
         stuck = await writer.submit("warm")
         os.kill(stuck, signal.SIGSTOP)
         try:
@@ -177,8 +178,7 @@ async def test_closing_does_not_wait_for_a_stuck_helper_for_ever(tmp_path, monke
     monkeypatch.setattr(group_writer, "STOP_SECONDS", 0.5)
     store_cm = open_store(tmp_path / "s.db")
     store = await store_cm.__aenter__()
-    writer = store.group_writer(_pids, max_batch=10)
-    writer.use_process()
+    writer = _helper(store, _pids)
     stuck = await writer.submit("warm")
     os.kill(stuck, signal.SIGSTOP)
     try:
@@ -198,8 +198,7 @@ async def test_a_helper_never_creates_the_store_file(tmp_path):
     as before) instead of leaving an empty file at the store's path."""
     path = tmp_path / "dir with space 店" / "s.db"
     async with open_store(path) as store:
-        writer = store.group_writer(_pids, max_batch=10)
-        writer.use_process()
+        writer = _helper(store, _pids)
         first = await writer.submit("s1")
         for leftover in path.parent.iterdir():
             leftover.unlink()
@@ -217,8 +216,7 @@ async def test_a_helper_from_other_code_refuses_and_the_thread_writes(tmp_path, 
     the new code, which may not read this process's batches. It refuses; the thread writes."""
     monkeypatch.setattr(write_process, "CODE_ID", "code-of-before")
     async with open_store(tmp_path / "s.db") as store:
-        writer = store.group_writer(_pids, max_batch=10)
-        writer.use_process()
+        writer = _helper(store, _pids)
         assert await writer.submit("s1") == os.getpid()
         assert writer.process_pid is None
         assert await _names(store) == ["s1"]
