@@ -33,7 +33,6 @@ from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
     ShopdeskError,
-    StoreUnavailable,
     ValidationError,
 )
 from shopdesk.domain.intake import generic, shopify, signatures, woocommerce
@@ -187,12 +186,7 @@ class IntakeService:
         that stores nothing (ping, 401, 400, 415) and every stale write is decided again on the
         source as the store has it now.
         """
-        store = self._services.store
-        if store.vanished():
-            raise StoreUnavailable(
-                f"the store file {store.path} was deleted or moved while shopdesk runs: nothing "
-                "can be stored; restart shopdesk on the store (the shop sends this again)",
-                field="store")
+        self._services.store.ensure_present()  # else a 2xx for a file nobody opens again
         now = self._services.now()
         fresh = source_name not in self._sources  # else the cache answers: maybe stale
         source = await self._source(source_name)

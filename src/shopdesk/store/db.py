@@ -91,10 +91,7 @@ class Store:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write: lock, BEGIN IMMEDIATE, commit on success, roll back on any error. Refused
         (StoreUnavailable) once the store's file was deleted or moved away."""
-        if self.vanished():
-            raise StoreUnavailable(
-                f"the store file {self.path} was deleted or moved while shopdesk runs: nothing "
-                "can be saved; restart shopdesk on the store", field="store")
+        self.ensure_present()
         async with self._write_lock:
             # BEGIN runs on aiosqlite's thread even if this task is cancelled while it waits: then
             # roll it back before the lock is released, or the writer stays in a transaction for good
@@ -138,6 +135,13 @@ class Store:
         """Whether the store's path no longer leads to the file this store opened (deleted or
         moved while shopdesk runs: what is written then goes to a file nobody will open again)."""
         return self._identity is not None and _identity(self.path) != self._identity
+
+    def ensure_present(self) -> None:
+        """Raise StoreUnavailable once the store's file was deleted or moved away."""
+        if self.vanished():
+            raise StoreUnavailable(
+                f"the store file {self.path} was deleted or moved while shopdesk runs: nothing "
+                "can be saved; restart shopdesk on the store", field="store")
 
     @property
     def reader(self) -> aiosqlite.Connection:
