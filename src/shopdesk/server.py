@@ -202,7 +202,7 @@ async def ask_elsewhere(services: Services, host: str, port: int,
                 raise ShopdeskError(
                     f"shopdesk pid {other.pid} did not hand the API on {address} over within "
                     f"{handover.WAIT_SECONDS:.0f} s; quit it", field="port")
-            await asyncio.sleep(HANDOVER_BIND_EVERY_SECONDS)
+            await asyncio.sleep(0.1)  # each look may ask its /healthz
     except BaseException:
         await handover.withdraw(store, by=os.getpid())
         raise
