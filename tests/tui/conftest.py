@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
+from case_world import FakeClock  # noqa: E402
 from report_world import build_week  # noqa: E402
 
 from shopdesk.store import open_store  # noqa: E402
@@ -28,6 +29,12 @@ def english():
 async def store(tmp_path):
     async with open_store(tmp_path / "desk.db") as store:
         yield store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The case world's clock, for a test that moves time (a file's `services` may take it)."""
+    return FakeClock()
 
 
 @pytest.fixture

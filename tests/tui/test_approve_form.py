@@ -9,7 +9,6 @@ import pytest
 from case_world import (
     OPERATOR,
     SUPERVISOR,
-    FakeClock,
     case_app,
     choose,
     open_case,
@@ -21,11 +20,6 @@ from case_world import (
 from shopdesk.tui import i18n
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.screens.case import CaseScreen
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture

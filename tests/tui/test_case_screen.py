@@ -34,11 +34,6 @@ from case_world import (
 
 
 @pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
 def services(store, clock):
     return services_for(store, clock)
 
