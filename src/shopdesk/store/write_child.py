@@ -130,7 +130,6 @@ def serve(sock: socket.socket, db: sqlite3.Connection) -> None:
     decoders: dict[Any, Any] = {}  # item type -> its msgpack decoder
     sock.sendall(frame(pickle.dumps(("ready", os.getpid()))))
     while frames := incoming.frames():
-        replies: list[bytes] = []
         batches: list[tuple[Any, list[Any], int] | Exception] = []
         for payload in frames:
             try:
