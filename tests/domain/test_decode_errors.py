@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from shopdesk.domain.decode_errors import describe_pattern, explain
+import msgspec
+import pytest
+
+from shopdesk.domain.decode_errors import describe_pattern, explain, not_utf8_reason
 
 
 def test_a_described_pattern_is_said_in_words_and_an_unknown_one_plainly():
@@ -43,3 +46,24 @@ def test_bounds_and_times_without_an_offset_in_words():
     text, field = explain("Expected `datetime` with a timezone component - at `$.occurred_at`")
     assert field == "$.occurred_at"
     assert text.startswith("must be a time with its UTC offset, like 2026-11-23T10:00:00+08:00")
+
+
+# msgspec <= 0.22 raised UnicodeDecodeError for a JSON string that is not UTF-8; 0.23 raises a
+# DecodeError "Invalid UTF-8 encoded string". Both must read as "not valid UTF-8", field body.
+_OLD_SHAPE = UnicodeDecodeError("utf-8", b"caf\xe9", 3, 4, "invalid continuation byte")
+_NEW_SHAPE = msgspec.DecodeError("Invalid UTF-8 encoded string")
+
+
+@pytest.mark.parametrize("error", [_OLD_SHAPE, _NEW_SHAPE], ids=["msgspec-0.22", "msgspec-0.23"])
+def test_a_body_not_in_utf8_is_recognised_whichever_exception_msgspec_raises(error):
+    from shopdesk.domain.intake.mapping import decode_error
+
+    assert not_utf8_reason(error)
+    refusal = decode_error(error, "invalid event")
+    assert "not valid UTF-8" in str(refusal)
+    assert refusal.field == "body"
+
+
+def test_other_decode_errors_are_not_taken_for_utf8_problems():
+    assert not_utf8_reason(msgspec.DecodeError("JSON is malformed: invalid character")) is None
+    assert not_utf8_reason(msgspec.ValidationError("Expected `str`, got `int` - at `$.a`")) is None

@@ -22,7 +22,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from shopdesk.domain.decode_errors import explain
+from shopdesk.domain.decode_errors import explain, not_utf8_reason
 from shopdesk.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -100,15 +100,19 @@ def _shopdesk_error(request: Request, error: ShopdeskError) -> Response[ErrorBod
     return error_response(status_of(error), detail, field)
 
 
-def _msgspec_error(request: Request, error: msgspec.DecodeError) -> Response[ErrorBody]:
+def _msgspec_error(request: Request, error: ValueError) -> Response[ErrorBody]:
     # msgspec's text names the path: "Expected `int`, got `str` - at `$.items[0].qty`".
+    # A string that is not UTF-8 (a body cut mid-character) is a DecodeError from msgspec 0.23,
+    # a UnicodeDecodeError before: not_utf8_reason knows both.
+    reason = not_utf8_reason(error)
+    if reason is not None:
+        return _not_utf8(reason)
     detail, field = explain(str(error))
     return error_response(400, f"invalid JSON body: {detail}", field or "body")
 
 
-def _not_utf8(request: Request, error: UnicodeDecodeError) -> Response[ErrorBody]:
-    # msgspec checks the UTF-8 of JSON strings as it reads them (a body cut mid-character)
-    return error_response(400, f"invalid JSON body: not valid UTF-8 ({error.reason})", "body")
+def _not_utf8(reason: str, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
+    return error_response(400, f"invalid JSON body: not valid UTF-8 ({reason})", "body", headers)
 
 
 def _too_large(request: Request) -> Response[ErrorBody]:
@@ -159,6 +163,9 @@ def _http_error(request: Request, error: HTTPException) -> Response[ErrorBody]:
         detail = "invalid request"
     field = None
     if error.status_code == 400:
+        reason = not_utf8_reason(detail)  # Litestar's words for msgspec's DecodeError
+        if reason is not None:
+            return _not_utf8(reason, headers)
         detail, field = explain(detail)
     return error_response(error.status_code, detail, field, headers)
 
@@ -171,7 +178,7 @@ def _internal_error(request: Request, error: Exception) -> Response[ErrorBody]:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ShopdeskError: _shopdesk_error,
     msgspec.DecodeError: _msgspec_error,
-    UnicodeDecodeError: _not_utf8,
+    UnicodeDecodeError: _msgspec_error,
     HTTPException: _http_error,
     Exception: _internal_error,
 }

@@ -53,6 +53,21 @@ def _field_path(match: re.Match[str]) -> str:
     return f"unknown field `{name}` - at `{field_path}`"
 
 
+def not_utf8_reason(error: ValueError | str) -> str | None:
+    """Why a JSON body was refused for not being UTF-8, or None for any other refusal.
+
+    msgspec checks the UTF-8 of strings as it reads them, and says so differently by version:
+    up to 0.22 a `UnicodeDecodeError` ("invalid continuation byte"), from 0.23 a `DecodeError`
+    "Invalid UTF-8 encoded string" (which Litestar passes on as the text of a 400). Both shapes
+    are recognised here, in one place."""
+    if isinstance(error, UnicodeDecodeError):
+        return error.reason
+    text = str(error)
+    if "utf-8" in text.lower() and ("invalid" in text.lower() or "decode" in text.lower()):
+        return _AT.sub("", text).strip().rstrip(".").lower()
+    return None
+
+
 def explain(text: str, field: str | None = None) -> tuple[str, str | None]:
     """(readable text, the field at fault): the text's own path where it names one, "body" when
     the body is not JSON at all, else `field`."""

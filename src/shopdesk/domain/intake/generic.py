@@ -16,6 +16,7 @@ from shopdesk.domain.intake.mapping import (
     Mapped,
     ReportIn,
     UnmappableError,
+    DECODE_ERRORS,
     decode_error,
     utc,
 )
@@ -104,11 +105,8 @@ _decoder = msgspec.json.Decoder(GenericEvent)
 def decode(body: bytes) -> GenericEvent:
     try:
         return _decoder.decode(body)
-    except msgspec.DecodeError as error:
+    except DECODE_ERRORS as error:
         raise decode_error(error, "invalid event") from None
-    except UnicodeDecodeError as error:  # msgspec checks the UTF-8 of strings as it reads them
-        raise UnmappableError(f"invalid event: the body is not valid UTF-8 ({error.reason})",
-                              field="body") from None
 
 
 def same_event(stored_body: bytes, body: bytes) -> bool:

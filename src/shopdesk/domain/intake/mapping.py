@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from shopdesk.domain.cases import Order
-from shopdesk.domain.decode_errors import explain
+from shopdesk.domain.decode_errors import explain, not_utf8_reason
 from shopdesk.domain.errors import ShopdeskError, ValidationError
 from shopdesk.domain.kinds import KINDS
 
@@ -156,9 +156,17 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def decode_error(error: msgspec.DecodeError, what: str) -> UnmappableError:
+# What msgspec raises for a body it cannot read: UnicodeDecodeError too up to msgspec 0.22 (a JSON
+# string that is not UTF-8; 0.23 says it with a DecodeError).
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+
+
+def decode_error(error: ValueError, what: str) -> UnmappableError:
     """msgspec's message in words (`decode_errors.explain`), which names the path, as an
     UnmappableError; a bad enum value also lists the values allowed there."""
+    reason = not_utf8_reason(error)
+    if reason is not None:
+        return UnmappableError(f"{what}: the body is not valid UTF-8 ({reason})", field="body")
     text, field = explain(str(error))
     if field is None:  # the whole body: of the wrong type at its root ("$"), or not JSON
         field = "$" if text.startswith("Expected") else "body"

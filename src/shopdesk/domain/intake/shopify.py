@@ -18,6 +18,7 @@ from shopdesk.domain.intake.mapping import (
     Mapped,
     OrderPatch,
     UnmappableError,
+    DECODE_ERRORS,
     decode_error,
     utc,
 )
@@ -239,7 +240,7 @@ def _map_delivery(source: str, topic: str, webhook_id: str | None, body: bytes,
                 "currency": currency,
             })],
         )
-    except msgspec.DecodeError as error:
+    except DECODE_ERRORS as error:
         raise decode_error(error, f"Shopify {topic} body") from None
     except UnmappableError:
         raise

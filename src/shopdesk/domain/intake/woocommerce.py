@@ -23,6 +23,7 @@ from shopdesk.domain.intake.mapping import (
     Mapped,
     OrderPatch,
     UnmappableError,
+    DECODE_ERRORS,
     decode_error,
     utc,
 )
@@ -217,7 +218,7 @@ def _map_delivery(source: str, topic: str, body: bytes) -> Mapped:
     if topic == "order.deleted":
         try:
             deleted = _deleted_decoder.decode(body)
-        except msgspec.DecodeError as error:
+        except DECODE_ERRORS as error:
             raise decode_error(error, "order.deleted body") from None
         return Mapped(
             topic=topic, dedupe_key=f"wc:{deleted.id}:deleted:{digest}",
@@ -226,7 +227,7 @@ def _map_delivery(source: str, topic: str, body: bytes) -> Mapped:
         )
     try:
         raw = _order_decoder.decode(body)
-    except msgspec.DecodeError as error:
+    except DECODE_ERRORS as error:
         raise decode_error(error, "WooCommerce order") from None
     try:
         order = to_order(source, raw)
