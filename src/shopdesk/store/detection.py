@@ -94,6 +94,11 @@ async def mark_due(conn: aiosqlite.Connection, order_ids: list[int], now: dateti
     )
 
 
+async def clear_checks(conn: aiosqlite.Connection) -> None:
+    """No order due for a check (the demo's story orders: their cases are written by hand)."""
+    await conn.execute("UPDATE orders SET check_at = NULL WHERE check_at IS NOT NULL")
+
+
 async def open_orders_with_skus(conn: aiosqlite.Connection, skus: list[str]) -> list[int]:
     """Orders not shipped, delivered or ended that have a line of one of `skus` (a stock report
     may make them short). A scan of the orders not yet shipped: stock reports are rare."""
