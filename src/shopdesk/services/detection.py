@@ -115,6 +115,7 @@ class DetectionService:
         self._pending_skus: set[str] = set()
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._busy = False  # the worker is checking a batch taken off the queue
 
     # --- configuration ---------------------------------------------------------------------------
 
@@ -319,6 +320,7 @@ class DetectionService:
             await self._wake.wait()
             self._wake.clear()
             while self._pending or self._pending_skus:
+                self._busy = True
                 try:
                     if self._pending_skus:
                         skus, self._pending_skus = sorted(self._pending_skus), set()
@@ -333,12 +335,14 @@ class DetectionService:
                     raise
                 except Exception:  # the orders stay due: the sweep checks them again
                     log.exception("detection after intake failed; the sweep will retry")
+                finally:
+                    self._busy = False
                 await asyncio.sleep(0)
 
     async def settle(self) -> None:
         """Wait until every queued order was checked (tests, `shopdesk check`)."""
-        while self._pending or self._pending_skus or (
-                self._wake is not None and self._wake.is_set()):
+        while self._worker is not None and not self._worker.done() and (
+                self._pending or self._pending_skus or self._busy or self._wake.is_set()):
             await asyncio.sleep(0.01)
 
     async def aclose(self) -> None:
