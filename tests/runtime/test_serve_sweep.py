@@ -8,6 +8,8 @@ import signal
 import socket
 from datetime import UTC, datetime, timedelta
 
+from waiting import eventually, scaled
+
 from shopdesk import logs
 from shopdesk.config import DetectionSettings, Settings
 from shopdesk.domain.cases import Customer
@@ -49,18 +51,18 @@ async def test_serve_escalates_breaches_and_closes_stale_cases_without_a_tui(tmp
         ready = asyncio.Event()
         serving = asyncio.create_task(serve_api(services, settings, port=free_port(),
                                                 ready=ready))
-        await asyncio.wait_for(ready.wait(), 10)
+        await asyncio.wait_for(ready.wait(), scaled(10))
         try:
-            for _ in range(100):  # the first sweep comes after sweep_seconds (1 s)
-                if (await services.cases.get(stale.ref)).status == "closed":
-                    break
-                await asyncio.sleep(0.05)
+            async def closed() -> bool:  # the first sweep comes after sweep_seconds (1 s)
+                return (await services.cases.get(stale.ref)).status == "closed"
+
+            await eventually(closed, what="the sweep to close the stale case")
             case = await services.cases.get(breached.ref)
             assert (case.status, case.tier) == ("escalated", "supervisor")
             assert (await services.cases.get(stale.ref)).status == "closed"
         finally:
             signal.raise_signal(signal.SIGTERM)  # what `kill` does to `shopdesk serve`
-            await asyncio.wait_for(serving, 20)
+            await asyncio.wait_for(serving, scaled(20))
         assert not [task for task in asyncio.all_tasks() if task.get_name() == "sweep"]
     text = (tmp_path / "serve.log").read_text(encoding="utf-8")
     assert "sweep: {'escalated': 1, 'closed': 1}" in text

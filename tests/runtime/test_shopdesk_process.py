@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from waiting import scaled
 
 from shopdesk import cli
 
@@ -68,7 +69,7 @@ class Terminal:
         return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
 
     def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while text not in self.log_text():
             if self.process.poll() is not None:
                 raise AssertionError(f"exited {self.process.returncode} before {text!r}:\n"
@@ -77,8 +78,8 @@ class Terminal:
                 raise AssertionError(f"no {text!r} in the log:\n{self.log_text()}")
             time.sleep(0.05)
 
-    def wait_for_screen(self, text: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+    def wait_for_screen(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + scaled(timeout)
         while text.encode() not in self.output:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} never shown")
