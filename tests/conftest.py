@@ -1,6 +1,5 @@
-"""Shared test settings. Its presence puts tests/ on sys.path (pytest's prepend import mode) before
-any test folder is collected, so helpers shared by the folders (processes.py) import as top-level
-modules.
+"""Shared test settings. The helpers shared by the folders (waiting.py, ports.py, clocks.py,
+processes.py, and tests/services' worlds) import as top-level modules: pyproject's `pythonpath`.
 
 Hypothesis: the "ci" profile (the default, and what .ci/run selects) has no per-example deadline:
 on a machine whose cores are busy with other work an example may take seconds, and that is no bug.

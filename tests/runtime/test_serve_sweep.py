@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 from datetime import UTC, datetime, timedelta
 
+from clocks import FakeClock
+from ports import free_port
 from waiting import eventually, scaled
 
 from shopdesk import logs
@@ -20,24 +21,12 @@ from shopdesk.store import open_store
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_serve_escalates_breaches_and_closes_stale_cases_without_a_tui(tmp_path):
     logs.configure_file_logging(tmp_path / "serve.log")
     settings = Settings(detection=DetectionSettings(sweep_seconds=1))
-    clock = Clock(MONDAY_10)
+    clock = FakeClock(MONDAY_10)
     async with open_store(tmp_path / "shop.db") as store:
         services = Services(store, settings, clock=clock)
         anyone = services.actor("li.na")

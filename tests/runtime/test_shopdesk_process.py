@@ -9,7 +9,6 @@ import json
 import os
 import pty
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -20,15 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ports import free_port
 from waiting import scaled
 
 from shopdesk import cli
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Terminal:

@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 from shopdesk.config import Operator, Settings
-from shopdesk.domain.cases import Actor, Order
+from shopdesk.domain.cases import Order
 from shopdesk.domain.errors import ConflictError, ShopdeskError, ValidationError
 from shopdesk.services import Services
 from shopdesk.store import open_store

@@ -34,11 +34,6 @@ from case_world import (
 )
 
 
-@pytest.fixture
-def services(store, clock):
-    return services_for(store, clock)
-
-
 def text_of(screen: CaseScreen, selector: str) -> str:
     """The plain text a panel shows, as rendered at its width."""
     widget = screen.query_one(selector)
