@@ -163,3 +163,36 @@ def test_the_cli_refuses_a_nonsense_config_with_one_line_and_exit_2(tmp_path, ca
     assert main(["--db", str(tmp_path / "shop.db"), "--config", str(path), "serve"]) == 2
     err = capsys.readouterr().err
     assert err == f"shopdesk: {path}: close_after_days: expected a whole number >= 1\n"
+
+
+GBK_CONFIG = '# 店铺设置\nshop_name = "杭州茶馆"\ncurrency = "CNY"\n'
+
+
+@pytest.mark.parametrize("command", [["serve"], ["cases", "list"]])
+def test_a_config_saved_in_gbk_is_one_line_naming_file_and_encoding_and_exit_2(
+        tmp_path, capsys, command):
+    """A Chinese editor saved config.toml as GBK: no traceback, the file and the encoding named."""
+    from shopdesk.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_bytes(GBK_CONFIG.encode("gbk"))
+    (tmp_path / "shop.db").touch()
+    assert main(["--db", str(tmp_path / "shop.db"), "--config", str(path), *command]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"shopdesk: {path} is not UTF-8 (byte 0xb5 on line 1); it looks like GBK: "
+                   "save it as UTF-8 (iconv -f GBK -t UTF-8)\n")
+
+
+def test_a_config_in_no_known_encoding_is_refused_all_the_same(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'shop_name = "caf\xe9"\n\xff\xfe\n')
+    with pytest.raises(ValidationError) as error:
+        load_settings(path, required=True)
+    assert error.value.field == "config"
+    assert str(error.value) == f"{path} is not UTF-8 (byte 0xe9 on line 1); save it as UTF-8"
+
+
+def test_a_utf8_config_with_a_bom_as_notepad_saves_it_is_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(GBK_CONFIG.encode("utf-8-sig"))
+    assert load_settings(path, required=True).shop_name == "杭州茶馆"

@@ -182,8 +182,7 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
             raise ValidationError(f"config file {path} does not exist", field="config")
         return Settings()
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(_config_text(path, path.read_bytes()))
     except tomllib.TOMLDecodeError as error:
         raise ValidationError(f"{path}: {error}", field="config") from error
     except OSError as error:
@@ -196,6 +195,31 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         raise ValidationError(f"{path}: {problem}", field=key or "config") from error
     except ValidationError as error:
         raise ValidationError(f"{path}: {error.detail}", field=error.field) from error
+
+
+def _config_text(path: Path, raw: bytes) -> str:
+    """The file's text: TOML is UTF-8 (a BOM, as Windows editors write one, is let through).
+    A file in another encoding is refused naming it: a Chinese editor's GBK most often."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        guess = _encoding_guess(raw)
+        raise ValidationError(
+            f"{path} is not UTF-8 (byte 0x{raw[error.start]:02x} on line {line})"
+            + (f"; it looks like {guess}: save it as UTF-8 (iconv -f {guess} -t UTF-8)"
+               if guess else "; save it as UTF-8"),
+            field="config",
+        ) from None
+
+
+def _encoding_guess(raw: bytes) -> str | None:
+    """GBK when the bytes read as GBK (GB18030, its superset, to be lenient) with Chinese in them."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return "GBK" if any("\u4e00" <= char <= "\u9fff" for char in text) else None
 
 
 _AT = re.compile(r"^(?P<text>.*?)(?: - at `\$\.?(?P<where>[^`]*)`)?$", re.DOTALL)
