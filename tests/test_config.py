@@ -30,7 +30,7 @@ def toml_keys(data: dict, prefix: str = "") -> set[str]:
     keys = set()
     for key, value in data.items():
         keys.add(prefix + key)
-        if isinstance(value, dict) and prefix + key in ("api", "detection", "approval_limits"):
+        if isinstance(value, dict) and prefix + key in ("api", "detection", "approval_limits", "backup"):
             keys |= toml_keys(value, prefix + key + ".")
     return keys
 
@@ -196,3 +196,22 @@ def test_a_utf8_config_with_a_bom_as_notepad_saves_it_is_read(tmp_path):
     path = tmp_path / "config.toml"
     path.write_bytes(GBK_CONFIG.encode("utf-8-sig"))
     assert load_settings(path, required=True).shop_name == "杭州茶馆"
+
+
+@pytest.mark.parametrize(("every", "seconds"), [("1d", 86400), ("6h", 21600), ("90m", 5400),
+                                                 ("30s", 30)])
+def test_backup_intervals(tmp_path, every, seconds):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[backup]\ndir = "/tmp/b"\nevery = "{every}"\n', encoding="utf-8")
+    assert load_settings(path, required=True).backup.every_seconds() == seconds
+
+
+@pytest.mark.parametrize("every", ["daily", "0d", "1w", ""])
+def test_a_backup_interval_that_is_no_interval_is_refused_naming_the_key(tmp_path, every):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[backup]\nevery = "{every}"\n', encoding="utf-8")
+    with pytest.raises(ValidationError) as error:
+        load_settings(path, required=True)
+    assert error.value.field == "backup.every"
+    assert str(error.value) == (f"{path}: backup.every: {every!r} is not an interval like 6h "
+                                "or 1d")

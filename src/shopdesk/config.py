@@ -90,6 +90,32 @@ class DetectionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     sweep_seconds: Positive = 300
 
 
+class BackupSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Scheduled backups by the serving process (`shopdesk serve`, or a TUI while it serves)."""
+
+    dir: str | None = None
+    """Directory of the scheduled backups (and of `shopdesk backup` without a path); none: off."""
+    every: str = "1d"
+    """How often: a number and s, m, h or d, e.g. "6h", "1d" (wall-clock time)."""
+    keep: Positive = 14
+    """How many scheduled backups stay in `dir`; older ones are deleted."""
+
+    def every_seconds(self) -> int:
+        return backup_interval(self.every)
+
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def backup_interval(text: str) -> int:
+    match = _INTERVAL.match(text)
+    if not match or int(match[1]) == 0:
+        raise ValidationError(
+            f"backup.every: {text!r} is not an interval like 6h or 1d", field="backup.every")
+    return int(match[1]) * _INTERVAL_UNITS[match[2]]
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     shop_name: str = "My shop"
     """Shown in the title bar and filled into customer templates."""
@@ -122,6 +148,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Ring the terminal bell for a new urgent or L3 case."""
     api: ApiSettings = msgspec.field(default_factory=ApiSettings)
     detection: DetectionSettings = msgspec.field(default_factory=DetectionSettings)
+    backup: BackupSettings = msgspec.field(default_factory=BackupSettings)
 
     def calendar(self) -> BusinessCalendar:
         return business_calendar(self)
@@ -170,6 +197,7 @@ def validate(settings: Settings) -> Settings:
             raise ValidationError(
                 f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="operators"
             )
+    settings.backup.every_seconds()  # refused here, not when the first backup is due
     if settings.lang not in (None, "en", "zh"):
         raise ValidationError(f"lang must be \"en\" or \"zh\", not {settings.lang!r}", field="lang")
     return settings

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import clocks
+from waiting import scaled
 
 from textual.pilot import Pilot
 
@@ -121,7 +122,7 @@ async def wait_until(pilot: Pilot, condition, timeout: float) -> float:
     loop = asyncio.get_running_loop()
     started = loop.time()
     while not condition():
-        if loop.time() - started > timeout:
-            raise AssertionError(f"not within {timeout} s")
+        if loop.time() - started > scaled(timeout):
+            raise AssertionError(f"not within {scaled(timeout)} s")
         await pilot.pause(0.02)
     return loop.time() - started

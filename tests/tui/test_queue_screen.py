@@ -352,3 +352,20 @@ async def test_chinese_labels_and_widths(services, seeded):
 
         assert all(cell_len(line) == 80 for line in lines)
         assert "张伟" in text
+
+
+async def test_the_top_line_shows_the_last_backup_once_there_is_one(services, seeded, tmp_path):
+    """No backup, no word about it; a backup made (here, or by `shopdesk serve` on its schedule)
+    shows its time in the shop's zone, in English and in Chinese."""
+    app = app_for(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "backup" not in screen_text(app).splitlines()[0]
+        await services.backups.back_up(tmp_path / "copy.db")  # NOW: 14:00 in Shanghai
+        await queue(app).refresh_counts()
+        await settle(pilot)
+        assert screen_text(app).splitlines()[0].rstrip().endswith("backup 11-23 14:00")
+    app = app_for(services, lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "备份 11-23 14:00" in screen_text(app).splitlines()[0]
