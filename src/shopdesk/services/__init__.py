@@ -29,6 +29,7 @@ class Services:
     ) -> None:
         from shopdesk.services.backups import BackupService
         from shopdesk.services.cases import CaseService
+        from shopdesk.services.detection import DetectionService
         from shopdesk.services.exports import ExportService
         from shopdesk.services.incidents import IncidentService
         from shopdesk.services.intake import IntakeService
@@ -53,6 +54,7 @@ class Services:
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
         self.backups = BackupService(self)
+        self.detection = DetectionService(self)
 
     def now(self) -> datetime:
         return self.clock()
