@@ -144,9 +144,6 @@ def test_stock_import_reads_a_csv_and_refuses_a_bad_row_storing_nothing(tmp_path
 
 
 async def test_a_webhook_opens_a_detected_case_after_its_answer(tmp_path):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent / "api"))
     from api_helpers import BASE_URL, GENERIC_SECRET, generic_headers
     from litestar.testing import AsyncTestClient
 
