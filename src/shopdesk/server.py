@@ -65,6 +65,14 @@ async def sweep_forever(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
+async def upkeep_forever(services: Services) -> None:
+    """What the serving process does beside the API: the sweep, and the scheduled backups
+    (config [backup]; shopdesk.services.backups), in one task."""
+    from shopdesk.services.backups import backup_forever
+
+    await asyncio.gather(sweep_forever(services), backup_forever(services))
+
+
 async def stop_sweep(sweep: asyncio.Task) -> None:
     sweep.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -338,7 +346,7 @@ async def serve_api(
             announce(f"serving {services.store.path} on http://{shown}:{port}")
         log.info("serving %s on %s:%d", services.store.path, host, port)
         task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
-        sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+        sweep = asyncio.create_task(upkeep_forever(services), name="sweep")
         log.info("sweeping %s every %d s", services.store.path,
                  max(1, settings.detection.sweep_seconds))
         try:

@@ -309,10 +309,6 @@ async def test_detected_cases_can_be_listed_by_rule(world):
 async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_path):
     """Upgrading a version 9 store: every order it knows is due once, so the first sweep finds
     what the rules would have found."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
     from test_db import undo_version_10
 
     path = tmp_path / "v9.db"

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from litestar.testing import AsyncTestClient
 from queue_world import (
     ME,
-    FakeClock,
-    queue_settings,
     screen_text,
     seed_queue,
     settle,
@@ -19,7 +16,6 @@ from queue_world import (
 
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake.signatures import sign_base64, sign_generic
-from shopdesk.services import Services
 from shopdesk.tui.actions import ACTIONS
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.commands import RegistryProvider, key_display, supported_actions
@@ -33,9 +29,7 @@ from shopdesk.tui.widgets.view_tabs import ViewTabs
 SECRET = "whsec_tui_test_secret_0123456789"
 
 
-@pytest.fixture
-def services(store):
-    return Services(store, queue_settings(), clock=FakeClock())
+WORLD = "queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 def app_for(services, **options) -> ShopdeskApp:

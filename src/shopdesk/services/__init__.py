@@ -27,6 +27,7 @@ class Services:
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        from shopdesk.services.backups import BackupService
         from shopdesk.services.cases import CaseService
         from shopdesk.services.detection import DetectionService
         from shopdesk.services.exports import ExportService
@@ -52,6 +53,7 @@ class Services:
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
+        self.backups = BackupService(self)
         self.detection = DetectionService(self)
 
     def now(self) -> datetime:
