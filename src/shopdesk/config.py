@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 
 from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.calendar_days import PublicCalendar, check_own_days, merged_days
 from shopdesk.domain.sla import BusinessCalendar, validate_calendar
 from shopdesk.domain.sla_policy import SlaPolicy, parse_duration
 from shopdesk.domain.workflow import ROLES
@@ -99,14 +100,18 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Default currency of remedies: an ISO 4217 code (three capital letters)."""
     lang: str | None = None
     """UI language, "en" or "zh"; default from $LANG."""
+    calendar: str | None = None
+    """A country code, optionally with a subdivision ("CN", "US-CA"), whose public holidays (and,
+    for China, make-up working days 调休) the `holidays` package provides; None: only the dates
+    below."""
     business_hours: dict[str, list[str]] = msgspec.field(
         default_factory=lambda: {day: list(_DEFAULT_DAY) for day in WEEKDAYS[:5]}
     )
     """Weekday ("mon".."sun") -> slots "HH:MM-HH:MM"; several slots a day allowed."""
     holidays: list[date] = msgspec.field(default_factory=list)
-    """Days without business hours."""
+    """Days without business hours (added to the `calendar`'s; one overrides its working day)."""
     extra_workdays: list[date] = msgspec.field(default_factory=list)
-    """Make-up working days (调休) that have business hours although on a weekend."""
+    """Working days with business hours although a weekend or a `calendar` holiday."""
     extra_workday_hours: list[str] = msgspec.field(default_factory=lambda: list(_DEFAULT_DAY))
     sla: dict[str, SlaTargets] = msgspec.field(default_factory=_default_sla)
     """Targets per level ("L1".."L3"), per kind (a kind name) and for "urgent"."""
@@ -123,12 +128,23 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     api: ApiSettings = msgspec.field(default_factory=ApiSettings)
     detection: DetectionSettings = msgspec.field(default_factory=DetectionSettings)
 
-    def calendar(self) -> BusinessCalendar:
+    def business_calendar(self) -> BusinessCalendar:
         return business_calendar(self)
+
+    def public_calendar(self) -> PublicCalendar | None:
+        """The `calendar` country's holidays and make-up working days (None without one)."""
+        if not self.calendar:
+            return None
+        from datetime import date as _date
+
+        from shopdesk.public_holidays import looked_up_years, public_calendar
+
+        first, last = looked_up_years(_date.today())
+        return public_calendar(self.calendar, first, last)
 
     def sla_policy(self) -> SlaPolicy:
         targets = {key: (t.first_response, t.resolution) for key, t in self.sla.items()}
-        return SlaPolicy(calendar=self.calendar(), targets=targets)
+        return SlaPolicy(calendar=self.business_calendar(), targets=targets)
 
     def role_of(self, name: str) -> str:
         for operator in self.operators:
@@ -142,11 +158,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 def business_calendar(settings: Settings) -> BusinessCalendar:
     weekly = {WEEKDAYS.index(day): list(slots) for day, slots in settings.business_hours.items()}
+    holidays, extra_workdays = merged_days(
+        settings.public_calendar(), settings.holidays, settings.extra_workdays
+    )
     return BusinessCalendar(
         tz=settings.timezone,
         weekly=weekly,
-        holidays=frozenset(settings.holidays),
-        extra_workdays=frozenset(settings.extra_workdays),
+        holidays=holidays,
+        extra_workdays=extra_workdays,
         extra_day_hours=list(settings.extra_workday_hours),
     )
 
@@ -158,7 +177,12 @@ def validate(settings: Settings) -> Settings:
                 f"business_hours: unknown day {day!r}; use {', '.join(WEEKDAYS)}",
                 field="business_hours",
             )
-    validate_calendar(settings.calendar())
+    check_own_days(settings.holidays, settings.extra_workdays)
+    if settings.calendar is not None:
+        from shopdesk.public_holidays import check_code
+
+        check_code(settings.calendar)
+    validate_calendar(settings.business_calendar())
     settings.sla = {**_default_sla(), **settings.sla}  # a file may override some levels only
     for key, targets in settings.sla.items():
         for name in ("first_response", "resolution"):

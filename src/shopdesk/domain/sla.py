@@ -37,6 +37,9 @@ __all__ = [
     "Pause",
     "Target",
     "add_business_time",
+    "slots_of_day",
+    "weekly_slots",
+    "zone_of",
     "business_time_between",
     "clock_state",
     "day_length",
@@ -287,6 +290,20 @@ def _intervals(comp: _Compiled, t: datetime, until: datetime | None = None):
 def validate_calendar(cal: BusinessCalendar) -> None:
     """Raise `ValidationError` if the calendar cannot be used; return None if it can."""
     _compile(cal)
+
+
+def slots_of_day(cal: BusinessCalendar, day: date) -> tuple[tuple[int, int], ...]:
+    """Business hours of a local date as (start minute, end minute) pairs; empty: none."""
+    return _compile(cal).slots_on(day)
+
+
+def weekly_slots(cal: BusinessCalendar, weekday: int) -> tuple[tuple[int, int], ...]:
+    """The weekly business hours of a weekday (0=Mon), holidays aside."""
+    return _compile(cal).weekly[weekday]
+
+
+def zone_of(cal: BusinessCalendar) -> ZoneInfo:
+    return _compile(cal).zone
 
 
 def day_length(cal: BusinessCalendar) -> timedelta:

@@ -218,7 +218,7 @@ class CaseScreen(Screen[None]):
         settings = self.services.settings
         presenter = Presenter(
             detail, clocks, zone=ZoneInfo(settings.timezone), now=self.services.now(),
-            business_day=day_length(settings.calendar()),
+            business_day=day_length(settings.business_calendar()),
             compact=self.size.width < NARROW_BELOW,
         )
         self.detail = detail
