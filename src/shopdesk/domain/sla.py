@@ -216,8 +216,20 @@ def _compile_key(key: tuple) -> _Compiled:
     return _Compiled(key)
 
 
+_BY_IDENTITY: dict[int, tuple[BusinessCalendar, _Compiled]] = {}
+
+
 def _compile(cal: BusinessCalendar) -> _Compiled:
-    return _compile_key(_calendar_key(cal))
+    # A calendar is frozen: the one object compiles to the same result every time, so the content
+    # key (which hashes every holiday) is built once per calendar object, not once per call.
+    known = _BY_IDENTITY.get(id(cal))
+    if known is not None and known[0] is cal:
+        return known[1]
+    compiled = _compile_key(_calendar_key(cal))
+    if len(_BY_IDENTITY) > 64:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(cal)] = (cal, compiled)
+    return compiled
 
 
 # --- per-day intervals ----------------------------------------------------------------------

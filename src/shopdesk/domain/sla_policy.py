@@ -14,6 +14,7 @@ or other targets can be recomputed as a whole.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import datetime, timedelta
@@ -63,6 +64,11 @@ def fingerprint(policy: SlaPolicy) -> str:
 
 
 def parse_duration(text: str, field: str = "sla") -> sla.Target:
+    return _parse_duration(text, field)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_duration(text: str, field: str) -> sla.Target:
     match = _DURATION.match(text)
     if not match:
         raise ValidationError(f"{field}: {text!r} is not a duration like 30m, 4h or 2d", field=field)
