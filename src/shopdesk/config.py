@@ -9,7 +9,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -178,10 +178,10 @@ def validate(settings: Settings) -> Settings:
                 field="business_hours",
             )
     check_own_days(settings.holidays, settings.extra_workdays)
-    if settings.calendar is not None:
+    if settings.calendar:
         from shopdesk.public_holidays import check_code
 
-        check_code(settings.calendar)
+        settings.calendar = check_code(settings.calendar)
     validate_calendar(settings.business_calendar())
     settings.sla = {**_default_sla(), **settings.sla}  # a file may override some levels only
     for key, targets in settings.sla.items():
@@ -244,3 +244,74 @@ def describe(error: msgspec.ValidationError) -> tuple[str, str]:
     for raw, words in _WORDS:
         text = text.replace(raw, words)
     return where, f"{where}: {text}" if where else text
+
+
+# --- the shop's rules and a person's settings -----------------------------------------------------
+
+SHOP_KEYS: tuple[str, ...] = (
+    "shop_name", "timezone", "currency", "calendar", "business_hours", "holidays",
+    "extra_workdays", "extra_workday_hours", "sla", "approval_limits", "close_after_days",
+    "csv_bom", "api", "detection",
+)
+"""Keys that are the shop's, kept in the store (`shopdesk config`), the same for every process."""
+PERSONAL_KEYS: tuple[str, ...] = ("lang", "bell")
+"""Keys that are a person's, kept in their config file."""
+# `operators` and `default_role` (who is who) stay in the file until operators live in the store
+# (issue 14): they are neither the shop's settings here nor a person's.
+
+
+def shop_values(settings: Settings) -> dict[str, Any]:
+    """The shop's settings as plain values (dates as ISO text; a None, e.g. no owner limit, left
+    out): what the store keeps and `shopdesk config show` prints."""
+    data = msgspec.to_builtins(settings)
+    return {key: _without_none(data[key]) for key in SHOP_KEYS if data.get(key) is not None}
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def with_shop_values(
+    settings: Settings, stored: dict[str, Any], where: str = "the store's settings"
+) -> Settings:
+    """`settings` with the store's shop keys in place of its own; refused (naming the key) if a
+    stored value is not valid."""
+    if not stored:
+        return settings
+    data = msgspec.to_builtins(settings)
+    for key, value in stored.items():
+        if key in SHOP_KEYS:
+            data[key] = value
+    return settings_from(data, where=where)
+
+
+def settings_from(data: dict[str, Any], *, where: str) -> Settings:
+    """Validated Settings from plain values; a bad key is refused naming it and `where`."""
+    try:
+        return validate(msgspec.convert(data, Settings))
+    except msgspec.ValidationError as error:
+        key, problem = describe(error)
+        text = f"{where}: {problem}" if where else problem
+        raise ValidationError(text, field=key or "config") from error
+    except ValidationError as error:
+        text = f"{where}: {error.detail}" if where else error.detail
+        raise ValidationError(text, field=error.field) from error
+
+
+def file_keys(path: Path | None) -> set[str]:
+    """The top-level keys a config file sets (empty when there is no file)."""
+    if path is None or not path.exists():
+        return set()
+    try:
+        with path.open("rb") as handle:
+            return set(tomllib.load(handle))
+    except (OSError, tomllib.TOMLDecodeError):
+        return set()
+
+
+def shop_keys_in_file(path: Path | None) -> list[str]:
+    """Shop keys set in a person's config file: named to them, with a pointer to the store."""
+    found = file_keys(path)
+    return [key for key in SHOP_KEYS if key in found]

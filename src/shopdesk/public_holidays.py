@@ -36,8 +36,9 @@ def _entity(country: str, subdiv: str | None, years: range, language: str | None
     return holidays.country_holidays(country, subdiv=subdiv, years=years, language=language)
 
 
-def check_code(code: str) -> None:
-    """Refuse a code the package does not know, naming the key and how to list the codes."""
+def check_code(code: str) -> str:
+    """The code as the package spells it ("us-ca" -> "US-CA"); a code it does not know is
+    refused, naming the key and how to list the codes."""
     import holidays
 
     country, subdiv = split_code(code)
@@ -51,6 +52,7 @@ def check_code(code: str) -> None:
             f"calendar: {country} has no subdivision {subdiv!r}; "
             f"`shopdesk calendar --codes {country}` lists them", field="calendar"
         )
+    return f"{country}-{subdiv}" if subdiv else country
 
 
 def supported_codes() -> dict[str, list[str]]:

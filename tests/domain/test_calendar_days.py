@@ -54,17 +54,22 @@ def test_china_2026_national_day_with_its_sunday_and_saturday():
 
 
 def test_days_listed_with_their_names_in_english_and_chinese():
+    from shopdesk.services.calendar import why
+
     settings = cn()
     calendar, public = settings.business_calendar(), settings.public_calendar()
     days = {d.date: d for d in calendar_days(calendar, public, date(2026, 9, 19), date(2026, 10, 11))}
-    assert days[date(2026, 10, 1)].why == "National Day" and not days[date(2026, 10, 1)].working
-    assert days[date(2026, 9, 20)].why == "make-up working day (调休)"
+    assert why(days[date(2026, 10, 1)], "en") == "National Day"
+    assert not days[date(2026, 10, 1)].working
+    assert why(days[date(2026, 10, 6)], "en").startswith("National Day: Day off")
+    assert why(days[date(2026, 9, 20)], "en") == "make-up working day (调休)"
     assert days[date(2026, 9, 20)].hours == ["09:00-12:00", "13:00-18:00"]
     assert date(2026, 9, 21) not in days  # an ordinary Monday
-    zh = {d.date: d for d in calendar_days(calendar, public, date(2026, 10, 1), date(2026, 10, 10),
-                                            lang="zh")}
-    assert zh[date(2026, 10, 1)].why == "国庆节"
-    assert zh[date(2026, 10, 10)].why == "调休上班"
+    assert why(days[date(2026, 10, 1)], "zh") == "国庆节"
+    assert why(days[date(2026, 10, 10)], "zh") == "调休上班"
+    every = calendar_days(calendar, public, date(2026, 9, 21), date(2026, 9, 27), every_day=True)
+    assert [d.working for d in every] == [True, True, True, True, False, False, False]
+    assert why(every[6], "en") == "no business hours (weekly)"
 
 
 def test_a_us_state():

@@ -104,7 +104,9 @@ def _run_with_services(ctx: Context, work) -> int:
 
     async def main() -> int:
         async with open_store(path) as store:
-            return await work(Services(store, settings))
+            services = Services(store, settings)
+            await services.shop.load()  # the shop's settings are the store's
+            return await work(services)
 
     return asyncio.run(main())
 

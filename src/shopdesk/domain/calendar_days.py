@@ -14,8 +14,6 @@ import msgspec
 from shopdesk.domain import sla
 from shopdesk.domain.errors import ValidationError
 
-MAKE_UP_EN = "make-up working day (调休)"
-MAKE_UP_ZH = "调休上班"
 
 
 class DayName(msgspec.Struct, frozen=True):
@@ -32,7 +30,9 @@ class DayName(msgspec.Struct, frozen=True):
         return DayName(en=self.en_block or self.en, zh=self.zh_block or self.zh)
 
     def text(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        """The name in `lang`; a swapped day off says whose festival it belongs to."""
+        name, block = (self.zh, self.zh_block) if lang == "zh" else (self.en, self.en_block)
+        return name if not block or name.startswith(block) else f"{block}: {name}"
 
 
 class PublicCalendar(msgspec.Struct, frozen=True):
@@ -51,6 +51,10 @@ class PublicCalendar(msgspec.Struct, frozen=True):
 
     def covers(self, year: int) -> bool:
         return year in self.covered_years
+
+
+SHOP_HOLIDAY = DayName(en="the shop's holiday", zh="本店休息日")
+"""What a holiday of the shop's own (config `holidays`) is called where a name is needed."""
 
 
 def check_own_days(holidays: list[date], extra_workdays: list[date]) -> None:
@@ -79,12 +83,16 @@ def merged_days(
 
 
 class CalendarDay(msgspec.Struct, frozen=True):
-    """One day as `shopdesk calendar` shows it."""
+    """One day of the business calendar, as `shopdesk calendar` shows it."""
 
     date: date
     working: bool
     hours: list[str]
-    why: str
+    reason: str
+    """"holiday", "workday" (a make-up or extra working day), "closed" (no weekly hours),
+    "hours" (other hours than the weekday's) or "" (an ordinary day)."""
+    name: DayName | None = None
+    """The public calendar's name of the day, when it has one."""
 
 
 def _hours_text(slots: tuple[tuple[int, int], ...]) -> list[str]:
@@ -96,49 +104,37 @@ def day_hours(cal: sla.BusinessCalendar, day: date) -> list[str]:
     return _hours_text(sla.slots_of_day(cal, day))
 
 
-WHY = {
-    "en": {"holiday": "holiday (shop)", "workday": "extra working day (shop)",
-           "weekend": "no business hours (weekly)", "ordinary": "",
-           "uncovered": "{year}: the holidays package has no official dates for this year yet; "
-                        "weekends and the config's dates used"},
-    "zh": {"holiday": "休息日（本店）", "workday": "加班工作日（本店）",
-           "weekend": "无营业时间（每周）", "ordinary": "",
-           "uncovered": "{year} 年：holidays 库尚无该年官方安排；仅按周末与配置中的日期计算"},
-}
-
-
 def calendar_days(
     cal: sla.BusinessCalendar,
     public: PublicCalendar | None,
     start: date,
     end: date,
     *,
-    lang: str = "en",
     every_day: bool = False,
 ) -> list[CalendarDay]:
     """The days in [start, end] that are not ordinary (a holiday, a make-up or extra working day,
     other hours than the weekday's), or every day with `every_day`."""
     if end < start:
         raise ValidationError("the range ends before it starts", field="to")
-    words = WHY["zh" if lang == "zh" else "en"]
     out: list[CalendarDay] = []
     day = start
     while day <= end:
         hours = day_hours(cal, day)
         usual = _hours_text(sla.weekly_slots(cal, day.weekday()))
-        why = ""
+        name: DayName | None = None
         if day in cal.holidays:
-            name = public.holidays.get(day) if public else None
-            why = name.text(lang) if name else words["holiday"]
+            reason, name = "holiday", public.holidays.get(day) if public else None
         elif day in cal.extra_workdays:
-            name = public.workdays.get(day) if public else None
-            why = name.text(lang) if name else words["workday"]
+            reason, name = "workday", public.workdays.get(day) if public else None
+        elif hours != usual:
+            reason = "hours"
         elif not hours:
-            why = words["weekend"]
-        if every_day or (why and (day in cal.holidays or day in cal.extra_workdays)) or (
-            hours != usual
-        ):
-            out.append(CalendarDay(date=day, working=bool(hours), hours=hours, why=why))
+            reason = "closed"
+        else:
+            reason = ""
+        if every_day or reason in ("holiday", "workday", "hours"):
+            out.append(CalendarDay(date=day, working=bool(hours), hours=hours, reason=reason,
+                                   name=name))
         day += timedelta(days=1)
     return out
 
@@ -164,9 +160,7 @@ def holiday_pushing(
     while day <= last:
         if day in cal.holidays and sla.weekly_slots(cal, day.weekday()):
             named = public.holidays.get(day) if public else None
-            name = named.block() if named else DayName(
-                en=WHY["en"]["holiday"], zh=WHY["zh"]["holiday"]
-            )
+            name = named.block() if named else SHOP_HOLIDAY
             if name not in counts:
                 order.append(name)
             counts[name] = counts.get(name, 0) + 1

@@ -161,6 +161,34 @@ def clocks(
     )
 
 
+class ClockFacts(msgspec.Struct, frozen=True):
+    """What a case's stored due times depend on besides the policy (for recomputing many)."""
+
+    id: int
+    version: int
+    level: int
+    kind: str
+    urgent: bool
+    status: str
+    opened_at: datetime
+    first_response_at: datetime | None
+    reopened_at: datetime | None
+
+
+def dues_of_many(
+    policy: SlaPolicy, cases: list[ClockFacts], pauses: dict[int, list[sla.Pause]]
+) -> list[tuple[ClockFacts, Dues]]:
+    """compute_dues for each case (a batch of a recompute after a policy change)."""
+    return [
+        (case, compute_dues(
+            policy, level=case.level, kind=case.kind, urgent=case.urgent, status=case.status,
+            opened_at=case.opened_at, first_response_at=case.first_response_at,
+            pauses=pauses.get(case.id, []), reopened_at=case.reopened_at,
+        ))
+        for case in cases
+    ]
+
+
 WARNING_SHARE = 0.25  # under a quarter of the allowed business time left: amber
 
 

@@ -119,6 +119,7 @@ class ShopdeskApp(App[int]):
 
             store = await Store.open(path)
             services = Services(store, settings, clock=clock or utc_now)
+            await services.shop.load()  # the shop's settings are the store's
             return services, store.close
 
         lang = lang or (settings.lang if settings is not None else None)
