@@ -120,7 +120,12 @@ class ShopSettingsService:
             old = get_path(current, key)
         except ValidationError:
             old = None
-        await self._write(actor, {top: new_top}, [(key, old, value)])
+        try:
+            await self._write(actor, {top: new_top}, [(key, old, value)])
+        except ValidationError as error:
+            if error.detail.startswith(key):
+                raise
+            raise ValidationError(f"{key}: {error.detail}", field=key) from error
         return get_path(await self.values(), key)
 
     async def replace(self, actor: Actor, values: dict[str, Any], *, whole: bool) -> list[str]:
