@@ -444,7 +444,6 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
         file_notes = services.shop.file_notes(config_path, await services.shop.stored_keys())
         for note in file_notes:
             log.warning("%s", note)
-        watch = asyncio.create_task(services.shop.watch(), name="settings-watch")
         started = ApiStart(None, t("api.disabled"))
         if serve_api:
             started = await start_api(services, settings, log_path)
@@ -465,7 +464,6 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
         try:
             await tui.run_async(headless=headless)
         finally:
-            watch.cancel()
             await keeper.stop()  # 5. drain in-flight webhooks, then stop
             intake = getattr(services, "intake", None)
             if intake is not None and hasattr(intake, "aclose"):

@@ -113,11 +113,13 @@ def _calendar_key(cal: BusinessCalendar) -> tuple:
 class _Compiled:
     """A validated calendar in the shape the algorithms use; hashable by its content key."""
 
-    __slots__ = ("day_length", "extra_slots", "extra_workdays", "holidays", "key", "weekly", "zone")
+    __slots__ = ("_hash", "day_length", "extra_slots", "extra_workdays", "holidays", "key", "weekly",
+                 "zone")
 
     def __init__(self, key: tuple) -> None:
         tz, weekly, holidays, extra_workdays, extra_day_hours, business_day_minutes = key
         self.key = key
+        self._hash = hash(key)  # per-day lookups hash the calendar: once, not every time
         self.zone = _parse_zone(tz)
         parsed: dict[int, Slots] = {}
         for weekday, slots in weekly:
@@ -158,10 +160,10 @@ class _Compiled:
         self.day_length = timedelta(minutes=minutes)
 
     def __hash__(self) -> int:
-        return hash(self.key)
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Compiled) and other.key == self.key
+        return other is self or (isinstance(other, _Compiled) and other.key == self.key)
 
     def slots_on(self, day: date) -> Slots:
         if day in self.holidays:

@@ -173,20 +173,25 @@ class ClockFacts(msgspec.Struct, frozen=True):
     opened_at: datetime
     first_response_at: datetime | None
     reopened_at: datetime | None
+    stored: tuple[datetime | None, datetime | None, datetime | None] = (None, None, None)
+    """The due times stored now: (first response, resolution, running)."""
 
 
 def dues_of_many(
     policy: SlaPolicy, cases: list[ClockFacts], pauses: dict[int, list[sla.Pause]]
 ) -> list[tuple[ClockFacts, Dues]]:
-    """compute_dues for each case (a batch of a recompute after a policy change)."""
-    return [
-        (case, compute_dues(
+    """compute_dues for each case whose due times it changes (a batch of a recompute after a
+    policy change: a declared holiday moves only the due times around it)."""
+    out = []
+    for case in cases:
+        dues = compute_dues(
             policy, level=case.level, kind=case.kind, urgent=case.urgent, status=case.status,
             opened_at=case.opened_at, first_response_at=case.first_response_at,
             pauses=pauses.get(case.id, []), reopened_at=case.reopened_at,
-        ))
-        for case in cases
-    ]
+        )
+        if (dues.first_response_due_at, dues.resolution_due_at, dues.due_at) != case.stored:
+            out.append((case, dues))
+    return out
 
 
 WARNING_SHARE = 0.25  # under a quarter of the allowed business time left: amber

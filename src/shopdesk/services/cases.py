@@ -306,13 +306,14 @@ class CaseService:
             if not facts:
                 break
             dues = await asyncio.to_thread(dues_of_many, policy, facts, pauses)
-            async with self._store.transaction() as conn:
-                if await meta.get_value(conn, meta.SLA_FINGERPRINT) == wanted:
-                    return recomputed  # another shopdesk did it meanwhile
-                await case_rows.set_due_times_if_unchanged(conn, [
-                    (case.id, case.version, due.first_response_due_at, due.resolution_due_at,
-                     due.due_at) for case, due in dues
-                ])
+            if dues:
+                async with self._store.transaction() as conn:
+                    if await meta.get_value(conn, meta.SLA_FINGERPRINT) == wanted:
+                        return recomputed  # another shopdesk did it meanwhile
+                    await case_rows.set_due_times_if_unchanged(conn, [
+                        (case.id, case.version, due.first_response_due_at, due.resolution_due_at,
+                         due.due_at) for case, due in dues
+                    ])
             recomputed += len(facts)
             after = facts[-1].id
             if self._services.policy is not policy:

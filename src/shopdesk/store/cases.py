@@ -479,15 +479,18 @@ async def clock_facts_after(
     due times are computed from (a recompute goes through the store a batch at a time)."""
     async with conn.execute(
         """SELECT id, version, level, kind, urgent, status, opened_at, first_response_at,
-                  reopened_at FROM cases
-           WHERE id > :after AND status IN ('new', 'open', 'waiting', 'escalated')
+                  reopened_at, first_response_due_at, resolution_due_at, due_at FROM cases
+           WHERE id > :after AND +status IN ('new', 'open', 'waiting', 'escalated')
            ORDER BY id LIMIT :limit""", {"after": after_id, "limit": limit},
+        # `+status`: walk the primary key from `after_id` (a status index would sort every
+        # active case again for each batch)
     ) as cursor:
         rows = await cursor.fetchall()
     facts = [
         ClockFacts(id=row[0], version=row[1], level=row[2], kind=row[3], urgent=bool(row[4]),
                    status=row[5], opened_at=from_db(row[6]), first_response_at=from_db(row[7]),
-                   reopened_at=from_db(row[8]))
+                   reopened_at=from_db(row[8]),
+                   stored=(from_db(row[9]), from_db(row[10]), from_db(row[11])))
         for row in rows
     ]
     pauses: dict[int, list[Pause]] = {}

@@ -145,6 +145,8 @@ class ShopdeskApp(App[int]):
         self.set_interval(self._poll_seconds, self._poll_store, name="poll-store")
         self.set_interval(CLOCK_REFRESH_SECONDS, self._clock_tick, name="clock")
         self.run_worker(self._check_new_cases(), group="alerts", exit_on_error=False)
+        # A shop setting changed in the store (`shopdesk config set` elsewhere): taken live.
+        self.run_worker(self.services.shop.watch(), group="settings-watch", exit_on_error=False)
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=15)
         if self._exit_requested:
@@ -238,6 +240,9 @@ class ShopdeskApp(App[int]):
         self.post_message(CasesChanged(whats=frozenset({"clock"})))
 
     def on_cases_changed(self, message: CasesChanged) -> None:
+        if "settings" in message.whats and self.services is not None:
+            self.sub_title = self.services.settings.shop_name
+            self.notify(t("settings.changed"))
         waited = time.monotonic() - self._last_refresh
         if waited < MIN_REFRESH_SECONDS:
             if self._refresh_timer is None:
