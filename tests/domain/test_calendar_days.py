@@ -54,7 +54,7 @@ def test_china_2026_national_day_with_its_sunday_and_saturday():
 
 
 def test_days_listed_with_their_names_in_english_and_chinese():
-    from shopdesk.services.calendar import why
+    from shopdesk.tui.calendar_text import why
 
     settings = cn()
     calendar, public = settings.business_calendar(), settings.public_calendar()

@@ -58,7 +58,7 @@ def show_calendar(ctx: Context) -> int:
     async def work(services) -> int:
         import msgspec
 
-        from shopdesk.services.calendar import day_view, why
+        from shopdesk.tui.calendar_text import day_view, why
         from shopdesk.tui.i18n import CATALOGS, detect_language
 
         lang = detect_language(getattr(args, "lang", None) or services.settings.lang)

@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from shopdesk.domain.calendar_days import (
     CalendarDay,
     DayName,
@@ -20,19 +18,6 @@ from shopdesk.domain.calendar_days import (
 
 if TYPE_CHECKING:
     from shopdesk.services import Services
-
-_WHY = {"holiday": "calendar.why.holiday", "workday": "calendar.why.workday",
-        "closed": "calendar.why.closed", "hours": "calendar.why.hours"}
-
-
-class DayView(msgspec.Struct, frozen=True):
-    """`shopdesk calendar --json`: one object per day."""
-
-    date: date
-    working: bool
-    hours: list[str]
-    why: str
-
 
 class CalendarService:
     def __init__(self, services: Services) -> None:
@@ -64,19 +49,3 @@ class CalendarService:
         return holiday_pushing(self._services.policy.calendar,
                                self._services.settings.public_calendar(), start, due)
 
-
-def why(day: CalendarDay, lang: str) -> str:
-    """Why a day is not ordinary, in `lang`: the holiday's name, "make-up working day (调休)" …"""
-    from shopdesk.tui.i18n import CATALOGS
-
-    words = CATALOGS.get(lang, CATALOGS["en"])
-    if day.name is not None and day.reason == "holiday":
-        return day.name.text(lang)
-    if day.name is not None and day.reason == "workday":
-        return words["calendar.why.make_up"]
-    key = _WHY.get(day.reason)
-    return words[key] if key else ""
-
-
-def day_view(day: CalendarDay, lang: str) -> DayView:
-    return DayView(date=day.date, working=day.working, hours=day.hours, why=why(day, lang))

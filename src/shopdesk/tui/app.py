@@ -12,6 +12,7 @@ cases raise a notification and, if configured, the bell.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sqlite3
@@ -145,8 +146,6 @@ class ShopdeskApp(App[int]):
         self.set_interval(self._poll_seconds, self._poll_store, name="poll-store")
         self.set_interval(CLOCK_REFRESH_SECONDS, self._clock_tick, name="clock")
         self.run_worker(self._check_new_cases(), group="alerts", exit_on_error=False)
-        # A shop setting changed in the store (`shopdesk config set` elsewhere): taken live.
-        self.run_worker(self.services.shop.watch(), group="settings-watch", exit_on_error=False)
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=15)
         if self._exit_requested:
@@ -234,6 +233,12 @@ class ShopdeskApp(App[int]):
             return
         if version != self._data_version:
             self._data_version = version
+            # Another process committed: perhaps a shop setting (`shopdesk config set`), taken
+            # live; the due times follow in batches while the screens go on reading.
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                if await self.services.shop.load():
+                    self.run_worker(self.services.cases.ensure_due_times(), group="recompute",
+                                    exit_on_error=False)
             self.post_message(CasesChanged(whats=frozenset({"store"})))
 
     def _clock_tick(self) -> None:

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from shopdesk.domain.errors import ShopdeskError
-from shopdesk.services.calendar import why
+from shopdesk.tui.calendar_text import why
 from shopdesk.tui.i18n import language, t
 from shopdesk.tui.messages import CasesChanged
 
