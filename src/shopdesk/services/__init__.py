@@ -29,6 +29,7 @@ class Services:
     ) -> None:
         from shopdesk.services.calendar import CalendarService
         from shopdesk.services.cases import CaseService
+        from shopdesk.services.detection import DetectionService
         from shopdesk.services.exports import ExportService
         from shopdesk.services.incidents import IncidentService
         from shopdesk.services.intake import IntakeService
@@ -53,6 +54,7 @@ class Services:
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
+        self.detection = DetectionService(self)
         self.shop = ShopSettingsService(self)  # the shop's settings in the store, noticed live
         self.calendar = CalendarService(self)  # the business calendar as people read it
 
