@@ -52,7 +52,9 @@ class ShopSettingsService:
                 return False
             stored = await rows.stored_settings(reader)
             try:
-                settings = with_shop_values(self._given, stored)
+                # Off the loop: a country calendar seen for the first time is looked up in the
+                # holidays package (half a second), and the TUI must not freeze meanwhile.
+                settings = await asyncio.to_thread(with_shop_values, self._given, stored)
             except ValidationError as error:
                 # Written valid; a newer or older shopdesk may read it otherwise. Keep running.
                 log.error("the store's settings are not valid here (%s); keeping the ones in use",
