@@ -354,13 +354,29 @@ def add_business_time(cal: BusinessCalendar, start: datetime, amount: timedelta)
     if amount == _ZERO:
         return next_business_moment(cal, start)
     remaining = amount
-    for slot_start, slot_end in _intervals(comp, start):
-        begin = max(slot_start, start)
-        available = slot_end - begin
-        if remaining <= available:
-            return begin + remaining
-        remaining -= available
-    raise AssertionError("unreachable")  # pragma: no cover
+    # _intervals(comp, start) written out: this is the hot loop of every due time.
+    day = start.astimezone(comp.zone).date() - _ONE_DAY
+    empty_days = 0
+    while True:
+        intervals = _day(comp, day)[1]
+        if intervals:
+            empty_days = 0
+            for slot_start, slot_end in intervals:
+                if slot_end <= start:
+                    continue
+                begin = slot_start if slot_start > start else start
+                available = slot_end - begin
+                if remaining <= available:
+                    return begin + remaining
+                remaining -= available
+        else:
+            empty_days += 1
+            if empty_days > MAX_EMPTY_DAYS:
+                raise ValidationError(
+                    f"no business hours within {MAX_EMPTY_DAYS} days of {start.isoformat()}",
+                    field="calendar",
+                )
+        day += _ONE_DAY
 
 
 def business_time_between(cal: BusinessCalendar, a: datetime, b: datetime) -> timedelta:
@@ -559,6 +575,8 @@ def due_after_pauses(
     """When a clock started at `started_at` reaches `target` of counted business time, the closed
     pauses excluded (an open pause is ignored: the caller knows the clock is paused). A pause taken
     after the target was already missed does not move the due time."""
+    if not pauses:
+        return add_business_time(cal, started_at, target)
     started_at = _aware(started_at, "started_at")
     closed = [pause for pause in pauses if pause.end is not None]
     until = max([_aware(pause.end, "pause.end") for pause in closed], default=started_at)
