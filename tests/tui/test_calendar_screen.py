@@ -80,3 +80,31 @@ async def test_a_case_due_after_national_day_says_so(store):
         text = "\n".join(line.text for line in clocks.render_lines(clocks.region.reset_offset))
         assert "due 10-08 12:00 — after National Day" in text
         assert "due 10-10 17:00 — after National Day" in text
+
+
+async def test_a_setting_changed_by_another_process_reaches_the_open_calendar(tmp_path):
+    """`shopdesk config set holidays …` in another terminal: the running TUI says so and the open
+    month shows the new holiday, without a restart."""
+    from case_world import notifications
+
+    from shopdesk.store import open_store
+
+    path = tmp_path / "shared.db"
+    clock = FakeClock()
+    clock.now = SEPT_30_17H
+    async with open_store(path) as tui_store, open_store(path) as cli_store:
+        services = services_for(tui_store, clock)
+        app = ShopdeskApp(services, operator=OPERATOR, lang="en", poll_seconds=0.05)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("C")
+            await settle(pilot)
+            assert "16H" not in shown(app.screen)
+            other = services_for(cli_store, clock)
+            await other.shop.set(Actor(name="lin", role="owner"), "holidays", ["2026-09-16"])
+            for _ in range(400):  # the poll notices within a few of its 50 ms turns
+                await pilot.pause(0.05)
+                if "16H" in shown(app.screen):
+                    break
+            assert "16H" in shown(app.screen)
+            assert "The shop's settings changed: now in use" in notifications(app)
