@@ -64,11 +64,15 @@ def to_toml(values: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parse_toml(text: str, where: str) -> dict[str, Any]:
+def parse_toml(text: str, where: str, *, shop_only: bool = False) -> dict[str, Any]:
+    """The shop settings of a TOML text; a key that is not one is refused (`shop_only`: left out,
+    as from a whole config file, whose personal keys stay where they are)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValidationError(f"{where}: {error}", field="config") from error
+    if shop_only:
+        data = {key: value for key, value in data.items() if key in SHOP_KEYS}
     unknown = [key for key in data if key not in SHOP_KEYS]
     if unknown:
         raise ValidationError(

@@ -78,9 +78,12 @@ def show_calendar(ctx: Context) -> int:
             return 0
         if not days:
             print(words["calendar.nothing"].format(start=first, end=last))
+        from shopdesk.commands.cases import display_width
+
         for day in days:
             hours = " ".join(day.hours) if day.hours else words["calendar.closed"]
-            print(f"{day.date.isoformat()} {day.date.strftime('%a')}  {hours:<24} {why(day, lang)}"
+            hours += " " * max(0, 24 - display_width(hours))
+            print(f"{day.date.isoformat()} {day.date.strftime('%a')}  {hours} {why(day, lang)}"
                   .rstrip())
         return 0
 

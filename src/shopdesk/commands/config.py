@@ -113,21 +113,16 @@ def import_settings(ctx: Context) -> int:
     from shopdesk.domain.errors import ValidationError
     from shopdesk.settings_text import parse_toml
 
+    import tomllib
+
     path = Path(ctx.args.file)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ValidationError(f"{path}: {error.strerror}", field="file") from error
-    import tomllib
-
-    try:
-        everything = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ValidationError(f"{path}: {error}", field="file") from error
-    shop_only = {key: value for key, value in everything.items() if key in SHOP_KEYS}
-    from shopdesk.settings_text import to_toml
-
-    values = parse_toml(to_toml(_plain_dates(shop_only)), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise ValidationError(f"{path}: {reason}", field="file") from error
+    values = parse_toml(text, str(path), shop_only=True)
+    everything = tomllib.loads(text)  # parsed once above already: cannot fail here
 
     async def work(services) -> int:
         actor = services.actor(ctx.operator())
@@ -141,12 +136,6 @@ def import_settings(ctx: Context) -> int:
     return _run(ctx, work)
 
 
-def _plain_dates(values):
-    from shopdesk.settings_text import _plain
-
-    return _plain(values)
-
-
 def edit_settings(ctx: Context) -> int:
     import os
     import shlex
@@ -156,12 +145,14 @@ def edit_settings(ctx: Context) -> int:
     from shopdesk.domain.errors import ShopdeskError
     from shopdesk.settings_text import parse_toml, to_toml
 
+    values_now: list[dict] = []
+
     async def current(services) -> int:
-        ctx.args._values = await services.shop.values()
+        values_now.append(await services.shop.values())
         return 0
 
     _run(ctx, current)
-    before = to_toml(ctx.args._values)
+    before = to_toml(values_now[0])
     header = ("# The shop's settings. Save and quit to apply (checked first); a key left out goes "
               "back to its default.\n")
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
