@@ -1090,8 +1090,9 @@ class CaseService:
              for case in late]
         if moves and await self._dues_of_another_policy():
             log.warning("not escalating %d breached cases: the store's due times were computed "
-                        "with another SLA config (holidays, hours or targets) by another shopdesk "
-                        "since this one started; restart this one to use the config as it is now",
+                        "with other SLA settings (holidays, hours or targets) than this shopdesk "
+                        "runs with — a recompute under way, or settings from a config file that "
+                        "differ from the store's (`shopdesk config import` puts them there)",
                         len(moves))
             moves = []
         escalated: list[str] = []
