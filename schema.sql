@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 10.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 14.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -242,4 +242,24 @@ CREATE TABLE IF NOT EXISTS stock (
 CREATE TABLE IF NOT EXISTS store_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+
+-- The shop's rules (schema v14): one row per top-level settings key (timezone, calendar, sla,
+-- approval_limits, detection, api …), its value as JSON. The same for every process and account on
+-- the store; a key not here takes the default. Changed with `shopdesk config`; every change is in
+-- settings_changes, and store_meta's settings_version counts them, so running processes notice.
+CREATE TABLE IF NOT EXISTS shop_settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    changed_by TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS settings_changes (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    key       TEXT NOT NULL,           -- as given: "calendar", "sla.L2.first_response", "import"
+    old_value TEXT,                    -- JSON; NULL: not set in the store before
+    new_value TEXT                     -- JSON; NULL: removed (back to the default)
 );

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,7 @@ from shopdesk.domain.detection import Finding, clears_by_itself
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.money import format_minor
 from shopdesk.domain.sla import ClockState
-from shopdesk.domain.sla_policy import clocks, compute_dues, fingerprint, owner_due
+from shopdesk.domain.sla_policy import clocks, compute_dues, dues_of_many, fingerprint, owner_due
 from shopdesk.domain.workflow import TIERS
 from shopdesk.services.changes import Change
 from shopdesk.store import cases as case_rows
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SYSTEM = Actor(name="shopdesk", role="owner")
+RECOMPUTE_BATCH = 500  # cases per batch when due times are recomputed after a policy change
 # Moves that end a case's work, refused while a remedy is proposed or approved -> their -ing words.
 _ENDS_REMEDIES: dict[str, str] = {"resolve": "resolving", "void": "voiding"}
 # Order sources that are shopdesk's own rather than a webhook source.
@@ -83,7 +85,7 @@ def _remedy_name(remedy: Remedy) -> str:
 class CaseService:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._dues_checked = False  # the store's due times are this policy's (checked once)
+        self._dues_checked_for = None  # the policy the store's due times were checked against
         self._dues_lock = asyncio.Lock()
 
     @property
@@ -271,43 +273,58 @@ class CaseService:
 
     async def ensure_due_times(self) -> int:
         """Make the stored due times of active cases this SLA policy's: when the store's were
-        computed with another one (a holiday declared, business hours or targets edited in config,
-        or older rules), recompute them all in one transaction and record the policy's
-        fingerprint. Checked once per Services, before the first read or write; returns how many
-        cases were recomputed."""
-        if self._dues_checked:
+        computed with another one (a holiday declared, business hours or targets changed, or
+        older rules), recompute them in batches — each batch computed off the event loop and
+        written in its own short transaction — and record the policy's fingerprint. Checked
+        before the first read or write and again whenever the policy changes; returns how many
+        cases were recomputed. While a recompute after a live change runs, reads go on (on the
+        due times as they are) instead of waiting for it."""
+        await self._services.shop.ensure_loaded()
+        policy = self._services.policy
+        if self._dues_checked_for is policy:
             return 0
+        if self._dues_lock.locked() and self._dues_checked_for is not None:
+            return 0  # a recompute after a live change is under way
         async with self._dues_lock:
-            if self._dues_checked:
+            policy = self._services.policy
+            if self._dues_checked_for is policy:
                 return 0
-            wanted = fingerprint(self._services.policy)
+            wanted = fingerprint(policy)
+            stored = await meta.get_value(self._store.reader, meta.SLA_FINGERPRINT)
             recomputed = 0
-            if await meta.get_value(self._store.reader, meta.SLA_FINGERPRINT) != wanted:
-                async with self._store.transaction() as conn:
-                    stored = await meta.get_value(conn, meta.SLA_FINGERPRINT)
-                    if stored != wanted:  # another shopdesk may have done it meanwhile
-                        recomputed = await self._recompute_due_times(conn)
-                        await meta.set_value(conn, meta.SLA_FINGERPRINT, wanted)
+            if stored != wanted:
+                recomputed = await self._recompute_due_times(policy, wanted)
                 if recomputed:
                     log.info("SLA policy changed (%s -> %s): recomputed the due times of %d "
                              "active cases", stored or "none", wanted, recomputed)
-            self._dues_checked = True
+            self._dues_checked_for = policy
             return recomputed
 
-    async def _recompute_due_times(self, conn: aiosqlite.Connection) -> int:
-        active = await case_rows.list_active_cases(conn)
-        pauses = await case_rows.pauses_of_active_cases(conn)
-        policy = self._services.policy
-        dues = []
-        for case in active:
-            due = compute_dues(
-                policy, level=case.level, kind=case.kind, urgent=case.urgent, status=case.status,
-                opened_at=case.opened_at, first_response_at=case.first_response_at,
-                pauses=pauses.get(case.id, []), reopened_at=case.reopened_at,
-            )
-            dues.append((case.id, due.first_response_due_at, due.resolution_due_at, due.due_at))
-        await case_rows.set_due_times(conn, dues)
-        return len(dues)
+    async def _recompute_due_times(self, policy, wanted: str) -> int:
+        """Recompute every active case's due times with `policy`, RECOMPUTE_BATCH cases at a
+        time; stops early when another process finished the same recompute meanwhile."""
+        after, recomputed = 0, 0
+        while True:
+            facts, pauses = await case_rows.clock_facts_after(
+                self._store.reader, after, RECOMPUTE_BATCH)
+            if not facts:
+                break
+            dues = await asyncio.to_thread(_dues_giving_way, policy, facts, pauses)
+            if dues:
+                async with self._store.transaction() as conn:
+                    if await meta.get_value(conn, meta.SLA_FINGERPRINT) == wanted:
+                        return recomputed  # another shopdesk did it meanwhile
+                    await case_rows.set_due_times_if_unchanged(conn, [
+                        (case.id, case.version, due.first_response_due_at, due.resolution_due_at,
+                         due.due_at) for case, due in dues
+                    ])
+            recomputed += len(facts)
+            after = facts[-1].id
+            if self._services.policy is not policy:
+                return recomputed  # changed again meanwhile: the next check starts over
+        async with self._store.transaction() as conn:
+            await meta.set_value(conn, meta.SLA_FINGERPRINT, wanted)
+        return recomputed
 
     async def _dues_of_another_policy(self) -> bool:
         """True when the store's due times were recomputed since this Services checked them, by
@@ -1073,8 +1090,9 @@ class CaseService:
              for case in late]
         if moves and await self._dues_of_another_policy():
             log.warning("not escalating %d breached cases: the store's due times were computed "
-                        "with another SLA config (holidays, hours or targets) by another shopdesk "
-                        "since this one started; restart this one to use the config as it is now",
+                        "with other SLA settings (holidays, hours or targets) than this shopdesk "
+                        "runs with — a recompute under way, or settings from a config file that "
+                        "differ from the store's (`shopdesk config import` puts them there)",
                         len(moves))
             moves = []
         escalated: list[str] = []
@@ -1102,6 +1120,20 @@ class CaseService:
                 what="escalation", ref=",".join(escalated), level=len(escalated),
                 actor=SYSTEM.name))
         return escalated, closed
+
+
+def _dues_giving_way(policy, facts, pauses):
+    """dues_of_many in a worker thread, a few cases at a time, handing the GIL back between them:
+    a thread that keeps it makes the event loop's thread wait a switch interval (5 ms) each time
+    it wants it back, and a loop turn wants it many times (the convoy effect)."""
+    out = []
+    for start in range(0, len(facts), _GIVE_WAY_EVERY):
+        out += dues_of_many(policy, facts[start:start + _GIVE_WAY_EVERY], pauses)
+        time.sleep(0)
+    return out
+
+
+_GIVE_WAY_EVERY = 20
 
 
 async def _platform_refunded(conn: aiosqlite.Connection, order: Order | None) -> int:

@@ -12,6 +12,7 @@ import msgspec
 from shopdesk.domain.cases import Case, CaseEvent, Customer, case_ref
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.sla import Pause
+from shopdesk.domain.sla_policy import ClockFacts
 from shopdesk.store.codec import from_db, json_dumps, json_loads, to_db
 
 # Columns a service may set on a case (anything else is the store's own bookkeeping).
@@ -495,27 +496,55 @@ async def list_unresolved_at_supervisor(
     return [case_from_row(row) for row in rows]
 
 
-async def list_active_cases(conn: aiosqlite.Connection) -> list[Case]:
-    """Every case whose clocks still run (new, open, waiting, escalated), oldest first."""
+async def clock_facts_after(
+    conn: aiosqlite.Connection, after_id: int, limit: int
+) -> tuple[list[ClockFacts], dict[int, list[Pause]]]:
+    """The next `limit` active cases by id after `after_id`, with their SLA pauses: what their
+    due times are computed from (a recompute goes through the store a batch at a time)."""
     async with conn.execute(
-        CASE_SELECT + " WHERE c.status IN ('new', 'open', 'waiting', 'escalated') ORDER BY c.id"
+        """SELECT id, version, level, kind, urgent, status, opened_at, first_response_at,
+                  reopened_at, first_response_due_at, resolution_due_at, due_at FROM cases
+           WHERE id > :after AND +status IN ('new', 'open', 'waiting', 'escalated')
+           ORDER BY id LIMIT :limit""", {"after": after_id, "limit": limit},
+        # `+status`: walk the primary key from `after_id` (a status index would sort every
+        # active case again for each batch)
     ) as cursor:
         rows = await cursor.fetchall()
-    return [case_from_row(row) for row in rows]
-
-
-async def pauses_of_active_cases(conn: aiosqlite.Connection) -> dict[int, list[Pause]]:
-    """The SLA pauses of every active case, by case id (in the order they were taken)."""
-    async with conn.execute(
-        """SELECT p.case_id, p.started_at, p.ended_at FROM sla_pauses AS p JOIN cases AS c
-           ON c.id = p.case_id WHERE c.status IN ('new', 'open', 'waiting', 'escalated')
-           ORDER BY p.id"""
-    ) as cursor:
-        rows = await cursor.fetchall()
+    facts = [
+        ClockFacts(id=row[0], version=row[1], level=row[2], kind=row[3], urgent=bool(row[4]),
+                   status=row[5], opened_at=from_db(row[6]), first_response_at=from_db(row[7]),
+                   reopened_at=from_db(row[8]),
+                   stored=(from_db(row[9]), from_db(row[10]), from_db(row[11])))
+        for row in rows
+    ]
     pauses: dict[int, list[Pause]] = {}
-    for case_id, started_at, ended_at in rows:
-        pauses.setdefault(case_id, []).append(Pause(start=from_db(started_at), end=from_db(ended_at)))
-    return pauses
+    if facts:
+        async with conn.execute(
+            """SELECT case_id, started_at, ended_at FROM sla_pauses
+               WHERE case_id BETWEEN :lo AND :hi ORDER BY id""",
+            {"lo": facts[0].id, "hi": facts[-1].id},
+        ) as cursor:
+            for case_id, started_at, ended_at in await cursor.fetchall():
+                pauses.setdefault(case_id, []).append(
+                    Pause(start=from_db(started_at), end=from_db(ended_at)))
+    return facts, pauses
+
+
+async def set_due_times_if_unchanged(
+    conn: aiosqlite.Connection,
+    dues: list[tuple[int, int, datetime | None, datetime | None, datetime | None]],
+) -> None:
+    """Store recomputed due times — (case id, version read, first response due, resolution due,
+    running due) — on the cases not changed since they were read (a change computed its own)."""
+    await conn.executemany(
+        """UPDATE cases SET first_response_due_at = :first, resolution_due_at = :resolution,
+                            due_at = :due WHERE id = :id AND version = :version""",
+        [
+            {"id": case_id, "version": version, "first": to_db(first),
+             "resolution": to_db(resolution), "due": to_db(due)}
+            for case_id, version, first, resolution, due in dues
+        ],
+    )
 
 
 async def set_due_times(

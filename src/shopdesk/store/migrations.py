@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 14
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -76,6 +76,22 @@ STEPS: dict[int, list[str]] = {
             updated_at TEXT NOT NULL
         )""",
     ],
+    14: [  # the shop's settings in the store (issue 11); 10-13 belong to other branches
+        """CREATE TABLE IF NOT EXISTS shop_settings (
+            key        TEXT PRIMARY KEY,
+            value      TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            changed_by TEXT NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS settings_changes (
+            id        INTEGER PRIMARY KEY,
+            at        TEXT NOT NULL,
+            actor     TEXT NOT NULL,
+            key       TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT
+        )""",
+    ],
 }
 
 
@@ -110,7 +126,7 @@ def plan(current_version: int, has_tables: bool) -> list[str]:
         return split_statements(schema_text()) + [f"PRAGMA user_version = {SCHEMA_VERSION}"]
     statements: list[str] = []
     for version in range(current_version + 1, SCHEMA_VERSION + 1):
-        statements.extend(STEPS[version])
+        statements.extend(STEPS.get(version, []))  # a number another branch holds: no step here
     if statements:
         statements.append(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return statements

@@ -47,6 +47,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                needs_case=False),
     ActionSpec("incidents", "i", "action.incidents", "help.incidents", needs_case=False),
     ActionSpec("reports", "R", "action.reports", "help.reports", needs_case=False),
+    ActionSpec("calendar", "C", "action.calendar", "help.calendar", needs_case=False),
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),
     ActionSpec("filter", "slash", "action.filter", "help.filter", footer=True, needs_case=False),
     ActionSpec("goto", "g", "action.goto", "help.goto", needs_case=False),

@@ -622,6 +622,25 @@ EN: dict[str, str] = {
     "export.progress": "{done} of {total} rows",
     "export.done": "Exported {rows} rows to {path}",
     "export.failed": "Export failed: {error}",
+    # --- business calendar (issue 11) -------------------------------------------------------------
+    "calendar.why.holiday": "holiday (the shop's)",
+    "calendar.why.workday": "extra working day (the shop's)",
+    "calendar.why.make_up": "make-up working day (调休)",
+    "calendar.why.closed": "no business hours (weekly)",
+    "calendar.why.hours": "other hours than the weekday's",
+    "calendar.closed": "closed",
+    "calendar.uncovered": "warning: the holidays package has no official {code} dates for {year} "
+    "yet; weekends and the config's dates used",
+    "calendar.nothing": "no day out of the ordinary from {start} to {end}",
+    "calendar.none": "no calendar set: only the config's holidays and extra_workdays count "
+    "(`shopdesk config set calendar CN`)",
+    "calendar.pushed": "after {name}",
+    "action.calendar": "Calendar",
+    "help.calendar": "The business calendar: holidays and make-up working days (调休) by month",
+    "calendar.title": "Business calendar {month} — {code}",
+    "calendar.keys": "←/→ month   esc close",
+    "calendar.legend": "[H] holiday  [W] make-up/extra working day  · closed",
+    "settings.changed": "The shop's settings changed: now in use",
 }
 
 ZH: dict[str, str] = {
@@ -1226,6 +1245,24 @@ ZH: dict[str, str] = {
     "export.progress": "{done} / {total} 行",
     "export.done": "已导出 {rows} 行到 {path}",
     "export.failed": "导出失败：{error}",
+    # --- business calendar (issue 11) -------------------------------------------------------------
+    "calendar.why.holiday": "休息日（本店）",
+    "calendar.why.workday": "加班工作日（本店）",
+    "calendar.why.make_up": "调休上班",
+    "calendar.why.closed": "无营业时间（每周）",
+    "calendar.why.hours": "营业时间与平日不同",
+    "calendar.closed": "休息",
+    "calendar.uncovered": "注意：holidays 库尚无 {code} {year} 年的官方安排；仅按周末与配置中的日期计算",
+    "calendar.nothing": "{start} 至 {end} 没有特别的日子",
+    "calendar.none": "未设置 calendar：只按配置中的 holidays 与 extra_workdays 计算"
+    "（`shopdesk config set calendar CN`）",
+    "calendar.pushed": "{name}后",
+    "action.calendar": "日历",
+    "help.calendar": "营业日历：按月显示节假日与调休上班日",
+    "calendar.title": "营业日历 {month} — {code}",
+    "calendar.keys": "←/→ 翻月   esc 关闭",
+    "calendar.legend": "[H] 节假日  [W] 调休/加班上班  · 休息",
+    "settings.changed": "店铺设置已更改，现已生效",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

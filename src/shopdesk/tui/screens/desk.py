@@ -104,6 +104,11 @@ class DeskScreen(Screen[None]):
             return
         self.app.push_screen(module.ReportsScreen(self.services))
 
+    def action_calendar(self) -> None:
+        from shopdesk.tui.screens.calendar import CalendarScreen
+
+        self.app.push_screen(CalendarScreen(self.services))
+
     def action_export(self) -> None:
         case_filter = self.current_filter()
         if case_filter is None:

@@ -68,6 +68,7 @@ class Presenter:
         now: datetime,
         business_day: timedelta,
         compact: bool = False,
+        pushed_by: tuple[str | None, str | None] = (None, None),
     ) -> None:
         detail = plain_copy(detail)  # a store may hold control characters from before
         self.detail = detail
@@ -77,6 +78,8 @@ class Presenter:
         self.now = now
         self.business_day = business_day
         self.compact = compact  # a narrow terminal: fold short rows together
+        # The holiday that pushed each clock's due time later, named ("National Day"), if any.
+        self.pushed_by = pushed_by
 
     def time(self, moment: datetime | None) -> str:
         return local_time(moment, self.zone, self.now)
@@ -118,16 +121,19 @@ class Presenter:
         first, resolution = self.clocks
         table.add_row(
             t("case.sla_first_response"),
-            *self._clock(first, self.case.first_response_at, "case.clock_no_response"),
+            *self._clock(first, self.case.first_response_at, "case.clock_no_response",
+                         self.pushed_by[0]),
         )
         table.add_row(
             t("case.sla_resolution"),
-            *self._clock(resolution, self.case.resolved_at, "case.clock_stopped"),
+            *self._clock(resolution, self.case.resolved_at, "case.clock_stopped",
+                         self.pushed_by[1]),
         )
         return table
 
     def _clock(
-        self, clock: ClockState | None, stopped_at: datetime | None, ended_key: str
+        self, clock: ClockState | None, stopped_at: datetime | None, ended_key: str,
+        holiday: str | None = None,
     ) -> tuple[Text, Text]:
         if clock is None:
             return Text("—"), Text("")
@@ -138,6 +144,8 @@ class Presenter:
                     Text(t(ended_key, status=status), style="dim"))
         due = Text(f"{t('case.due')} {self.time(clock.due_at)}" if clock.due_at else
                    t("case.due_unknown"))
+        if clock.due_at and holiday and not clock.stopped:
+            due.append(f" — {t('calendar.pushed', name=holiday)}", style="cyan")
         left = business_span(clock.remaining, self.business_day)
         if clock.stopped:
             if clock.breached:
