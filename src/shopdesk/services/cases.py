@@ -496,8 +496,13 @@ class CaseService:
                 data={"kind": kind, "level": level, "urgent": urgent, "source": source,
                       **(data or {})},
             )
+            # An active incident whose filter it matches takes it in (a note on its timeline).
+            joined = await self._services.incidents.join_on_arrival(conn, case_id, actor, now)
             case = await case_rows.get_case_by_id(conn, case_id)
         assert case is not None
+        for incident in joined:
+            self._services.changes.publish(
+                Change(what="incident", ref=incident.ref, actor=actor.name))
         if new_order:
             assert order is not None
             self._services.changes.publish(

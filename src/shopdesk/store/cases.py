@@ -248,6 +248,10 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
     if case_filter.source is not None:
         clauses.append("c.source = :source")
         params["source"] = case_filter.source
+    if case_filter.place:
+        clauses.append("o.address LIKE :place_like ESCAPE '\\'")
+        params["place_like"] = "%" + case_filter.place.replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_") + "%"
     if case_filter.q:
         params["q"] = case_filter.q
         params["q_like"] = "%" + case_filter.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -267,6 +271,8 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
         ("opened_to", "c.opened_at", "<"),
         ("resolved_from", "c.resolved_at", ">="),
         ("resolved_to", "c.resolved_at", "<"),
+        ("shipped_from", "o.shipped_at", ">="),
+        ("shipped_to", "o.shipped_at", "<"),
     ):
         value = getattr(case_filter, name)
         if value is not None:
@@ -320,7 +326,7 @@ async def list_cases(
         params.update(k0=int(not overdue), k1=-int(urgent), k2=-int(level), k3=int(due is None),
                       k4=to_db(due) or "", k5=int(case_id))
     order = SORTS[sort]
-    join = "" if case_filter.carrier is None and not case_filter.q else (
+    join = "" if not case_filter.reads_orders() else (
         " LEFT JOIN orders AS o ON o.id = c.order_id")
     # Sort and page the ids first (cases_active_order covers the queue's sort keys), then read
     # only the page's rows: 40 ms -> 2 ms for the first page of 10,000 active cases.
@@ -357,7 +363,7 @@ async def list_cases_walking(
     """`list_cases` for a filter `walks` accepts: the same cases in the same order."""
     view = msgspec.structs.replace(case_filter, q=None)
     where, params = filter_sql(view, now)
-    join = "" if case_filter.carrier is None else " LEFT JOIN orders AS o ON o.id = c.order_id"
+    join = "" if not view.reads_orders() else " LEFT JOIN orders AS o ON o.id = c.order_id"
     async with conn.execute("SELECT c.id FROM cases AS c" + join + where + SORTS[sort],
                             params) as cursor:
         ordered = [row[0] for row in await cursor.fetchall()]
@@ -385,7 +391,7 @@ async def list_cases_walking(
 
 async def count_cases(conn: aiosqlite.Connection, case_filter: CaseFilter, now: datetime) -> int:
     where, params = filter_sql(case_filter, now)
-    if case_filter.carrier is None and not case_filter.q:  # no order column asked: no join
+    if not case_filter.reads_orders():  # no order column asked: no join
         sql = "SELECT count(*) FROM cases AS c" + where
     else:
         sql = "SELECT count(*) FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id" + where
