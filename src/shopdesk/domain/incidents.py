@@ -22,21 +22,36 @@ MOVES: dict[str, dict[str, str]] = {
 BULK_ACTIONS: tuple[str, ...] = ("note", "contact", "escalate", "resolve")
 
 
+def refusal(doing: str, status: str, allowed: list[str], code: str) -> TransitionError:
+    """A TransitionError worded for an incident (409 naming the moves allowed)."""
+    error = TransitionError(doing, status, allowed, code=code)
+    allowed_text = ", ".join(allowed) if allowed else "none (it is closed)"
+    error.detail = (f"cannot {doing} an incident that is {status}; allowed from {status}: "
+                    f"{allowed_text}")
+    error.args = (error.detail,)
+    return error
+
+
 def next_status(move: str, status: str) -> str:
     """The status after `move` (stable, close), or a TransitionError naming what is allowed."""
     if status not in MOVES[move]:
         allowed = [name for name, moves in MOVES.items() if status in moves]
-        raise TransitionError(
-            "mark stable" if move == "stable" else "close", status, allowed,
-            code="incident_move_refused",
-        )
+        raise refusal("mark stable" if move == "stable" else "close", status, allowed,
+                      "incident_move_refused")
     return MOVES[move][status]
 
 
 def check_open(incident: Incident, doing: str) -> None:
-    """Links and bulk actions need an incident that is not closed."""
+    """Links, team changes and bulk actions need an incident that is not closed."""
     if incident.status == "closed":
-        raise TransitionError(doing, "closed", [], code="incident_closed")
+        raise refusal(doing, "closed", [], "incident_closed")
+
+
+def filter_text(data: dict) -> str:
+    """A stored filter as a reader says it: carrier=ZTO, kinds=lost,damaged."""
+    return ", ".join(
+        f"{key}={','.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in data.items())
 
 
 class TeamMember(msgspec.Struct, kw_only=True):
@@ -152,7 +167,7 @@ def event_text(event: IncidentEvent) -> str:
     if event.type == "team_removed":
         return f"{data.get('operator')} left the team"
     if event.type == "linked":
-        how = f" by filter {data.get('filter')}" if data.get("filter") else " by ref"
+        how = f" by filter {filter_text(data['filter'])}" if data.get("filter") else " by ref"
         return f"{data.get('linked')} case(s) linked{how}"
     if event.type == "unlinked":
         return f"{data.get('unlinked')} case(s) unlinked"

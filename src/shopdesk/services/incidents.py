@@ -304,7 +304,7 @@ class IncidentService:
                 f"unknown bulk action {action!r}; expected one of: {', '.join(rules.BULK_ACTIONS)}",
                 field="action")
         incident = await self.get(incident_id)
-        rules.check_open(incident, f"{action} the cases of")
+        rules.check_open(incident, f"run a bulk {action} on")
         text = text.strip()
         call = self._case_call(actor, action, text, channel, template)
         params = msgspec.json.encode(
@@ -468,3 +468,39 @@ def _say(text: str, field: str, what: str) -> None:
     if not text:
         raise ValidationError(f"{what} is required", field=field, code="required",
                               params={"input": field, "what": what})
+
+
+ACTIVE_STATUSES: tuple[str, ...] = ("new", "open", "waiting", "escalated")
+
+
+def link_filter_from_text(
+    zone: str,
+    *,
+    carrier: str | None = None,
+    kinds: list[str] | str | None = None,
+    statuses: list[str] | str | None = None,
+    source: str | None = None,
+    shipped_from: str | None = None,
+    shipped_to: str | None = None,
+    place: str | None = None,
+) -> CaseFilter:
+    """The filter a link names, from the words a user typed (CLI, API, TUI): ship dates are days
+    in the shop's zone (`shipped_to` included) or times; without statuses, the active cases.
+    At least one criterion: an empty filter would link every case."""
+    from shopdesk.services.exports import _split, filter_from_text, parse_moment
+
+    base = filter_from_text(zone, statuses=statuses or list(ACTIVE_STATUSES), kinds=kinds,
+                            carrier=carrier)
+    start = parse_moment(shipped_from, zone, field="shipped_from") if shipped_from else None
+    end = parse_moment(shipped_to, zone, field="shipped_to", end=True) if shipped_to else None
+    if start is not None and end is not None and end <= start:
+        raise ValidationError("shipped_to: the ship dates end before they start",
+                              field="shipped_to")
+    place = (place or "").strip() or None
+    source = (source or "").strip() or None
+    if not any((base.carrier, base.kinds, _split(statuses), source, start, end, place)):
+        raise ValidationError(
+            "say which cases: a carrier, kind, status, source, ship dates or a place",
+            field="filter")
+    return msgspec.structs.replace(base, source=source, shipped_from=start, shipped_to=end,
+                                   place=place)
