@@ -258,13 +258,11 @@ class CaseService:
         values = dict(values or {})
         if recompute or "status" in values or "level" in values or "urgent" in values:
             values.update(await self._dues(conn, case, values))
-        if not await case_rows.update_case(
-            conn, case.id, case.version, values, at=now, actor=actor.name
+        if not await case_rows.update_case_logged(
+            conn, case.id, case.version, values, at=now, actor=actor.name, event_type=event_type,
+            data=data,
         ):
             raise self._stale(case)
-        await case_rows.insert_event(
-            conn, case.id, at=now, actor=actor.name, type=event_type, data=data
-        )
 
     async def ensure_due_times(self) -> int:
         """Make the stored due times of active cases this SLA policy's: when the store's were
@@ -339,7 +337,7 @@ class CaseService:
         )
 
     async def _reloaded(self, ref: str) -> Case:
-        case = await case_rows.get_case(self._store.reader, ref.strip().upper())
+        case = await case_rows.get_case(self._store.own_view, ref.strip().upper())
         assert case is not None
         return case
 

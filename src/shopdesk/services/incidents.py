@@ -1,9 +1,10 @@
 """Incidents (紧急状态/突发事件): declare, a response team, link affected cases (by ref, by filter,
 and new cases as they arrive), act on them all at once, stable, close, review.
 
-A bulk action writes its cases many to a commit, each case in a savepoint: a refused case is
-undone alone and reported by ref while the rest go on; each case done is recorded with its run in
-the same savepoint, so a rerun of the same request after a kill skips what was done.
+A bulk action writes its cases many to a commit, each case's write a savepoint (the case service's
+own transaction, nested): a refused case is undone alone and reported by ref while the rest go on;
+the cases done are recorded with their run in the same commit, so a rerun of the same request
+after a kill skips what was done and does the rest.
 """
 
 from __future__ import annotations
@@ -321,25 +322,31 @@ class IncidentService:
         todo = [case_id for case_id in linked if case_id not in done_before]
         result = BulkResult(run=run_id, action=action, total=len(linked), done=0,
                             done_before=len(done_before & set(linked)))
+        refs = await case_rows.refs_of(self._store.reader, todo)
         handled = 0
         if progress:
             progress(0, len(todo))
         while True:
-            started, in_batch = time.monotonic(), 0
+            started, done_now = time.monotonic(), []
             async with self._store.transaction() as conn:
-                while handled < len(todo) and in_batch < BATCH_CASES and (
+                while handled < len(todo) and len(done_now) < BATCH_CASES and (
                         time.monotonic() - started < BATCH_SECONDS):
                     case_id = todo[handled]
                     handled += 1
-                    in_batch += 1
-                    ref = (await case_rows.get_case_by_id(conn, case_id)).ref
+                    ref = refs.get(case_id)
+                    if ref is None:
+                        continue  # unlinked and deleted meanwhile: nothing to do
                     try:
-                        async with self._store.transaction():  # a savepoint: this case whole
-                            await call(ref)
-                            await incident_rows.mark_run_case(conn, run_id, case_id)
-                        result.done += 1
+                        # One case service write: its own savepoint inside this commit, so a
+                        # refusal undoes this case alone.
+                        await call(ref)
                     except ShopdeskError as error:
                         result.refused.append(Refused(ref=ref, detail=error.detail))
+                    else:
+                        done_now.append(case_id)
+                # Recorded in the same commit as the cases' events: done and marked, or neither.
+                await incident_rows.mark_run_cases(conn, run_id, done_now)
+                result.done += len(done_now)
                 if handled >= len(todo):
                     await incident_rows.finish_run(conn, run_id, self._services.now())
                     await incident_rows.insert_event(

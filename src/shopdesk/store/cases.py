@@ -154,6 +154,40 @@ async def update_case(
     return cursor.rowcount == 1
 
 
+_UPDATE_CASE = """UPDATE cases SET {assignments}version = version + 1, updated_at = :at,
+    updated_by = :actor WHERE id = :id AND version = :expected"""
+_INSERT_EVENT = """INSERT INTO case_events (case_id, at, actor, type, data)
+    VALUES (:case_id, :at, :actor, :type, :data)"""
+
+
+async def update_case_logged(
+    conn: aiosqlite.Connection,
+    case_id: int,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    at: datetime,
+    actor: str,
+    event_type: str,
+    data: dict[str, Any],
+) -> bool:
+    """`update_case` and its timeline event (`insert_event`) in one trip to the connection's
+    thread (a bulk action makes a thousand); False, and no event, if the version moved on."""
+    columns = _columns(values)
+    assignments = "".join(f"{name} = :{name}, " for name in columns)
+    update = dict(columns, id=case_id, expected=expected_version, at=to_db(at), actor=actor)
+    event = {"case_id": case_id, "at": to_db(at), "actor": actor, "type": event_type,
+             "data": json_dumps(data)}
+
+    def write(db: sqlite3.Connection) -> bool:
+        if db.execute(_UPDATE_CASE.format(assignments=assignments), update).rowcount != 1:
+            return False
+        db.execute(_INSERT_EVENT, event)
+        return True
+
+    return await conn._execute(write, conn._conn)  # aiosqlite's primitive: one call, its thread
+
+
 async def find_by_dedupe_key(conn: aiosqlite.Connection, dedupe_key: str) -> Case | None:
     async with conn.execute(CASE_SELECT + " WHERE c.dedupe_key = :key", {"key": dedupe_key}) as cur:
         row = await cur.fetchone()
@@ -170,15 +204,22 @@ async def request_hash(conn: aiosqlite.Connection, case_id: int) -> str | None:
 
 
 async def get_case(conn: aiosqlite.Connection, ref: str) -> Case | None:
-    async with conn.execute(CASE_SELECT + " WHERE c.ref = :ref", {"ref": ref}) as cursor:
-        row = await cursor.fetchone()
-    return case_from_row(row) if row else None
+    # execute_fetchall: one trip to the connection's thread instead of three (execute, fetch,
+    # close); every write reads its case, and a bulk action writes a thousand.
+    rows = await conn.execute_fetchall(CASE_SELECT + " WHERE c.ref = :ref", {"ref": ref})
+    return case_from_row(rows[0]) if rows else None
 
 
 async def get_case_by_id(conn: aiosqlite.Connection, case_id: int) -> Case | None:
-    async with conn.execute(CASE_SELECT + " WHERE c.id = :id", {"id": case_id}) as cursor:
-        row = await cursor.fetchone()
-    return case_from_row(row) if row else None
+    rows = await conn.execute_fetchall(CASE_SELECT + " WHERE c.id = :id", {"id": case_id})
+    return case_from_row(rows[0]) if rows else None
+
+
+async def refs_of(conn: aiosqlite.Connection, case_ids: list[int]) -> dict[int, str]:
+    rows = await conn.execute_fetchall(
+        "SELECT id, ref FROM cases WHERE id IN (SELECT value FROM json_each(:ids))",
+        {"ids": json_dumps(case_ids)})
+    return {row[0]: row[1] for row in rows}
 
 
 async def list_cases_by_handle(conn: aiosqlite.Connection, text: str, *, limit: int) -> list[Case]:
@@ -451,11 +492,9 @@ async def close_pause(conn: aiosqlite.Connection, case_id: int, at: datetime) ->
 
 
 async def list_pauses(conn: aiosqlite.Connection, case_id: int) -> list[Pause]:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(  # one trip to the connection's thread, not three
         "SELECT started_at, ended_at FROM sla_pauses WHERE case_id = :case_id ORDER BY id",
-        {"case_id": case_id},
-    ) as cursor:
-        rows = await cursor.fetchall()
+        {"case_id": case_id})
     return [Pause(start=from_db(row[0]), end=from_db(row[1])) for row in rows]
 
 

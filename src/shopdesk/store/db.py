@@ -176,6 +176,15 @@ class Store:
                 "can be saved; restart shopdesk on the store", field="store")
 
     @property
+    def own_view(self) -> aiosqlite.Connection:
+        """The connection that sees what this task has written: the writer inside this task's
+        transaction (not yet committed, so not on the reader), else the reader."""
+        held = _HELD.get()
+        if held is not None and held[0] is self and held[1] is asyncio.current_task():
+            return self._writer
+        return self._reader
+
+    @property
     def reader(self) -> aiosqlite.Connection:
         """The connection for reads; never used for writes."""
         return self._reader

@@ -271,9 +271,9 @@ async def run_done_case_ids(conn: aiosqlite.Connection, run_id: int) -> set[int]
         return {row[0] for row in await cursor.fetchall()}
 
 
-async def mark_run_case(conn: aiosqlite.Connection, run_id: int, case_id: int) -> None:
-    await conn.execute("INSERT INTO incident_run_cases (run_id, case_id) VALUES (:r, :c)",
-                       {"r": run_id, "c": case_id})
+async def mark_run_cases(conn: aiosqlite.Connection, run_id: int, case_ids: list[int]) -> None:
+    await conn.executemany("INSERT INTO incident_run_cases (run_id, case_id) VALUES (:r, :c)",
+                           [{"r": run_id, "c": case_id} for case_id in case_ids])
 
 
 # --- figures ------------------------------------------------------------------------------------
