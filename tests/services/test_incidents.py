@@ -347,3 +347,25 @@ async def test_a_v9_store_migrates_its_incidents(tmp_path: Path):
             "closed", "rain", datetime(2026, 1, 3, tzinfo=UTC))
         assert live.status == "active"
         await services.incidents.add_member(services.actor("x"), 2, operator="a", role="lead")
+
+
+async def test_reports_gain_incident_figures(world):
+    first = await declare(world)
+    second = await world.incidents.declare(sue(world), title="storm", type="weather", level=1)
+    await world.incidents.declare(sue(world), title="old", type="other", level=1,
+                                  started_at=NOW - timedelta(days=40))
+    for n in range(1, 4):
+        await open_case(world, number=str(n))
+    await world.incidents.link_filter(ann(world), first.id, CaseFilter(carrier="ZTO"))
+    await world.incidents.link_refs(ann(world), second.id, ["C-000001"])
+    world.clock_.now = NOW + timedelta(hours=6)
+    await world.incidents.stable(sue(world), first.id)
+    summary = await world.reports.summary(NOW - timedelta(days=7), NOW + timedelta(days=1))
+    figure = summary.incidents
+    assert (figure.incidents, figure.stable) == (2, 1)
+    assert figure.mean_hours_to_stable == 6.0 and figure.cases_per_incident == 2.0
+    from shopdesk.services.exports import summary_rows
+
+    rows = {(row[0], row[2]): row[3] for row in summary_rows(summary)}
+    assert rows[("incidents", "incidents")] == 2
+    assert rows[("incidents", "mean_hours_to_stable")] == 6.0
