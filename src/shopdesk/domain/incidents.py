@@ -22,9 +22,9 @@ MOVES: dict[str, dict[str, str]] = {
 BULK_ACTIONS: tuple[str, ...] = ("note", "contact", "escalate", "resolve")
 
 
-def refusal(doing: str, status: str, allowed: list[str], code: str) -> TransitionError:
+def _worded(error: TransitionError) -> TransitionError:
     """A TransitionError worded for an incident (409 naming the moves allowed)."""
-    error = TransitionError(doing, status, allowed, code=code)
+    doing, status, allowed = error.action, error.status, error.allowed
     allowed_text = ", ".join(allowed) if allowed else "none (it is closed)"
     error.detail = (f"cannot {doing} an incident that is {status}; allowed from {status}: "
                     f"{allowed_text}")
@@ -36,15 +36,15 @@ def next_status(move: str, status: str) -> str:
     """The status after `move` (stable, close), or a TransitionError naming what is allowed."""
     if status not in MOVES[move]:
         allowed = [name for name, moves in MOVES.items() if status in moves]
-        raise refusal("mark stable" if move == "stable" else "close", status, allowed,
-                      "incident_move_refused")
+        raise _worded(TransitionError("mark stable" if move == "stable" else "close", status,
+                                      allowed, code="incident_move_refused"))
     return MOVES[move][status]
 
 
 def check_open(incident: Incident, doing: str) -> None:
     """Links, team changes and bulk actions need an incident that is not closed."""
     if incident.status == "closed":
-        raise refusal(doing, "closed", [], "incident_closed")
+        raise _worded(TransitionError(doing, "closed", [], code="incident_closed"))
 
 
 def filter_text(data: dict) -> str:
