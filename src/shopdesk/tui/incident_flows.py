@@ -101,11 +101,12 @@ async def link_filter(screen: Screen, incident: Incident) -> None:
 
     fields = [
         FormField("carrier", t("incident.form.carrier")),
-        FormField("kinds", t("incident.form.kinds")),
-        FormField("statuses", t("incident.form.statuses")),
+        FormField("kinds", t("incident.form.kinds"), placeholder=t("incident.form.kinds_hint")),
+        FormField("statuses", t("incident.form.statuses"),
+                  placeholder=t("incident.form.statuses_hint")),
         FormField("source", t("incident.form.source")),
-        FormField("shipped_from", t("incident.form.shipped_from")),
-        FormField("shipped_to", t("incident.form.shipped_to")),
+        FormField("shipped_from", t("incident.form.shipped_from"), placeholder="YYYY-MM-DD"),
+        FormField("shipped_to", t("incident.form.shipped_to"), placeholder="YYYY-MM-DD"),
         FormField("place", t("incident.form.place")),
         FormField("preview", t("incident.form.preview"), "preview"),
     ]
