@@ -69,14 +69,16 @@ CREATE TABLE IF NOT EXISTS incidents (
     title          TEXT NOT NULL,
     type           TEXT NOT NULL,
     level          INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),
-    status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
+    status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stable', 'closed')),
     started_at     TEXT NOT NULL,
-    ended_at       TEXT,
+    stable_at      TEXT,                   -- when it was declared under control
+    ended_at       TEXT,                   -- when it was closed
     owner          TEXT NOT NULL DEFAULT '',
     description    TEXT NOT NULL DEFAULT '',
     review_cause   TEXT NOT NULL DEFAULT '',
     review_impact  TEXT NOT NULL DEFAULT '',
-    review_changes TEXT NOT NULL DEFAULT '',
+    review_changes TEXT NOT NULL DEFAULT '', -- the lessons: what changes
+    case_filter    TEXT,                   -- JSON CaseFilter: new cases matching it join while active
     created_at     TEXT NOT NULL
 );
 
@@ -192,9 +194,47 @@ CREATE TABLE IF NOT EXISTS incident_cases (
     incident_id INTEGER NOT NULL REFERENCES incidents (id),
     case_id     INTEGER NOT NULL REFERENCES cases (id),
     linked_at   TEXT NOT NULL,
+    linked_by   TEXT NOT NULL DEFAULT '',   -- ref | filter | arrival
     PRIMARY KEY (incident_id, case_id)
 );
 CREATE INDEX IF NOT EXISTS incident_cases_case ON incident_cases (case_id);
+
+-- The response team (应急小组): operators with a role in the incident and a phone.
+CREATE TABLE IF NOT EXISTS incident_team (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    operator    TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    phone       TEXT NOT NULL DEFAULT '',
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (incident_id, operator)
+);
+
+-- The incident's own timeline: declared, team changes, links, bulk runs, stable, closed.
+CREATE TABLE IF NOT EXISTS incident_events (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    data        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events (incident_id, at);
+
+-- A bulk action over the linked cases, and the cases it has done: a rerun after a kill skips them.
+CREATE TABLE IF NOT EXISTS incident_runs (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    action      TEXT NOT NULL,             -- note | contact | escalate | resolve
+    params      TEXT NOT NULL,             -- JSON, canonical: the same request finds its run
+    actor       TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS incident_run_cases (
+    run_id  INTEGER NOT NULL REFERENCES incident_runs (id),
+    case_id INTEGER NOT NULL REFERENCES cases (id),
+    PRIMARY KEY (run_id, case_id)
+);
 
 CREATE TABLE IF NOT EXISTS deliveries (
     id           INTEGER PRIMARY KEY,

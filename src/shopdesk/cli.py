@@ -18,6 +18,7 @@ from shopdesk import __version__
 # Modules with `register(subparsers)`; each adds its subcommands and sets `handler` on them.
 COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.cases",
+    "shopdesk.commands.incidents",
     "shopdesk.commands.demo",
     "shopdesk.commands.init",
     "shopdesk.commands.export",

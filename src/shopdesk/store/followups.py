@@ -73,10 +73,8 @@ async def set_remedy_status(
 
 
 async def list_remedies(conn: aiosqlite.Connection, case_id: int) -> list[Remedy]:
-    async with conn.execute(
-        "SELECT * FROM remedies WHERE case_id = :case_id ORDER BY id", {"case_id": case_id}
-    ) as cursor:
-        rows = await cursor.fetchall()
+    rows = await conn.execute_fetchall(  # one trip to the connection's thread, not three
+        "SELECT * FROM remedies WHERE case_id = :case_id ORDER BY id", {"case_id": case_id})
     return [remedy_from_row(row) for row in rows]
 
 
