@@ -33,6 +33,7 @@ class Services:
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.intake_problems import ProblemService
         from shopdesk.services.orders import OrderService
+        from shopdesk.services.outbound import OutboundService
         from shopdesk.services.reports import ReportService
         from shopdesk.services.sources import SourceService
         from shopdesk.services.tokens import TokenService
@@ -51,6 +52,7 @@ class Services:
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
+        self.outbound = OutboundService(self)  # hooks, emails, the outbox
 
     def now(self) -> datetime:
         return self.clock()

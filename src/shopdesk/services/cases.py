@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
+import msgspec
 
 from shopdesk.domain import kinds, remedies, workflow
 from shopdesk.domain.cases import (
@@ -254,7 +255,8 @@ class CaseService:
         *,
         now: datetime,
         recompute: bool = False,
-    ) -> None:
+    ) -> int:
+        """Write the change and its timeline event (and what it sends: the outbox); the event's id."""
         values = dict(values or {})
         if recompute or "status" in values or "level" in values or "urgent" in values:
             values.update(await self._dues(conn, case, values))
@@ -262,9 +264,12 @@ class CaseService:
             conn, case.id, case.version, values, at=now, actor=actor.name
         ):
             raise self._stale(case)
-        await case_rows.insert_event(
+        event_id = await case_rows.insert_event(
             conn, case.id, at=now, actor=actor.name, type=event_type, data=data
         )
+        await self._services.outbound.on_case_event(
+            conn, _as_saved(case, values), event_id, event_type, data, at=now)
+        return event_id
 
     async def ensure_due_times(self) -> int:
         """Make the stored due times of active cases this SLA policy's: when the store's were
@@ -491,12 +496,15 @@ class CaseService:
                 due_at=dues.due_at,
             )
             case_id = await case_rows.insert_case(conn, values, at=now, actor=actor.name)
-            await case_rows.insert_event(
-                conn, case_id, at=opened, actor=actor.name, type="opened",
-                data={"kind": kind, "level": level, "urgent": urgent, "source": source,
-                      **(data or {})},
+            opened_data = {"kind": kind, "level": level, "urgent": urgent, "source": source,
+                           **(data or {})}
+            event_id = await case_rows.insert_event(
+                conn, case_id, at=opened, actor=actor.name, type="opened", data=opened_data,
             )
             case = await case_rows.get_case_by_id(conn, case_id)
+            assert case is not None
+            await self._services.outbound.on_case_event(
+                conn, case, event_id, "opened", opened_data, at=opened)
         assert case is not None
         if new_order:
             assert order is not None
@@ -617,8 +625,11 @@ class CaseService:
         template: str | None = None,
         next_follow_up_at: datetime | None = None,
         expected_version: int | None = None,
+        lang: str | None = None,
     ) -> Case:
-        """Log a contact with the customer (沟通与反馈). The first outbound one is the first response."""
+        """Log a contact with the customer (沟通与反馈). The first outbound one is the first response.
+        An outbound email with a template is sent too when [smtp] is configured (in `lang`, else
+        the customer's suggested language); the timeline then says sent or failed."""
         kinds.check_channel(channel)
         kinds.check_direction(direction)
         summary = _required(summary, "summary", "a contact's summary")
@@ -639,12 +650,15 @@ class CaseService:
             first = direction == "outbound" and case.first_response_at is None
             if first:
                 values["first_response_at"] = now
-            await self._save(
+            event_id = await self._save(
                 conn, case, actor, "contact",
                 {"channel": channel, "direction": direction, "template": template,
                  "summary": summary, "first_response": first},
                 values, now=now, recompute=first,
             )
+            if channel == "email" and direction == "outbound" and template:
+                await self._services.outbound.email_for_contact(
+                    conn, case, event_id, template=template, lang=lang)
         return await self._committed(case, actor)
 
     # --- workflow moves ----------------------------------------------------------------------
@@ -1006,6 +1020,15 @@ class CaseService:
                 await self.close(SYSTEM, case.ref, expected_version=case.version)
                 closed += 1
         return {"escalated": escalated, "closed": closed}
+
+
+def _as_saved(case: Case, values: dict[str, Any]) -> Case:
+    """The case as `values` leave it (what an outbound event about the change tells)."""
+    changed = {name: value for name, value in values.items() if name in _CASE_FIELDS}
+    return msgspec.structs.replace(case, **changed) if changed else case
+
+
+_CASE_FIELDS = frozenset(Case.__struct_fields__)
 
 
 async def _platform_refunded(conn: aiosqlite.Connection, order: Order | None) -> int:

@@ -52,7 +52,8 @@ class IncidentService:
                 owner=actor.name, description=description.strip(), at=now,
             )
             incident = await incident_rows.get_incident(conn, incident_id)
-        assert incident is not None
+            assert incident is not None
+            await self._services.outbound.on_incident_declared(conn, incident)
         self._services.changes.publish(Change(what="incident", ref=incident.ref, actor=actor.name))
         return incident
 

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 11
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -57,6 +57,41 @@ STEPS: dict[int, list[str]] = {
     9: [
         "CREATE INDEX IF NOT EXISTS order_events_delivery ON order_events (delivery_id)",
     ],
+    # 10 is another branch's step (the lead renumbers at merge time).
+    11: [
+        """CREATE TABLE IF NOT EXISTS hooks (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            url         TEXT NOT NULL,
+            format      TEXT NOT NULL
+                        CHECK (format IN ('shopdesk', 'wecom', 'dingtalk', 'feishu', 'slack')),
+            events      TEXT NOT NULL DEFAULT '[]',
+            only        TEXT NOT NULL DEFAULT '',
+            secret      TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS outbox (
+            id           INTEGER PRIMARY KEY,
+            message_id   TEXT NOT NULL UNIQUE,
+            channel      TEXT NOT NULL CHECK (channel IN ('hook', 'email')),
+            hook_id      INTEGER REFERENCES hooks (id) ON DELETE SET NULL,
+            target       TEXT NOT NULL,
+            event        TEXT NOT NULL,
+            case_id      INTEGER REFERENCES cases (id),
+            payload      TEXT NOT NULL,
+            status       TEXT NOT NULL
+                         CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            created_at   TEXT NOT NULL,
+            next_try     REAL NOT NULL,
+            last_try_at  TEXT,
+            last_error   TEXT NOT NULL DEFAULT '',
+            done_at      TEXT,
+            done_by      TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_try)",
+        "CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_id)",
+    ],
 }
 
 
@@ -91,7 +126,7 @@ def plan(current_version: int, has_tables: bool) -> list[str]:
         return split_statements(schema_text()) + [f"PRAGMA user_version = {SCHEMA_VERSION}"]
     statements: list[str] = []
     for version in range(current_version + 1, SCHEMA_VERSION + 1):
-        statements.extend(STEPS[version])
+        statements.extend(STEPS.get(version, []))  # a gap: a step another branch numbers
     if statements:
         statements.append(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return statements
