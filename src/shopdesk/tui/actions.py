@@ -46,6 +46,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("dismiss_problem", "d", "action.dismiss_problem", "help.dismiss_problem",
                needs_case=False),
     ActionSpec("incidents", "i", "action.incidents", "help.incidents", needs_case=False),
+    ActionSpec("outbox", "O", "action.outbox", "help.outbox", needs_case=False),
     ActionSpec("reports", "R", "action.reports", "help.reports", needs_case=False),
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),
     ActionSpec("filter", "slash", "action.filter", "help.filter", footer=True, needs_case=False),

@@ -416,6 +416,13 @@ class Presenter:
             return f"{data.get('incident', '')} {data.get('title', '')}".strip()
         if kind in ("urgent_set", "urgent_cleared", "closed"):
             return ""
+        if kind in ("email_sent", "email_failed", "hook_failed"):  # what the outbox did
+            target = f"→ {data.get('to', '')}"
+            if data.get("subject"):
+                target += f" [{data['subject']}]"
+            if kind != "email_sent" and not data.get("final", True):
+                target += f" ({t('outbox.retrying')})"
+            return f"{target}: {data.get('answer', '')} (outbox #{data.get('outbox', '?')})"
         return ", ".join(
             f"{name}={value}" for name, value in data.items() if value not in ("", None)
         )
