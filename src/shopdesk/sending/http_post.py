@@ -10,6 +10,7 @@ reach a log or an error text.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +20,10 @@ from shopdesk.domain.outbound import Hook, OutboundEvent, Outcome, check_hook_ur
 
 if TYPE_CHECKING:
     from shopdesk.config import Settings
+
+# httpx logs every request's full URL at INFO ("HTTP Request: POST https://…?key=…"): WeCom's and
+# DingTalk's keys are in the URL, and shopdesk's log file is at INFO. Only its warnings get through.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CONNECT_SECONDS = 5.0
 TOTAL_SECONDS = 15.0
