@@ -24,7 +24,8 @@ def test_a_hook_pointing_at_shopdesks_own_api_is_refused(url):
 
 
 @pytest.mark.parametrize("url", ["ftp://files.example/x", "file:///etc/passwd", "javascript:x",
-                                 "http://", "https://user:pw@chat.example/x", "not a url"])
+                                 "http://", "https://user:pw@chat.example/x", "not a url",
+                                 "http://h.example/a b", "http://h.example/x\r\nX-Evil: 1"])
 def test_only_http_and_https_urls_to_a_host(url):
     with pytest.raises(ValidationError):
         check(url)

@@ -235,6 +235,9 @@ def check_hook_url(url: str, *, api_host: str, api_port: int,
                    api_names: list[str] | tuple[str, ...] = ()) -> str:
     """An http(s) URL that is not shopdesk's own API (a hook calling it would loop)."""
     url = (url or "").strip()
+    if any(char <= " " or char == "\x7f" for char in url):
+        raise ValidationError("a hook URL has no spaces or control characters (encode them)",
+                              field="url")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -243,7 +246,6 @@ def check_hook_url(url: str, *, api_host: str, api_port: int,
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(
             f"{url!r}: a hook URL is http:// or https:// with a host", field="url",
-            code="bad_url",
         )
     if parts.username or parts.password:
         raise ValidationError(
@@ -257,7 +259,7 @@ def check_hook_url(url: str, *, api_host: str, api_port: int,
     if ours:
         raise ValidationError(
             f"{url} is shopdesk's own API ({api_host}:{api_port}): a hook must point elsewhere",
-            field="url", code="own_api",
+            field="url",
         )
     return url
 

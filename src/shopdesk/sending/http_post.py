@@ -2,28 +2,25 @@
 
 http and https only; the URL checked again at send time (never shopdesk's own API); redirects are
 not followed (a 3xx is a failure naming where it pointed); 5 s to connect, 15 s in all; at most
-`BODY_CAP` bytes of the answer read; TLS certificates verified; no proxy or .netrc from the
-environment. The hook's secret and a URL's query (where WeCom and DingTalk put their keys) never
+`BODY_CAP` bytes of the answer read; TLS certificates verified; no proxy from the environment
+(sending/http_client.py). The hook's secret and a URL's query (where WeCom and DingTalk put their keys) never
 reach a log or an error text.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from shopdesk.domain import chat_formats
 from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.outbound import Hook, OutboundEvent, Outcome, check_hook_url
+from shopdesk.sending.http_client import ConnectTimeout, HttpClient
 
 if TYPE_CHECKING:
     from shopdesk.config import Settings
-
-# httpx logs every request's full URL at INFO ("HTTP Request: POST https://…?key=…"): WeCom's and
-# DingTalk's keys are in the URL, and shopdesk's log file is at INFO. Only its warnings get through.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CONNECT_SECONDS = 5.0
 TOTAL_SECONDS = 15.0
@@ -74,16 +71,8 @@ class HttpPoster:
         self._client = None
 
     async def __aenter__(self) -> HttpPoster:
-        import httpx
-
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self._total_seconds, connect=self._connect_seconds),
-            follow_redirects=False,
-            verify=True,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=self._max_connections,
-                                max_keepalive_connections=self._max_connections),
-        )
+        self._client = HttpClient(max_connections=self._max_connections,
+                                  connect_seconds=self._connect_seconds, body_cap=self._body_cap)
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -93,8 +82,6 @@ class HttpPoster:
     async def deliver(self, hook: Hook, event: OutboundEvent, *, lang: str,
                       now: float | None = None) -> Outcome:
         import time
-
-        import httpx
 
         assert self._client is not None, "use HttpPoster in `async with`"
         api = self._settings.api
@@ -108,21 +95,14 @@ class HttpPoster:
             now=time.time() if now is None else now)
         try:
             async with asyncio.timeout(self._total_seconds):
-                async with self._client.stream("POST", url, content=body,
-                                               headers=headers) as response:
-                    answer = bytearray()
-                    async for chunk in response.aiter_raw():
-                        answer += chunk
-                        if len(answer) >= self._body_cap:
-                            break
-                    return _classify(response.status_code, response.headers,
-                                     bytes(answer[:self._body_cap]), hook.format)
-        except (TimeoutError, httpx.TimeoutException) as error:
-            if isinstance(error, httpx.ConnectTimeout):
-                return Outcome(ok=False, answer=f"no connection within {self._connect_seconds:g} s")
+                answer = await self._client.post(url, headers, body)
+        except ConnectTimeout:
+            return Outcome(ok=False, answer=f"no connection within {self._connect_seconds:g} s")
+        except TimeoutError:
             return Outcome(ok=False, answer=f"no answer within {self._total_seconds:g} s")
-        except httpx.HTTPError as error:
+        except ssl.SSLError as error:
+            return Outcome(ok=False, answer=f"TLS: {error}"[:300])
+        except (OSError, asyncio.IncompleteReadError, UnicodeError) as error:
             text = (str(error) or type(error).__name__).replace(url, shown_url(url))
             return Outcome(ok=False, answer=f"{type(error).__name__}: {text}"[:300])
-        except OSError as error:
-            return Outcome(ok=False, answer=f"{type(error).__name__}: {error}"[:300])
+        return _classify(answer.status, answer.headers, answer.body, hook.format)
