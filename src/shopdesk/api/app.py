@@ -70,6 +70,7 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
 
     async def stop_intake() -> None:
         await services.intake.aclose()
+        await services.detection.aclose()
 
     app = ShopdeskAPI(
         route_handlers=[*health.ROUTES, *intake_routes, *cases.ROUTES, *exports.ROUTES,

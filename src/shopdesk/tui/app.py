@@ -33,7 +33,7 @@ from shopdesk.services.changes import Change
 from shopdesk.tui import i18n
 from shopdesk.tui.commands import RegistryProvider
 from shopdesk.tui.i18n import t
-from shopdesk.tui.messages import ApiStarted, ApiStopped, CasesChanged
+from shopdesk.tui.messages import ApiStarted, ApiStopped, AutomaticMoves, CasesChanged
 
 if TYPE_CHECKING:
     from shopdesk.config import Settings
@@ -219,8 +219,19 @@ class ShopdeskApp(App[int]):
 
     def _on_change(self, change: Change) -> None:
         """services.changes callback; may run in an API request's task: only post a message."""
+        if change.what in ("detection", "escalation"):  # automatic moves are never silent
+            self.post_message(AutomaticMoves(what=change.what, refs=tuple(
+                ref for ref in change.ref.split(",") if ref)))
         self.post_message(CasesChanged(whats=frozenset({change.what}),
                                        refs=frozenset({change.ref} if change.ref else ())))
+
+    def on_automatic_moves(self, message: AutomaticMoves) -> None:
+        """'3 cases escalated: SLA breached' — what the sweep or detection did, as a notice."""
+        refs = list(message.refs)
+        shown = ", ".join(refs[:5]) + (" …" if len(refs) > 5 else "")
+        key = "notice.escalated" if message.what == "escalation" else "notice.detected"
+        self.notify(t(key, count=len(refs), refs=shown), severity="warning",
+                    timeout=ALERT_SECONDS, markup=False)
 
     async def _poll_store(self) -> None:
         if self.services is None:
