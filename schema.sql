@@ -185,7 +185,8 @@ CREATE TABLE IF NOT EXISTS surveys (
     score    INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
     comment  TEXT NOT NULL DEFAULT '',
     at       TEXT NOT NULL,
-    actor    TEXT NOT NULL
+    actor    TEXT NOT NULL,
+    answered_by TEXT NOT NULL DEFAULT 'operator'   -- 'customer': their own answer (a survey token)
 );
 
 CREATE TABLE IF NOT EXISTS incident_cases (

@@ -73,3 +73,20 @@ async def test_the_case_timeline_shows_a_failed_hook(services):
         await settle(pilot)
         text = screen_text(app)
         assert "Hook failed" in text and "ops-chat" in text and "HTTP 404" in text
+
+
+async def test_the_case_screen_says_a_survey_is_the_customers_own_answer(services):
+    from shopdesk.domain.surveys import survey_token
+
+    actor = services.actor(ME)
+    case, _ = await services.cases.open(actor, kind="lost", title="Parcel")
+    await services.cases.triage(actor, case.ref)
+    await services.cases.resolve(actor, case.ref, "found it")
+    token = survey_token(await services.outbound.survey_key(), case.ref)
+    await services.outbound.customer_survey(actor, case.ref, token=token, score=5)
+    app = ShopdeskApp(services, operator=ME, lang="en")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.screen.open_case_ref(case.ref)
+        await settle(pilot)
+        assert "the customer's own answer" in screen_text(app)

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from litestar import get
+import msgspec
+from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
-from shopdesk.api.auth import SECURITY, require_token
+from shopdesk.api.auth import SECURITY, actor_of, require_token
+from shopdesk.api.cases import _case_ref, require_json, strictly
 from shopdesk.api.errors import error_responses
+from shopdesk.domain.cases import Case
 from shopdesk.domain.outbound import EVENTS, EventCase, EventOrder, EventRemedy, OutboundEvent
 from shopdesk.services import Services
 
@@ -43,4 +48,31 @@ def example_event(services: NamedDependency[Services]) -> OutboundEvent:
     )
 
 
-ROUTES = [example_event]
+class CustomerSurvey(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The customer's own answer, as a plugin brings it back."""
+
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    """The `survey.token` of the survey.requested event (or of the survey email's link)."""
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    """1 (very unhappy) .. 5 (very happy)."""
+    comment: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+@post("/api/v1/cases/{ref:str}/customer-survey",
+      summary="The customer's own survey answer (满意度调查), with the survey token",
+      description="What a plugin posts when the customer answers the survey that "
+                  "survey.requested asked for: recorded as the customer's answer (an operator's "
+                  "score is recorded apart, by the case screen or the CLI). Once per case, after "
+                  "resolution; a resolved case closes with it. 403 for a token that is not this "
+                  "case's, 409 when the case has its survey already.",
+      guards=[require_token, require_json], security=SECURITY, tags=["cases"], status_code=200,
+      responses=error_responses(400, 401, 403, 404, 409, 413, 415, 503))
+async def customer_survey(services: NamedDependency[Services], request: Request,
+                          ref: FromPath[str], data: JSONBody[CustomerSurvey]) -> Case:
+    data = await strictly(request, CustomerSurvey)
+    return await services.outbound.customer_survey(
+        actor_of(request), await _case_ref(services, ref), token=data.token, score=data.score,
+        comment=data.comment)
+
+
+ROUTES = [example_event, customer_survey]

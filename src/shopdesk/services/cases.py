@@ -991,9 +991,11 @@ class CaseService:
 
     async def record_survey(
         self, actor: Actor, ref: str, score: int, comment: str = "",
-        *, expected_version: int | None = None,
+        *, expected_version: int | None = None, answered_by: str = "operator",
     ) -> Case:
-        """满意度调查: once per case, after resolution. A resolved case closes with it."""
+        """满意度调查: once per case, after resolution. A resolved case closes with it.
+        `answered_by` "customer": the customer's own answer (services.outbound.customer_survey),
+        not a score an operator typed in."""
         if not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationError(
                 "the score is a whole number from 1 to 5", field="score", code="bad_score"
@@ -1008,7 +1010,8 @@ class CaseService:
                 )
             now = self._services.now()
             if not await followups.insert_survey(
-                conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name
+                conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name,
+                answered_by=answered_by,
             ):
                 raise ConflictError(
                     f"{case.ref} already has its survey", field="score", code="survey_exists",
@@ -1016,6 +1019,8 @@ class CaseService:
                 )
             values: dict[str, Any] = {}
             data: dict[str, Any] = {"score": score, "comment": comment.strip()}
+            if answered_by != "operator":
+                data["answered_by"] = answered_by
             if case.status == "resolved":
                 values = {"status": "closed", "closed_at": now}
                 data.update({"from": "resolved", "to": "closed"})

@@ -317,12 +317,13 @@ class OutboundService:
         from shopdesk.domain.surveys import survey_token
 
         token = survey_token(await self.survey_key(conn), case.ref)
+        answer_path = f"/api/v1/cases/{case.ref}/customer-survey"
         event = OutboundEvent(
             id=f"{await self.store_id(conn)}-survey{event_row_id}", type="survey.requested",
             occurred_at=at, shop=self._services.settings.shop_name,
             summary=f"{case.ref}: the customer is asked how it went",
             case=event_case,
-            survey=EventSurvey(token=token, answer_path=f"/api/v1/cases/{case.ref}/survey"),
+            survey=EventSurvey(token=token, answer_path=answer_path),
         )
         await self._enqueue(conn, hooks, event, case.id)
         settings = self._services.settings
@@ -379,6 +380,22 @@ class OutboundService:
                 )
                 queued += await self._enqueue(conn, hooks, event, case.id)
         return queued
+
+    async def customer_survey(self, via: Actor, ref: str, *, token: str, score: int,
+                              comment: str = "") -> Case:
+        """The customer's own answer to the survey, brought by a plugin (`via`) with the token
+        of survey.requested (or the survey email's link): recorded as answered by the customer."""
+        from shopdesk.domain.errors import PermissionDenied
+        from shopdesk.domain.surveys import CUSTOMER, is_survey_token
+
+        case = await self._services.cases.get(ref)
+        if not is_survey_token(await self.survey_key(), case.ref, token):
+            raise PermissionDenied(
+                f"the survey token does not belong to {case.ref} (it comes with survey.requested)",
+                field="token")
+        customer = Actor(name=f"{CUSTOMER} (via {via.name})", role="operator")
+        return await self._services.cases.record_survey(
+            customer, case.ref, score, comment, answered_by=CUSTOMER)
 
     # --- the outbox's faces ------------------------------------------------------------------------
 

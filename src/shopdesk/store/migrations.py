@@ -109,6 +109,7 @@ STEPS: dict[int, list[str]] = {
         )""",
         "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_try)",
         "CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_id)",
+        "ALTER TABLE surveys ADD COLUMN answered_by TEXT NOT NULL DEFAULT 'operator'",
     ],
 }
 

@@ -304,7 +304,8 @@ class Presenter:
         line.append("★" * survey.score, style="bold yellow")
         line.append("☆" * (5 - survey.score), style=LABEL_STYLE)
         line.append(f" {survey.score}/5  ")
-        line.append(f"{survey.actor} {self.time(survey.at)}", style=LABEL_STYLE)
+        who = t("case.survey_by_customer") if survey.answered_by == "customer" else survey.actor
+        line.append(f"{who} {self.time(survey.at)}", style=LABEL_STYLE)
         if survey.comment:
             line.append(f"\n{survey.comment}")
         return line
