@@ -194,3 +194,25 @@ async def test_starttls_with_a_login_and_the_password_from_the_environment(
 async def _tried(services):
     latest = (await services.outbound.list())[0]
     return latest.last_error != "" and latest.status != "sending"
+
+
+def test_the_password_comes_from_a_file_or_the_environment_never_the_config(tmp_path,
+                                                                            monkeypatch):
+    from shopdesk.sending.smtp_mail import PasswordMissing, smtp_password
+
+    secret = tmp_path / "smtp-password"
+    secret.write_text("pw-from-file\n", encoding="utf-8")
+    base = {"host": "h", "from_address": "s@t.example"}
+    assert smtp_password(SmtpSettings(**base, password_file=str(secret))) == "pw-from-file"
+    monkeypatch.setenv("SHOP_PW", "pw-from-env")
+    assert smtp_password(SmtpSettings(**base, password_env="SHOP_PW")) == "pw-from-env"
+    with pytest.raises(PasswordMissing, match="NOT_SET"):
+        smtp_password(SmtpSettings(**base, password_env="NOT_SET"))
+    with pytest.raises(PasswordMissing, match="missing"):
+        smtp_password(SmtpSettings(**base, password_file=str(tmp_path / "missing")))
+    with pytest.raises(Exception, match="password"):  # a password in the config is refused
+        from shopdesk.config import load_settings
+
+        config = tmp_path / "c.toml"
+        config.write_text('[smtp]\nhost = "h"\nfrom_address = "a@b.c"\npassword = "x"\n')
+        load_settings(config)

@@ -30,11 +30,11 @@ def smtp_password(smtp: SmtpSettings) -> str | None:
     if smtp.password_file:
         path = Path(smtp.password_file).expanduser()
         try:
-            return path.read_text(encoding="utf-8").splitlines()[0].strip() if path.stat().st_size \
-                else ""
+            lines = path.read_text(encoding="utf-8").splitlines()
         except OSError as error:
             raise PasswordMissing(
                 f"smtp.password_file {path}: {error.strerror or error}") from error
+        return lines[0].strip() if lines else ""
     if smtp.password_env:
         value = os.environ.get(smtp.password_env)
         if value is None:
