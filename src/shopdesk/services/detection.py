@@ -356,10 +356,15 @@ class DetectionService:
 
     def announce(self, report: CheckReport) -> None:
         """Tell front ends what detection did (the TUI shows a notice)."""
-        if report.opened or report.cleared or report.closed:
+        if report.opened:
             self._services.changes.publish(Change(
-                what="detection", ref=",".join(report.opened + report.cleared + report.closed),
-                level=len(report.opened), actor=DETECTION.name))
+                what="detection", ref=",".join(report.opened), level=len(report.opened),
+                actor=DETECTION.name))
+        if report.cleared or report.closed:
+            cleared = report.cleared + report.closed
+            self._services.changes.publish(Change(
+                what="detection_cleared", ref=",".join(cleared), level=len(cleared),
+                actor=DETECTION.name))
 
     # --- stock --------------------------------------------------------------------------------------
 
