@@ -187,7 +187,8 @@ CREATE TABLE IF NOT EXISTS surveys (
     score    INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
     comment  TEXT NOT NULL DEFAULT '',
     at       TEXT NOT NULL,
-    actor    TEXT NOT NULL
+    actor    TEXT NOT NULL,
+    answered_by TEXT NOT NULL DEFAULT 'operator'   -- 'customer': their own answer (a survey token)
 );
 
 CREATE TABLE IF NOT EXISTS incident_cases (
@@ -303,3 +304,40 @@ CREATE TABLE IF NOT EXISTS settings_changes (
     old_value TEXT,                    -- JSON; NULL: not set in the store before
     new_value TEXT                     -- JSON; NULL: removed (back to the default)
 );
+-- Hooks (`shopdesk hook add`): where staff alerts (WeCom, DingTalk, Feishu, Slack) and signed
+-- events for shop plugins (format 'shopdesk') go. `events` is a JSON list of event names (all when
+-- empty); `only` narrows the case events to urgent and/or graver cases ("urgent", "L2", "L3").
+CREATE TABLE IF NOT EXISTS hooks (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    url         TEXT NOT NULL,
+    format      TEXT NOT NULL CHECK (format IN ('shopdesk', 'wecom', 'dingtalk', 'feishu', 'slack')),
+    events      TEXT NOT NULL DEFAULT '[]',
+    only        TEXT NOT NULL DEFAULT '',
+    secret      TEXT NOT NULL DEFAULT '',   -- never shown, logged or exported
+    created_at  TEXT NOT NULL
+);
+
+-- The outbox: every message shopdesk sends (a hook's event, an email to a customer), written in
+-- the same transaction as the case event that causes it, delivered by the serving process's sender
+-- at least once. `message_id` is stable across tries: receivers dedupe on it.
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY,
+    message_id   TEXT NOT NULL UNIQUE,
+    channel      TEXT NOT NULL CHECK (channel IN ('hook', 'email')),
+    hook_id      INTEGER REFERENCES hooks (id) ON DELETE SET NULL,
+    target       TEXT NOT NULL,            -- the hook's name or the customer's address, for people
+    event        TEXT NOT NULL,            -- case.opened …, or email
+    case_id      INTEGER REFERENCES cases (id),
+    payload      TEXT NOT NULL,            -- JSON: the event (hooks) or {to, subject, body} (email)
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL,
+    next_try     REAL NOT NULL,            -- unix time of the next try (sub-second backoff)
+    last_try_at  TEXT,
+    last_error   TEXT NOT NULL DEFAULT '',
+    done_at      TEXT,                     -- sent, failed for good or cancelled
+    done_by      TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_try);
+CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_id);

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.detection",
     "shopdesk.commands.config",
     "shopdesk.commands.calendar",
+    "shopdesk.commands.outbound",
 )
 
 EXIT_USAGE = 2

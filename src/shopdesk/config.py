@@ -134,6 +134,38 @@ def backup_interval(text: str) -> int:
         raise ValidationError(
             f"backup.every: {text!r} is not an interval like 6h or 1d", field="backup.every")
     return int(match[1]) * _INTERVAL_UNITS[match[2]]
+class SmtpSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The mail server customer emails go through. The password is never in this file."""
+
+    host: str
+    """e.g. "smtp.exmail.qq.com"."""
+    port: Port = 587
+    security: str = "starttls"
+    """"starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay only)."""
+    username: str = ""
+    password_file: str = ""
+    """A file whose first line is the password (chmod 600)."""
+    password_env: str = ""
+    """Or the name of an environment variable holding it."""
+    from_address: str
+    """The sender, e.g. "Shop <service@shop.example>"."""
+    ca_file: str = ""
+    """A CA certificate to trust instead of the system's (a server with its own certificate)."""
+    timeout_seconds: Positive = 15
+
+
+class OutboundSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What shopdesk sends (docs/outbound.md)."""
+
+    breach_soon_minutes: Positive = 30
+    """Hooks taking sla.breach_soon hear of a case this long before it is due."""
+    chat_lang: str | None = None
+    """Language of chat alerts, "en" or "zh"; default the UI language."""
+    survey_on_resolve: bool = True
+    """Resolving a case asks the customer for the survey (survey.requested, and an email when
+    [smtp] is set and survey_url is given)."""
+    survey_url: str = ""
+    """Where a customer answers, filled with {ref} and {token}, put in the survey email."""
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -173,6 +205,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     api: ApiSettings = msgspec.field(default_factory=ApiSettings)
     detection: DetectionSettings = msgspec.field(default_factory=DetectionSettings)
     backup: BackupSettings = msgspec.field(default_factory=BackupSettings)
+    smtp: SmtpSettings | None = None
+    """Without it, contacts by email are logged only, not sent."""
+    outbound: OutboundSettings = msgspec.field(default_factory=OutboundSettings)
 
     def business_calendar(self) -> BusinessCalendar:
         return business_calendar(self)
@@ -247,6 +282,12 @@ def validate(settings: Settings) -> Settings:
                 raise ValidationError(
                     f"detection.{key}: unknown rule {name!r}; the rules are: "
                     f"{', '.join(RULE_NAMES)}", field=f"detection.{key}")
+    if settings.smtp is not None and settings.smtp.security not in ("starttls", "tls", "none"):
+        raise ValidationError(
+            f'smtp.security must be "starttls", "tls" or "none", not {settings.smtp.security!r}',
+            field="smtp.security")
+    if settings.outbound.chat_lang not in (None, "en", "zh"):
+        raise ValidationError('outbound.chat_lang must be "en" or "zh"', field="outbound.chat_lang")
     if settings.lang not in (None, "en", "zh"):
         raise ValidationError(f"lang must be \"en\" or \"zh\", not {settings.lang!r}", field="lang")
     return settings

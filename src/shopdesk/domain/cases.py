@@ -188,6 +188,7 @@ class Survey(msgspec.Struct, kw_only=True):
     comment: str
     at: datetime
     actor: str
+    answered_by: str = "operator"  # "customer": the customer's own answer (with a survey token)
 
 
 class Incident(msgspec.Struct, kw_only=True):

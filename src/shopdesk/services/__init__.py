@@ -36,6 +36,7 @@ class Services:
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.intake_problems import ProblemService
         from shopdesk.services.orders import OrderService
+        from shopdesk.services.outbound import OutboundService
         from shopdesk.services.reports import ReportService
         from shopdesk.services.shop_settings import ShopSettingsService
         from shopdesk.services.sources import SourceService
@@ -72,6 +73,7 @@ class Services:
             self.policy = policy
         self.changes.publish(Change(what="settings"))
         return True
+        self.outbound = OutboundService(self)  # hooks, emails, the outbox
 
     def now(self) -> datetime:
         return self.clock()

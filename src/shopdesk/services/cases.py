@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
+import msgspec
 
 from shopdesk.domain import kinds, remedies, templates, workflow
 from shopdesk.domain.cases import (
@@ -259,15 +260,20 @@ class CaseService:
         *,
         now: datetime,
         recompute: bool = False,
-    ) -> None:
+    ) -> int:
+        """Write the change and its timeline event (and what it sends: the outbox); the event's id."""
         values = dict(values or {})
         if recompute or "status" in values or "level" in values or "urgent" in values:
             values.update(await self._dues(conn, case, values))
-        if not await case_rows.update_case_logged(
+        event_id = await case_rows.update_case_logged(
             conn, case.id, case.version, values, at=now, actor=actor.name, event_type=event_type,
             data=data,
-        ):
+        )
+        if event_id is None:
             raise self._stale(case)
+        await self._services.outbound.on_case_event(
+            conn, _as_saved(case, values), event_id, event_type, data, at=now)
+        return event_id
 
     async def ensure_due_times(self) -> int:
         """Make the stored due times of active cases this SLA policy's: when the store's were
@@ -539,14 +545,17 @@ class CaseService:
                 due_at=dues.due_at,
             )
             case_id = await case_rows.insert_case(conn, values, at=now, actor=actor.name)
-            await case_rows.insert_event(
-                conn, case_id, at=opened, actor=actor.name, type="opened",
-                data={"kind": kind, "level": level, "urgent": urgent, "source": source,
-                      **(data or {})},
+            opened_data = {"kind": kind, "level": level, "urgent": urgent, "source": source,
+                           **(data or {})}
+            event_id = await case_rows.insert_event(
+                conn, case_id, at=opened, actor=actor.name, type="opened", data=opened_data,
             )
             # An active incident whose filter it matches takes it in (a note on its timeline).
             joined = await self._services.incidents.join_on_arrival(conn, case_id, actor, now)
             case = await case_rows.get_case_by_id(conn, case_id)
+            assert case is not None
+            await self._services.outbound.on_case_event(
+                conn, case, event_id, "opened", opened_data, at=opened)
         assert case is not None
         for incident in joined:
             self._services.changes.publish(
@@ -670,8 +679,11 @@ class CaseService:
         template: str | None = None,
         next_follow_up_at: datetime | None = None,
         expected_version: int | None = None,
+        lang: str | None = None,
     ) -> Case:
-        """Log a contact with the customer (沟通与反馈). The first outbound one is the first response."""
+        """Log a contact with the customer (沟通与反馈). The first outbound one is the first response.
+        An outbound email with a template is sent too when [smtp] is configured (in `lang`, else
+        the customer's suggested language); the timeline then says sent or failed."""
         kinds.check_channel(channel)
         kinds.check_direction(direction)
         if template is not None:
@@ -696,12 +708,15 @@ class CaseService:
             first = direction == "outbound" and case.first_response_at is None
             if first:
                 values["first_response_at"] = now
-            await self._save(
+            event_id = await self._save(
                 conn, case, actor, "contact",
                 {"channel": channel, "direction": direction, "template": template,
                  "summary": summary, "first_response": first},
                 values, now=now, recompute=first,
             )
+            if channel == "email" and direction == "outbound" and template:
+                await self._services.outbound.email_for_contact(
+                    conn, case, event_id, template=template, lang=lang)
         return await self._committed(case, actor)
 
     # --- workflow moves ----------------------------------------------------------------------
@@ -1033,9 +1048,11 @@ class CaseService:
 
     async def record_survey(
         self, actor: Actor, ref: str, score: int, comment: str = "",
-        *, expected_version: int | None = None,
+        *, expected_version: int | None = None, answered_by: str = "operator",
     ) -> Case:
-        """满意度调查: once per case, after resolution. A resolved case closes with it."""
+        """满意度调查: once per case, after resolution. A resolved case closes with it.
+        `answered_by` "customer": the customer's own answer (services.outbound.customer_survey),
+        not a score an operator typed in."""
         if not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationError(
                 "the score is a whole number from 1 to 5", field="score", code="bad_score"
@@ -1050,7 +1067,8 @@ class CaseService:
                 )
             now = self._services.now()
             if not await followups.insert_survey(
-                conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name
+                conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name,
+                answered_by=answered_by,
             ):
                 raise ConflictError(
                     f"{case.ref} already has its survey", field="score", code="survey_exists",
@@ -1058,6 +1076,8 @@ class CaseService:
                 )
             values: dict[str, Any] = {}
             data: dict[str, Any] = {"score": score, "comment": comment.strip()}
+            if answered_by != "operator":
+                data["answered_by"] = answered_by
             if case.status == "resolved":
                 values = {"status": "closed", "closed_at": now}
                 data.update({"from": "resolved", "to": "closed"})
@@ -1173,6 +1193,15 @@ def _dues_giving_way(policy, facts, pauses):
 
 
 _GIVE_WAY_EVERY = 20
+
+
+def _as_saved(case: Case, values: dict[str, Any]) -> Case:
+    """The case as `values` leave it (what an outbound event about the change tells)."""
+    changed = {name: value for name, value in values.items() if name in _CASE_FIELDS}
+    return msgspec.structs.replace(case, **changed) if changed else case
+
+
+_CASE_FIELDS = frozenset(Case.__struct_fields__)
 
 
 async def _platform_refunded(conn: aiosqlite.Connection, order: Order | None) -> int:

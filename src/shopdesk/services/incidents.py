@@ -101,7 +101,8 @@ class IncidentService:
                 data={"title": title, "type": type, "level": level, "owner": owner},
             )
             incident = await incident_rows.get_incident(conn, incident_id)
-        assert incident is not None
+            assert incident is not None
+            await self._services.outbound.on_incident_declared(conn, incident)
         self._publish(incident, actor)
         return incident
 

@@ -176,20 +176,20 @@ async def update_case_logged(
     actor: str,
     event_type: str,
     data: dict[str, Any],
-) -> bool:
+) -> int | None:
     """`update_case` and its timeline event (`insert_event`) in one trip to the connection's
-    thread (a bulk action makes a thousand); False, and no event, if the version moved on."""
+    thread (a bulk action makes a thousand): the event's id; None, and no event, if the version
+    moved on."""
     columns = _columns(values)
     assignments = "".join(f"{name} = :{name}, " for name in columns)
     update = dict(columns, id=case_id, expected=expected_version, at=to_db(at), actor=actor)
     event = {"case_id": case_id, "at": to_db(at), "actor": actor, "type": event_type,
              "data": json_dumps(data)}
 
-    def write(db: sqlite3.Connection) -> bool:
+    def write(db: sqlite3.Connection) -> int | None:
         if db.execute(_UPDATE_CASE.format(assignments=assignments), update).rowcount != 1:
-            return False
-        db.execute(_INSERT_EVENT, event)
-        return True
+            return None
+        return db.execute(_INSERT_EVENT, event).lastrowid
 
     return await conn._execute(write, conn._conn)  # aiosqlite's primitive: one call, its thread
 

@@ -76,6 +76,41 @@ STEPS: dict[int, list[str]] = {
             updated_at TEXT NOT NULL
         )""",
     ],
+    11: [
+        """CREATE TABLE IF NOT EXISTS hooks (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            url         TEXT NOT NULL,
+            format      TEXT NOT NULL
+                        CHECK (format IN ('shopdesk', 'wecom', 'dingtalk', 'feishu', 'slack')),
+            events      TEXT NOT NULL DEFAULT '[]',
+            only        TEXT NOT NULL DEFAULT '',
+            secret      TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS outbox (
+            id           INTEGER PRIMARY KEY,
+            message_id   TEXT NOT NULL UNIQUE,
+            channel      TEXT NOT NULL CHECK (channel IN ('hook', 'email')),
+            hook_id      INTEGER REFERENCES hooks (id) ON DELETE SET NULL,
+            target       TEXT NOT NULL,
+            event        TEXT NOT NULL,
+            case_id      INTEGER REFERENCES cases (id),
+            payload      TEXT NOT NULL,
+            status       TEXT NOT NULL
+                         CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            created_at   TEXT NOT NULL,
+            next_try     REAL NOT NULL,
+            last_try_at  TEXT,
+            last_error   TEXT NOT NULL DEFAULT '',
+            done_at      TEXT,
+            done_by      TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_try)",
+        "CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_id)",
+        "ALTER TABLE surveys ADD COLUMN answered_by TEXT NOT NULL DEFAULT 'operator'",
+    ],
     13: [
         # incidents: status active | stable | closed (was active | ended), stable_at and the filter
         # new cases join by. SQLite cannot change a CHECK: both incident tables are made anew

@@ -59,6 +59,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                needs_case=False, role="supervisor"),
     ActionSpec("incident_review", "W", "action.incident_review", "help.incident_review",
                needs_case=False),
+    ActionSpec("outbox", "O", "action.outbox", "help.outbox", needs_case=False),
     ActionSpec("reports", "R", "action.reports", "help.reports", needs_case=False),
     ActionSpec("calendar", "C", "action.calendar", "help.calendar", needs_case=False),
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),

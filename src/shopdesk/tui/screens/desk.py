@@ -131,6 +131,11 @@ class DeskScreen(Screen[None]):
             return
         self.app.push_screen(IncidentsScreen(self.services, operator=self.operator))
 
+    def action_outbox(self) -> None:
+        from shopdesk.tui.screens.outbox import OutboxScreen
+
+        self.app.push_screen(OutboxScreen(self.services, operator=self.operator))
+
     def action_reports(self) -> None:
         module = optional_module("shopdesk.tui.screens.reports")
         if module is None or not hasattr(module, "ReportsScreen"):
