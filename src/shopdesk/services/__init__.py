@@ -60,6 +60,7 @@ class Services:
         self.detection = DetectionService(self)
         self.shop = ShopSettingsService(self)  # the shop's settings in the store, noticed live
         self.calendar = CalendarService(self)  # the business calendar as people read it
+        self.outbound = OutboundService(self)  # hooks, emails, the outbox
 
     def apply_settings(self, settings: Settings) -> bool:
         """Run with `settings` from now on (the store's shop settings changed); True if they
@@ -73,7 +74,6 @@ class Services:
             self.policy = policy
         self.changes.publish(Change(what="settings"))
         return True
-        self.outbound = OutboundService(self)  # hooks, emails, the outbox
 
     def now(self) -> datetime:
         return self.clock()
