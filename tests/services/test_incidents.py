@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -317,6 +318,11 @@ async def test_a_v9_store_migrates_its_incidents(tmp_path: Path):
         services = Services(store, Settings())
         await services.incidents.declare(services.actor("x"), title="t", type="other", level=1)
     conn = sqlite3.connect(path)  # back to the v9 shape: status 'ended', no new columns
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+    from test_db import undo_version_10, undo_version_11
+
+    undo_version_11(conn)  # outbound's step
+    undo_version_10(conn)  # detection's step
     conn.executescript("""
         PRAGMA foreign_keys = OFF;
         DROP TABLE incident_cases; DROP TABLE incidents;
