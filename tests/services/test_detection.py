@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from test_cases import Clock
 
 from shopdesk.config import DetectionSettings, Operator, Settings
 from shopdesk.domain.cases import Customer, Order, OrderItem
@@ -22,17 +23,6 @@ from shopdesk.store import orders as order_rows
 
 # Monday 23 Nov 2026, 10:00 in Shanghai.
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
 
 
 def settings(**detection) -> Settings:
@@ -314,3 +304,27 @@ async def test_detected_cases_can_be_listed_by_rule(world):
     mismatched = await services.cases.list(CaseFilter(rule="payment_mismatch"), limit=10)
     assert [case.rule for case in mismatched] == ["payment_mismatch"]
     assert DETECTION.name == "detection"
+
+
+async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_path):
+    """Upgrading a version 9 store: every order it knows is due once, so the first sweep finds
+    what the rules would have found."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+    from test_db import undo_version_10
+
+    path = tmp_path / "v9.db"
+    clock = Clock(MONDAY_10)
+    async with open_store(path) as store:
+        services = Services(store, settings(), clock=clock)
+        await store_order(services, unpaid(placed_at=MONDAY_10 - timedelta(hours=5)))
+    with sqlite3.connect(path) as conn:
+        undo_version_10(conn)
+        conn.execute("PRAGMA user_version = 9")
+    async with open_store(path) as store:
+        services = Services(store, settings(), clock=clock)
+        report = await services.detection.sweep()
+        assert [f.rule for f in report.findings] == ["payment_timeout"]
+        assert (await services.detection.sweep()).checked == 0
