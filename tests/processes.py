@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+from waiting import scaled
+
 
 def alive(pid: int) -> bool:
     """Whether the process runs (a zombie, ended but not yet reaped, does not)."""
@@ -19,7 +21,7 @@ def alive(pid: int) -> bool:
 
 def gone(pid: int, timeout: float = 10.0) -> bool:
     """Whether the process has ended within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while alive(pid):
         if time.monotonic() > deadline:
             return False

@@ -18,15 +18,18 @@ from shopdesk import __version__
 # Modules with `register(subparsers)`; each adds its subcommands and sets `handler` on them.
 COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.cases",
+    "shopdesk.commands.incidents",
     "shopdesk.commands.demo",
     "shopdesk.commands.init",
     "shopdesk.commands.export",
     "shopdesk.commands.sources",
     "shopdesk.commands.tokens",
     "shopdesk.commands.serve",
+    "shopdesk.commands.backup",
     "shopdesk.commands.detection",
     "shopdesk.commands.config",
     "shopdesk.commands.calendar",
+    "shopdesk.commands.outbound",
 )
 
 EXIT_USAGE = 2

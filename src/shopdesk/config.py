@@ -110,6 +110,64 @@ class DetectionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     """How often the sweep runs (time-based rules, SLA escalation, auto-close)."""
 
 
+class BackupSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Scheduled backups by the serving process (`shopdesk serve`, or a TUI while it serves)."""
+
+    dir: str | None = None
+    """Directory of the scheduled backups (and of `shopdesk backup` without a path); none: off."""
+    every: str = "1d"
+    """How often: a number and s, m, h or d, e.g. "6h", "1d" (wall-clock time)."""
+    keep: Positive = 14
+    """How many scheduled backups stay in `dir`; older ones are deleted."""
+
+    def every_seconds(self) -> int:
+        return backup_interval(self.every)
+
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def backup_interval(text: str) -> int:
+    match = _INTERVAL.match(text)
+    if not match or int(match[1]) == 0:
+        raise ValidationError(
+            f"backup.every: {text!r} is not an interval like 6h or 1d", field="backup.every")
+    return int(match[1]) * _INTERVAL_UNITS[match[2]]
+class SmtpSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The mail server customer emails go through. The password is never in this file."""
+
+    host: str
+    """e.g. "smtp.exmail.qq.com"."""
+    port: Port = 587
+    security: str = "starttls"
+    """"starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay only)."""
+    username: str = ""
+    password_file: str = ""
+    """A file whose first line is the password (chmod 600)."""
+    password_env: str = ""
+    """Or the name of an environment variable holding it."""
+    from_address: str
+    """The sender, e.g. "Shop <service@shop.example>"."""
+    ca_file: str = ""
+    """A CA certificate to trust instead of the system's (a server with its own certificate)."""
+    timeout_seconds: Positive = 15
+
+
+class OutboundSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What shopdesk sends (docs/outbound.md)."""
+
+    breach_soon_minutes: Positive = 30
+    """Hooks taking sla.breach_soon hear of a case this long before it is due."""
+    chat_lang: str | None = None
+    """Language of chat alerts, "en" or "zh"; default the UI language."""
+    survey_on_resolve: bool = True
+    """Resolving a case asks the customer for the survey (survey.requested, and an email when
+    [smtp] is set and survey_url is given)."""
+    survey_url: str = ""
+    """Where a customer answers, filled with {ref} and {token}, put in the survey email."""
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     shop_name: str = "My shop"
     """Shown in the title bar and filled into customer templates."""
@@ -146,6 +204,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Ring the terminal bell for a new urgent or L3 case."""
     api: ApiSettings = msgspec.field(default_factory=ApiSettings)
     detection: DetectionSettings = msgspec.field(default_factory=DetectionSettings)
+    backup: BackupSettings = msgspec.field(default_factory=BackupSettings)
+    smtp: SmtpSettings | None = None
+    """Without it, contacts by email are logged only, not sent."""
+    outbound: OutboundSettings = msgspec.field(default_factory=OutboundSettings)
 
     def business_calendar(self) -> BusinessCalendar:
         return business_calendar(self)
@@ -213,12 +275,19 @@ def validate(settings: Settings) -> Settings:
             raise ValidationError(
                 f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="operators"
             )
+    settings.backup.every_seconds()  # refused here, not when the first backup is due
     for key in ("disabled", "levels"):
         for name in getattr(settings.detection, key):
             if name not in RULE_NAMES:
                 raise ValidationError(
                     f"detection.{key}: unknown rule {name!r}; the rules are: "
                     f"{', '.join(RULE_NAMES)}", field=f"detection.{key}")
+    if settings.smtp is not None and settings.smtp.security not in ("starttls", "tls", "none"):
+        raise ValidationError(
+            f'smtp.security must be "starttls", "tls" or "none", not {settings.smtp.security!r}',
+            field="smtp.security")
+    if settings.outbound.chat_lang not in (None, "en", "zh"):
+        raise ValidationError('outbound.chat_lang must be "en" or "zh"', field="outbound.chat_lang")
     if settings.lang not in (None, "en", "zh"):
         raise ValidationError(f"lang must be \"en\" or \"zh\", not {settings.lang!r}", field="lang")
     return settings
@@ -231,8 +300,7 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
             raise ValidationError(f"config file {path} does not exist", field="config")
         return Settings()
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(_config_text(path, path.read_bytes()))
     except tomllib.TOMLDecodeError as error:
         raise ValidationError(f"{path}: {error}", field="config") from error
     except OSError as error:
@@ -245,6 +313,31 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         raise ValidationError(f"{path}: {problem}", field=key or "config") from error
     except ValidationError as error:
         raise ValidationError(f"{path}: {error.detail}", field=error.field) from error
+
+
+def _config_text(path: Path, raw: bytes) -> str:
+    """The file's text: TOML is UTF-8 (a BOM, as Windows editors write one, is let through).
+    A file in another encoding is refused naming it: a Chinese editor's GBK most often."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        guess = _encoding_guess(raw)
+        raise ValidationError(
+            f"{path} is not UTF-8 (byte 0x{raw[error.start]:02x} on line {line})"
+            + (f"; it looks like {guess}: save it as UTF-8 (iconv -f {guess} -t UTF-8)"
+               if guess else "; save it as UTF-8"),
+            field="config",
+        ) from None
+
+
+def _encoding_guess(raw: bytes) -> str | None:
+    """GBK when the bytes read as GBK (GB18030, its superset, to be lenient) with Chinese in them."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return "GBK" if any("\u4e00" <= char <= "\u9fff" for char in text) else None
 
 
 _AT = re.compile(r"^(?P<text>.*?)(?: - at `\$\.?(?P<where>[^`]*)`)?$", re.DOTALL)

@@ -153,7 +153,7 @@ def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
     from shopdesk.server import (
         EmbeddedServer,
         file_logging_config,
-        sweep_forever,
+        upkeep_forever,
         uvicorn_config,
     )
 
@@ -165,7 +165,7 @@ def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
         sock.close()
         raise
     task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
-    sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+    sweep = asyncio.create_task(upkeep_forever(services), name="sweep")
     return ApiHandle(server, task, sock, sweep, services.store)
 
 

@@ -8,11 +8,11 @@ import asyncio
 import http.server
 import json
 import signal
-import socket
 import threading
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from shopdesk import handover, logs
 from shopdesk.config import ApiSettings, Settings
@@ -23,12 +23,6 @@ from shopdesk.services import Services
 from shopdesk.store import open_store
 
 OTHER_PID = 424242
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StubbornDesk:

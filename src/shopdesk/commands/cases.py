@@ -23,7 +23,8 @@ ACTIVE = ("new", "open", "waiting", "escalated")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    cases = subparsers.add_parser("cases", help="list cases in queue order or show one case")
+    cases = subparsers.add_parser(
+        "cases", help="list cases in queue order, show one, open one or act on one")
     commands = cases.add_subparsers(dest="cases_command", metavar="SUBCOMMAND", required=True)
 
     listing = commands.add_parser(
@@ -74,6 +75,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     opening.add_argument("--order", default="", metavar="NUMBER",
                          help="the order number the customer gives (#10036 or 10036)")
     opening.set_defaults(handler=open_case)
+
+    from shopdesk.commands import case_actions
+
+    case_actions.register(commands)  # cases ACTION REF: every action of the TUI
 
 
 # --- opening the store for reading --------------------------------------------------------

@@ -27,6 +27,7 @@ class Services:
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        from shopdesk.services.backups import BackupService
         from shopdesk.services.calendar import CalendarService
         from shopdesk.services.cases import CaseService
         from shopdesk.services.detection import DetectionService
@@ -35,6 +36,7 @@ class Services:
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.intake_problems import ProblemService
         from shopdesk.services.orders import OrderService
+        from shopdesk.services.outbound import OutboundService
         from shopdesk.services.reports import ReportService
         from shopdesk.services.shop_settings import ShopSettingsService
         from shopdesk.services.sources import SourceService
@@ -54,9 +56,11 @@ class Services:
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
+        self.backups = BackupService(self)
         self.detection = DetectionService(self)
         self.shop = ShopSettingsService(self)  # the shop's settings in the store, noticed live
         self.calendar = CalendarService(self)  # the business calendar as people read it
+        self.outbound = OutboundService(self)  # hooks, emails, the outbox
 
     def apply_settings(self, settings: Settings) -> bool:
         """Run with `settings` from now on (the store's shop settings changed); True if they

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
+import msgspec
 
-from shopdesk.domain import kinds, remedies, workflow
+from shopdesk.domain import kinds, remedies, templates, workflow
 from shopdesk.domain.cases import (
     Actor,
     Case,
@@ -259,17 +260,20 @@ class CaseService:
         *,
         now: datetime,
         recompute: bool = False,
-    ) -> None:
+    ) -> int:
+        """Write the change and its timeline event (and what it sends: the outbox); the event's id."""
         values = dict(values or {})
         if recompute or "status" in values or "level" in values or "urgent" in values:
             values.update(await self._dues(conn, case, values))
-        if not await case_rows.update_case(
-            conn, case.id, case.version, values, at=now, actor=actor.name
-        ):
-            raise self._stale(case)
-        await case_rows.insert_event(
-            conn, case.id, at=now, actor=actor.name, type=event_type, data=data
+        event_id = await case_rows.update_case_logged(
+            conn, case.id, case.version, values, at=now, actor=actor.name, event_type=event_type,
+            data=data,
         )
+        if event_id is None:
+            raise self._stale(case)
+        await self._services.outbound.on_case_event(
+            conn, _as_saved(case, values), event_id, event_type, data, at=now)
+        return event_id
 
     async def ensure_due_times(self) -> int:
         """Make the stored due times of active cases this SLA policy's: when the store's were
@@ -359,7 +363,7 @@ class CaseService:
         )
 
     async def _reloaded(self, ref: str) -> Case:
-        case = await case_rows.get_case(self._store.reader, ref.strip().upper())
+        case = await case_rows.get_case(self._store.own_view, ref.strip().upper())
         assert case is not None
         return case
 
@@ -541,13 +545,21 @@ class CaseService:
                 due_at=dues.due_at,
             )
             case_id = await case_rows.insert_case(conn, values, at=now, actor=actor.name)
-            await case_rows.insert_event(
-                conn, case_id, at=opened, actor=actor.name, type="opened",
-                data={"kind": kind, "level": level, "urgent": urgent, "source": source,
-                      **(data or {})},
+            opened_data = {"kind": kind, "level": level, "urgent": urgent, "source": source,
+                           **(data or {})}
+            event_id = await case_rows.insert_event(
+                conn, case_id, at=opened, actor=actor.name, type="opened", data=opened_data,
             )
+            # An active incident whose filter it matches takes it in (a note on its timeline).
+            joined = await self._services.incidents.join_on_arrival(conn, case_id, actor, now)
             case = await case_rows.get_case_by_id(conn, case_id)
+            assert case is not None
+            await self._services.outbound.on_case_event(
+                conn, case, event_id, "opened", opened_data, at=opened)
         assert case is not None
+        for incident in joined:
+            self._services.changes.publish(
+                Change(what="incident", ref=incident.ref, actor=actor.name))
         if new_order:
             assert order is not None
             self._services.changes.publish(
@@ -667,10 +679,17 @@ class CaseService:
         template: str | None = None,
         next_follow_up_at: datetime | None = None,
         expected_version: int | None = None,
+        lang: str | None = None,
     ) -> Case:
-        """Log a contact with the customer (沟通与反馈). The first outbound one is the first response."""
+        """Log a contact with the customer (沟通与反馈). The first outbound one is the first response.
+        An outbound email with a template is sent too when [smtp] is configured (in `lang`, else
+        the customer's suggested language); the timeline then says sent or failed."""
         kinds.check_channel(channel)
         kinds.check_direction(direction)
+        if template is not None:
+            templates.check_template(template)
+            if not (summary or "").strip():  # "Delay notice sent" when nothing else is said
+                summary = f"{templates.title(template, 'en')} sent"
         summary = _required(summary, "summary", "a contact's summary")
         async with self._editing(ref, expected_version) as (conn, case):
             if case.status == "void":
@@ -689,12 +708,15 @@ class CaseService:
             first = direction == "outbound" and case.first_response_at is None
             if first:
                 values["first_response_at"] = now
-            await self._save(
+            event_id = await self._save(
                 conn, case, actor, "contact",
                 {"channel": channel, "direction": direction, "template": template,
                  "summary": summary, "first_response": first},
                 values, now=now, recompute=first,
             )
+            if channel == "email" and direction == "outbound" and template:
+                await self._services.outbound.email_for_contact(
+                    conn, case, event_id, template=template, lang=lang)
         return await self._committed(case, actor)
 
     # --- workflow moves ----------------------------------------------------------------------
@@ -889,19 +911,24 @@ class CaseService:
         return remedy
 
     async def _remedy_move(
-        self, actor: Actor, remedy_id: int, action: str, data: dict[str, Any]
+        self, actor: Actor, remedy_id: int, action: str, data: dict[str, Any],
+        case_ref: str | None = None,
     ) -> Remedy:
+        """`case_ref`, when given, is the case the caller says the remedy is on (API, CLI): a
+        remedy of another case is not found there."""
         await self.ensure_due_times()
         async with self._store.transaction() as conn:
             remedy = await followups.get_remedy(conn, remedy_id)
-            if remedy is None:
+            case = await case_rows.get_case_by_id(conn, remedy.case_id) if remedy else None
+            if remedy is None or case is None or (
+                case_ref is not None and case.ref != case_ref.strip().upper()
+            ):
+                on = f" on {case_ref.strip().upper()}" if case_ref else ""
                 raise NotFoundError(
-                    f"no remedy #{remedy_id}", field="remedy_id", code="no_remedy",
+                    f"no remedy #{remedy_id}{on}", field="remedy_id", code="no_remedy",
                     params={"id": remedy_id},
                 )
             status = workflow.next_remedy_status(action, remedy.status)
-            case = await case_rows.get_case_by_id(conn, remedy.case_id)
-            assert case is not None
             if action != "reject" and not workflow.may("remedy", case.status):
                 # A rejection may still clear a live remedy off a closed or void case.
                 raise ValidationError(
@@ -980,23 +1007,52 @@ class CaseService:
         remedies.check_refund(remedy.type, remedy.amount_minor, remedy.currency, order, others,
                               await _platform_refunded(conn, order))
 
-    async def approve_remedy(self, actor: Actor, remedy_id: int, note: str = "") -> Remedy:
-        return await self._remedy_move(actor, remedy_id, "approve", {"note": note})
+    async def approve_remedy(self, actor: Actor, remedy_id: int, note: str = "", *,
+                             case_ref: str | None = None) -> Remedy:
+        return await self._remedy_move(actor, remedy_id, "approve", {"note": note}, case_ref)
 
-    async def reject_remedy(self, actor: Actor, remedy_id: int, reason: str) -> Remedy:
+    async def reject_remedy(self, actor: Actor, remedy_id: int, reason: str, *,
+                            case_ref: str | None = None) -> Remedy:
         reason = _required(reason, "reason", "a reason to reject")
-        return await self._remedy_move(actor, remedy_id, "reject", {"reason": reason})
+        return await self._remedy_move(actor, remedy_id, "reject", {"reason": reason}, case_ref)
 
-    async def complete_remedy(self, actor: Actor, remedy_id: int, note: str = "") -> Remedy:
-        return await self._remedy_move(actor, remedy_id, "complete", {"note": note})
+    async def complete_remedy(self, actor: Actor, remedy_id: int, note: str = "", *,
+                              case_ref: str | None = None) -> Remedy:
+        return await self._remedy_move(actor, remedy_id, "complete", {"note": note}, case_ref)
+
+    async def remedy_to_decide(self, ref: str, remedy_id: int | None, action: str) -> int:
+        """The remedy a command names on case `ref`: `remedy_id` if given, else the one remedy of
+        the case that `action` (approve, reject, complete) applies to — refused naming them when
+        there are several, or saying there is none."""
+        if remedy_id is not None:
+            return remedy_id
+        case = await self.get(ref)
+        candidates = [
+            remedy for remedy in await followups.list_remedies(self._store.reader, case.id)
+            if remedy.status in workflow.REMEDY_TRANSITIONS[action]
+        ]
+        if len(candidates) == 1:
+            return candidates[0].id
+        if not candidates:
+            raise NotFoundError(
+                f"{case.ref} has no remedy to {action}", field="remedy_id", code="no_remedy",
+                params={"ref": case.ref},
+            )
+        raise ValidationError(
+            f"{case.ref} has {len(candidates)} remedies to {action}: "
+            f"{', '.join(_remedy_name(remedy) for remedy in candidates)}; say which",
+            field="remedy_id",
+        )
 
     # --- survey ------------------------------------------------------------------------------------
 
     async def record_survey(
         self, actor: Actor, ref: str, score: int, comment: str = "",
-        *, expected_version: int | None = None,
+        *, expected_version: int | None = None, answered_by: str = "operator",
     ) -> Case:
-        """满意度调查: once per case, after resolution. A resolved case closes with it."""
+        """满意度调查: once per case, after resolution. A resolved case closes with it.
+        `answered_by` "customer": the customer's own answer (services.outbound.customer_survey),
+        not a score an operator typed in."""
         if not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationError(
                 "the score is a whole number from 1 to 5", field="score", code="bad_score"
@@ -1011,7 +1067,8 @@ class CaseService:
                 )
             now = self._services.now()
             if not await followups.insert_survey(
-                conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name
+                conn, case.id, score=score, comment=comment.strip(), at=now, actor=actor.name,
+                answered_by=answered_by,
             ):
                 raise ConflictError(
                     f"{case.ref} already has its survey", field="score", code="survey_exists",
@@ -1019,6 +1076,8 @@ class CaseService:
                 )
             values: dict[str, Any] = {}
             data: dict[str, Any] = {"score": score, "comment": comment.strip()}
+            if answered_by != "operator":
+                data["answered_by"] = answered_by
             if case.status == "resolved":
                 values = {"status": "closed", "closed_at": now}
                 data.update({"from": "resolved", "to": "closed"})
@@ -1134,6 +1193,15 @@ def _dues_giving_way(policy, facts, pauses):
 
 
 _GIVE_WAY_EVERY = 20
+
+
+def _as_saved(case: Case, values: dict[str, Any]) -> Case:
+    """The case as `values` leave it (what an outbound event about the change tells)."""
+    changed = {name: value for name, value in values.items() if name in _CASE_FIELDS}
+    return msgspec.structs.replace(case, **changed) if changed else case
+
+
+_CASE_FIELDS = frozenset(Case.__struct_fields__)
 
 
 async def _platform_refunded(conn: aiosqlite.Connection, order: Order | None) -> int:

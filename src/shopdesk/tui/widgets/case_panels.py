@@ -312,7 +312,8 @@ class Presenter:
         line.append("★" * survey.score, style="bold yellow")
         line.append("☆" * (5 - survey.score), style=LABEL_STYLE)
         line.append(f" {survey.score}/5  ")
-        line.append(f"{survey.actor} {self.time(survey.at)}", style=LABEL_STYLE)
+        who = t("case.survey_by_customer") if survey.answered_by == "customer" else survey.actor
+        line.append(f"{who} {self.time(survey.at)}", style=LABEL_STYLE)
         if survey.comment:
             line.append(f"\n{survey.comment}")
         return line
@@ -435,6 +436,13 @@ class Presenter:
             return f"{data.get('incident', '')} {data.get('title', '')}".strip()
         if kind in ("urgent_set", "urgent_cleared", "closed"):
             return ""
+        if kind in ("email_sent", "email_failed", "hook_failed"):  # what the outbox did
+            target = f"→ {data.get('to', '')}"
+            if data.get("subject"):
+                target += f" [{data['subject']}]"
+            if kind != "email_sent" and not data.get("final", True):
+                target += f" ({t('outbox.retrying')})"
+            return f"{target}: {data.get('answer', '')} (outbox #{data.get('outbox', '?')})"
         return ", ".join(
             f"{name}={value}" for name, value in data.items() if value not in ("", None)
         )
