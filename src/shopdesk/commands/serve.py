@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def serve_api(ctx: Context) -> int:
     import asyncio
-    import sys
+    import logging
 
     from shopdesk import paths
     from shopdesk.domain.errors import ValidationError
@@ -47,7 +47,7 @@ def serve_api(ctx: Context) -> int:
             await services.shop.load()  # the shop's settings ([api] too) are the store's
             for note in services.shop.file_notes(ctx.config_path(),
                                                  await services.shop.stored_keys()):
-                print(f"shopdesk: {note}", file=sys.stderr, flush=True)
+                logging.getLogger("shopdesk.serve").warning("%s", note)  # a service: its log
             watch = asyncio.create_task(services.shop.watch(), name="settings-watch")
             try:
                 await serve(services, services.settings, host=ctx.args.host, port=port,
