@@ -62,6 +62,10 @@ class Store:
         self._write_lock = asyncio.Lock()
         self._group_writers: list[GroupWriter] = []
         self._savepoints = 0
+        try:  # the loop the store was opened on: its lock and connections belong to it
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
         self._identity = _identity(path)  # the file opened, to notice it deleted or replaced
 
     @classmethod
