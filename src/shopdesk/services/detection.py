@@ -307,12 +307,6 @@ class DetectionService:
         self._kick()
 
     def _kick(self) -> None:
-        home = getattr(self._services.store, "loop", None)
-        if home is not None and home is not asyncio.get_running_loop() and not home.is_closed():
-            # Called on another loop (a test client runs the app's lifespan on its own): the
-            # worker runs on the store's loop, whose write lock it takes.
-            home.call_soon_threadsafe(self._kick)
-            return
         if self._worker is None or self._worker.done():
             self._wake = asyncio.Event()
             self._worker = asyncio.get_running_loop().create_task(self._work(),
@@ -347,22 +341,11 @@ class DetectionService:
 
     async def settle(self) -> None:
         """Wait until every queued order was checked (tests, `shopdesk check`)."""
-        # The worker may not exist yet: a kick from another loop is on its way (see _kick).
-        while self._pending or self._pending_skus or self._busy or (
-                self._wake is not None and self._wake.is_set()):
-            if self._worker is not None and self._worker.done():
-                break
+        while self._worker is not None and not self._worker.done() and (
+                self._pending or self._pending_skus or self._busy or self._wake.is_set()):
             await asyncio.sleep(0.01)
 
     async def aclose(self) -> None:
-        worker = self._worker
-        if worker is not None and worker.get_loop() is not asyncio.get_running_loop():
-            # The worker runs on the store's loop (see _kick), which may be waiting for this very
-            # shutdown: ask that loop to cancel it, without waiting.
-            if not worker.get_loop().is_closed():
-                worker.get_loop().call_soon_threadsafe(worker.cancel)
-            self._worker = None
-            return
         if self._worker is not None:
             self._worker.cancel()
             try:
