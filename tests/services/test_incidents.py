@@ -343,7 +343,7 @@ async def test_a_v9_store_migrates_its_incidents(tmp_path: Path):
             '2026-01-01T00:00:00+00:00');
         INSERT INTO incidents VALUES (2, 'live one', 'weather', 1, 'active',
             '2026-01-05T00:00:00+00:00', NULL, 'o', '', '', '', '', '2026-01-05T00:00:00+00:00');
-        PRAGMA user_version = 9;
+        PRAGMA user_version = 12;
     """)
     conn.close()
     async with open_store(path) as store:

@@ -502,6 +502,9 @@ class CaseService:
         request_hash: str | None, assignee: str | None, department: str | None,
         opened_at: datetime | None, data: dict[str, Any] | None, finding: Finding | None,
     ) -> tuple[Case, bool]:
+        # Whether an active incident takes new cases in, asked before the write (on the reader):
+        # most of the time none does, and the transaction then holds the lock no longer for it.
+        following = await self._services.incidents.any_following()
         async with self._store.transaction() as conn:
             if dedupe_key is not None:
                 existing = await case_rows.find_by_dedupe_key(conn, dedupe_key)
@@ -556,7 +559,8 @@ class CaseService:
                 conn, case_id, at=opened, actor=actor.name, type="opened", data=opened_data,
             )
             # An active incident whose filter it matches takes it in (a note on its timeline).
-            joined = await self._services.incidents.join_on_arrival(conn, case_id, actor, now)
+            joined = (await self._services.incidents.join_on_arrival(conn, case_id, actor, now)
+                      if following else [])
             case = await case_rows.get_case_by_id(conn, case_id)
             assert case is not None
             await self._services.outbound.on_case_event(

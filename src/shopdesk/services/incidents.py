@@ -267,6 +267,11 @@ class IncidentService:
                 linked += 1
         return linked
 
+    async def any_following(self) -> bool:
+        """Whether an active incident has a filter new cases join by (read before a case is
+        opened; `join_on_arrival` then decides inside the opening transaction)."""
+        return bool(await incident_rows.following(self._store.reader))
+
     async def join_on_arrival(self, conn: aiosqlite.Connection, case_id: int, actor: Actor,
                               now: datetime) -> list[Incident]:
         """In the transaction that opens a case: it joins each active incident whose filter it

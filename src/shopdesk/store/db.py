@@ -65,6 +65,10 @@ class Store:
         client may serve the API on a loop of its own and hand work back here)."""
         self._group_writers: list[GroupWriter] = []
         self._savepoints = 0
+        try:  # the loop the store was opened on: its lock and connections belong to it
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
         self._identity = _identity(path)  # the file opened, to notice it deleted or replaced
 
     @classmethod

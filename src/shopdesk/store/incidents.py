@@ -163,10 +163,9 @@ async def linked_case_ids(conn: aiosqlite.Connection, incident_id: int) -> list[
 
 async def following(conn: aiosqlite.Connection) -> list[Incident]:
     """Active incidents with a filter new cases join by."""
-    async with conn.execute(
-        "SELECT * FROM incidents WHERE status = 'active' AND case_filter IS NOT NULL ORDER BY id"
-    ) as cursor:
-        rows = await cursor.fetchall()
+    # One trip to the connection's thread: every case opened asks, inside its transaction.
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM incidents WHERE status = 'active' AND case_filter IS NOT NULL ORDER BY id")
     return [incident_from_row(row) for row in rows]
 
 
