@@ -30,7 +30,8 @@ def toml_keys(data: dict, prefix: str = "") -> set[str]:
     keys = set()
     for key, value in data.items():
         keys.add(prefix + key)
-        if isinstance(value, dict) and prefix + key in ("api", "detection", "approval_limits", "backup"):
+        if isinstance(value, dict) and prefix + key in ("api", "detection", "approval_limits",
+                                                         "backup", "outbound"):
             keys |= toml_keys(value, prefix + key + ".")
     return keys
 
@@ -38,8 +39,9 @@ def toml_keys(data: dict, prefix: str = "") -> set[str]:
 def test_the_example_loads():
     settings = load_settings(EXAMPLE, required=True)
     assert settings.timezone == "Asia/Shanghai"
-    assert date(2026, 10, 1) in settings.holidays
-    assert date(2026, 9, 20) in settings.extra_workdays
+    assert settings.calendar == "CN"
+    assert date(2026, 11, 11) in settings.holidays
+    assert date(2026, 12, 26) in settings.extra_workdays
     assert settings.business_hours["mon"] == ["09:00-12:00", "13:00-18:00"]  # with a lunch break
     assert settings.role_of("zhou.min") == "supervisor"
     assert settings.role_of("somebody else") == "operator"
@@ -53,12 +55,13 @@ def test_the_example_shows_every_key():
     written = toml_keys(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
     text = EXAMPLE.read_text(encoding="utf-8")
     missing = {key for key in struct_keys(Settings) if key not in written}
-    missing = {key for key in missing if f"# {key.rsplit('.', 1)[-1]} =" not in text}
+    missing = {key for key in missing if f"# {key.rsplit('.', 1)[-1]} =" not in text
+               and f"# [{key}]" not in text}  # a table the example leaves commented ([smtp])
     assert missing == set()
 
 
 def test_the_examples_calendar_knows_national_day_and_its_make_up_days():
-    calendar = load_settings(EXAMPLE, required=True).calendar()
+    calendar = load_settings(EXAMPLE, required=True).business_calendar()
     one_hour = timedelta(hours=1)
     # Wednesday 30 Sep 2026, 17:30 Shanghai: half an hour left that day, then 1–7 Oct are holidays,
     # so an hour's target falls due on Thursday 8 Oct at 09:30.

@@ -18,6 +18,7 @@ from shopdesk import __version__
 # Modules with `register(subparsers)`; each adds its subcommands and sets `handler` on them.
 COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.cases",
+    "shopdesk.commands.incidents",
     "shopdesk.commands.demo",
     "shopdesk.commands.init",
     "shopdesk.commands.export",
@@ -26,6 +27,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.serve",
     "shopdesk.commands.backup",
     "shopdesk.commands.detection",
+    "shopdesk.commands.config",
+    "shopdesk.commands.calendar",
+    "shopdesk.commands.outbound",
 )
 
 EXIT_USAGE = 2
@@ -74,6 +78,15 @@ class Context:
             return self.args.config
         path = paths.config_file()
         return str(path) if path.exists() else None
+
+    def config_path(self) -> Path | None:
+        """The person's config file (None: no --config and no file in the user config dir)."""
+        from shopdesk import paths
+
+        if self.args.config:
+            return Path(self.args.config)
+        path = paths.config_file()
+        return path if path.exists() else None
 
     def settings(self):
         from shopdesk import paths

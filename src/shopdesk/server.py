@@ -46,7 +46,18 @@ FIRST_SWEEP_SECONDS = 10.0
 
 async def sweep_forever(services: Services) -> None:
     """The rules on every order due, then escalate breached cases and close stale resolved ones,
-    every detection.sweep_seconds (the first time after at most FIRST_SWEEP_SECONDS)."""
+    every detection.sweep_seconds (the first time after at most FIRST_SWEEP_SECONDS); beside it,
+    the outbox's sender."""
+    from shopdesk.sending.sender import send_forever
+
+    sender = asyncio.create_task(send_forever(services), name="outbox")  # the outbox's one sender
+    try:
+        await _sweep_forever(services)
+    finally:
+        await stop_sweep(sender)
+
+
+async def _sweep_forever(services: Services) -> None:
     interval = max(1, services.settings.detection.sweep_seconds)
     await asyncio.sleep(min(FIRST_SWEEP_SECONDS, interval))
     while True:

@@ -27,6 +27,12 @@ from shopdesk import cli
 SECRET = "whsec_handover_test_secret_0123456789"
 
 
+def refusals(errors: list[str]) -> list[str]:
+    """stderr without the notices of shop keys in the personal config (the fixture's shop_name
+    and [api] port: used until `shopdesk config import` moves them into the store)."""
+    return [line for line in errors if "belongs in the store" not in line]
+
+
 class Service:
     """`shopdesk serve` as a process, its stdout and stderr collected."""
 
@@ -150,7 +156,7 @@ def test_a_tui_opened_while_serve_runs_attaches_and_a_second_serve_is_refused(
     tui.wait_for_screen(f"API: pid {running.process.pid}")
     other = service("serve2")
     assert other.exit_code() == 2
-    assert other.errors == [(
+    assert refusals(other.errors) == [(
         f"shopdesk: shopdesk serve (pid {running.process.pid}) already serves {desk.db} on "
         f"127.0.0.1:{desk.port}; stop it first (one service per store)")]
     assert health(desk.port)["pid"] == running.process.pid
@@ -165,7 +171,7 @@ def test_serve_on_a_port_of_another_store_says_whose_it_is(desk, service, tmp_pa
     cli.main(["--db", str(desk.db), "init"])
     refused = service()
     assert refused.exit_code() == 2
-    assert refused.errors == [(
+    assert refusals(refused.errors) == [(
         f"shopdesk: port {desk.port} on 127.0.0.1 is in use by shopdesk pid {tui.process.pid} "
         f"serving another store ({(tmp_path / 'other.db').resolve()}); choose another with --port")]
     assert health(desk.port)["pid"] == tui.process.pid  # untouched

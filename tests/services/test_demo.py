@@ -45,7 +45,9 @@ def demo(tmp_path_factory):
 
 async def test_the_summary(demo):
     _path, summary = demo
-    assert summary.cases == 120 and summary.orders == 120 and summary.incidents == 1
+    # 109 stories with their orders, and 13 orders that trip every detection rule (11 cases)
+    assert summary.cases == 120 and summary.orders == 122 and summary.incidents == 1
+    assert summary.detected == 11
     assert summary.overdue > 0 and summary.urgent > 0 and summary.pending_remedies > 0
     assert sum(summary.by_status.values()) == 120
 
@@ -115,7 +117,7 @@ async def test_a_past_carrier_outage_with_linked_cases_and_a_review(demo):
     path, _summary = demo
     [(incident_id, type_, status, cause, changes)] = query(
         path, "SELECT id, type, status, review_cause, review_changes FROM incidents")
-    assert (type_, status) == ("carrier_outage", "ended")
+    assert (type_, status) == ("carrier_outage", "closed")
     assert cause and changes
     linked = query(path, f"""SELECT o.carrier FROM incident_cases AS ic JOIN cases AS c ON c.id = ic.case_id
                              JOIN orders AS o ON o.id = c.order_id WHERE ic.incident_id = {incident_id}""")
@@ -158,3 +160,14 @@ async def test_the_demo_fills_only_an_empty_store(demo):
     with pytest.raises(ValidationError, match="already has 120 case"):
         await make_demo(path)
     assert dump(path) == before
+
+
+async def test_the_demo_shows_every_detection_rule(demo):
+    from shopdesk.domain.detection import RULE_NAMES
+
+    path, _summary = demo
+    rules = {row[0] for row in query(path, "SELECT DISTINCT rule FROM cases WHERE rule IS NOT NULL")}
+    assert rules == set(RULE_NAMES)
+    # the stories' orders have their cases already: nothing else is due for a check
+    due = f"SELECT count(*) FROM orders WHERE check_at <= '{NOW.isoformat()}'"
+    assert query(path, due)[0][0] == 0

@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from test_cases import Clock
 
 from shopdesk.config import DetectionSettings, Operator, Settings
 from shopdesk.domain.cases import Customer, Order, OrderItem
@@ -22,17 +23,6 @@ from shopdesk.store import orders as order_rows
 
 # Monday 23 Nov 2026, 10:00 in Shanghai.
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
 
 
 def settings(**detection) -> Settings:
@@ -319,7 +309,7 @@ async def test_detected_cases_can_be_listed_by_rule(world):
 async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_path):
     """Upgrading a version 9 store: every order it knows is due once, so the first sweep finds
     what the rules would have found."""
-    from test_db import undo_version_10
+    from test_db import undo_version_10, undo_version_11
 
     path = tmp_path / "v9.db"
     clock = Clock(MONDAY_10)
@@ -327,6 +317,7 @@ async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_pat
         services = Services(store, settings(), clock=clock)
         await store_order(services, unpaid(placed_at=MONDAY_10 - timedelta(hours=5)))
     with sqlite3.connect(path) as conn:
+        undo_version_11(conn)
         undo_version_10(conn)
         conn.execute("PRAGMA user_version = 9")
     async with open_store(path) as store:
@@ -334,3 +325,19 @@ async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_pat
         report = await services.detection.sweep()
         assert [f.rule for f in report.findings] == ["payment_timeout"]
         assert (await services.detection.sweep()).checked == 0
+
+
+async def test_reopening_a_cleared_case_after_the_rule_opened_a_new_one(world):
+    """The old case closed as cleared, the rule found the order again (a new case); reopening the
+    old one is allowed and leaves one live case for the rule (no unique-index error)."""
+    services, _ = world
+    order_id = await store_order(services, unpaid(placed_at=MONDAY_10 - timedelta(hours=2)))
+    (first,) = (await services.detection.sweep()).opened
+    await store_order(services, paid_order(placed_at=MONDAY_10 - timedelta(hours=2)))
+    await services.detection.check_orders([order_id])
+    await store_order(services, unpaid(placed_at=MONDAY_10 - timedelta(hours=2)))
+    (second,) = (await services.detection.check_orders([order_id])).opened
+    reopened = await services.cases.reopen(services.actor("lin.feng"), first, "customer called")
+    assert reopened.status == "open" and reopened.rule_subject is None
+    live = [case for case in await detected(services) if case.rule_subject is not None]
+    assert [case.ref for case in live] == [second]

@@ -28,6 +28,7 @@ class Services:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         from shopdesk.services.backups import BackupService
+        from shopdesk.services.calendar import CalendarService
         from shopdesk.services.cases import CaseService
         from shopdesk.services.detection import DetectionService
         from shopdesk.services.exports import ExportService
@@ -35,7 +36,9 @@ class Services:
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.intake_problems import ProblemService
         from shopdesk.services.orders import OrderService
+        from shopdesk.services.outbound import OutboundService
         from shopdesk.services.reports import ReportService
+        from shopdesk.services.shop_settings import ShopSettingsService
         from shopdesk.services.sources import SourceService
         from shopdesk.services.tokens import TokenService
 
@@ -55,6 +58,22 @@ class Services:
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
         self.backups = BackupService(self)
         self.detection = DetectionService(self)
+        self.shop = ShopSettingsService(self)  # the shop's settings in the store, noticed live
+        self.calendar = CalendarService(self)  # the business calendar as people read it
+        self.outbound = OutboundService(self)  # hooks, emails, the outbox
+
+    def apply_settings(self, settings: Settings) -> bool:
+        """Run with `settings` from now on (the store's shop settings changed); True if they
+        differ from those in use. Every module reads `services.settings` and `services.policy`
+        when it needs them, so the next read, write or sweep uses the new ones."""
+        if settings == self.settings:
+            return False
+        self.settings = settings
+        policy = settings.sla_policy()
+        if policy != self.policy:
+            self.policy = policy
+        self.changes.publish(Change(what="settings"))
+        return True
 
     def now(self) -> datetime:
         return self.clock()

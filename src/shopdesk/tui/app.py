@@ -12,6 +12,7 @@ cases raise a notification and, if configured, the bell.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sqlite3
@@ -125,6 +126,7 @@ class ShopdeskApp(App[int]):
 
             store = await Store.open(path)
             services = Services(store, settings, clock=clock or utc_now)
+            await services.shop.load()  # the shop's settings are the store's
             return services, store.close
 
         lang = lang or (settings.lang if settings is not None else None)
@@ -249,12 +251,21 @@ class ShopdeskApp(App[int]):
             return
         if version != self._data_version:
             self._data_version = version
+            # Another process committed: perhaps a shop setting (`shopdesk config set`), taken
+            # live; the due times follow in batches while the screens go on reading.
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                if await self.services.shop.load():
+                    self.run_worker(self.services.cases.ensure_due_times(), group="recompute",
+                                    exit_on_error=False)
             self.post_message(CasesChanged(whats=frozenset({"store"})))
 
     def _clock_tick(self) -> None:
         self.post_message(CasesChanged(whats=frozenset({"clock"})))
 
     def on_cases_changed(self, message: CasesChanged) -> None:
+        if "settings" in message.whats and self.services is not None:
+            self.sub_title = self.services.settings.shop_name
+            self.notify(t("settings.changed"))
         waited = time.monotonic() - self._last_refresh
         if waited < MIN_REFRESH_SECONDS:
             if self._refresh_timer is None:

@@ -141,6 +141,7 @@ class QueueScreen(DeskScreen):
         self._pending_remedy_ids: set[int] | None = None
         self._escalated_refs: set[str] | None = None
         self.approval_alerts: list[str] = []  # texts of the toasts raised (for tests)
+        self.outbox_failed: int | None = None  # failed outbox messages at the last look
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -221,6 +222,16 @@ class QueueScreen(DeskScreen):
                 )
         self.query_one(ViewTabs).set_counts(counts)
         await self.refresh_backup_note()
+        await self._count_outbox_failures()
+
+    async def _count_outbox_failures(self) -> None:
+        """The status line counts the outbox's failed messages; a new failure is told once."""
+        failed = await self.services.outbound.failed_count()
+        if self.outbox_failed is not None and failed > self.outbox_failed:
+            self.notify(t("alert.outbox_failed", count=failed), severity="warning")
+        if failed != self.outbox_failed:
+            self.outbox_failed = failed
+            self._update_status()
 
     async def reload(self) -> None:
         """Live refresh: rows (cursor stays on its case), then the tab counts."""
@@ -396,6 +407,8 @@ class QueueScreen(DeskScreen):
             parts.append(t("queue.filtered", text=self.query_text))
         if elsewhere:
             parts.append(t("queue.elsewhere", count=self._elsewhere_text()))
+        if self.outbox_failed:
+            parts.append(t("queue.outbox_failed", count=self.outbox_failed))
         # fixed size: no layout pass (a Static's update() re-lays the whole screen by default);
         # Text, not markup: the filter is whatever the operator typed
         self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)
