@@ -8,17 +8,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from ports import free_port
 import uvicorn
-from api_helpers import encode, generic_event
+from api_helpers import encode, generic_event, generic_headers
+from ports import free_port
 
 from shopdesk.api.app import create_app
-from shopdesk.domain.intake.signatures import sign_generic
 from shopdesk.server import EmbeddedServer, bind_api_socket, file_logging_config, uvicorn_config
 
 
@@ -55,10 +53,7 @@ async def test_embedded_server_leaves_signal_handlers_alone_and_drains(services,
     while not server.started:
         await asyncio.sleep(0.01)
     body = encode(generic_event())
-    headers = {"Content-Type": "application/json",
-               "Shopdesk-Signature": sign_generic("whsec_generic_test_secret_0123456789", body,
-                                                  int(time.time())),
-               "Host": "127.0.0.1"}
+    headers = {**generic_headers(body), "Host": "127.0.0.1"}
     async with httpx.AsyncClient() as client:
         posted = asyncio.create_task(
             client.post(f"http://127.0.0.1:{port}/webhooks/shop", content=body, headers=headers))
@@ -91,9 +86,7 @@ def test_shopdesk_serve_logs_to_the_file_and_stops_cleanly_on_sigterm(tmp_path: 
         body = encode(generic_event())
         response = httpx.post(
             f"http://127.0.0.1:{port}/webhooks/shop", content=body,
-            headers={"Content-Type": "application/json",
-                     "Shopdesk-Signature": sign_generic("whsec_serve_test_secret_000", body,
-                                                        int(time.time()))})
+            headers=generic_headers(body, "whsec_serve_test_secret_000"))
         assert response.status_code == 200, response.text
         busy = subprocess.run([*shopdesk, "serve", "--port", str(port)], env=env,
                               capture_output=True, text=True, timeout=30)

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 import httpx
+from api_helpers import generic_headers
 from ports import free_port
 from processes import children, gone
-
-from shopdesk.domain.intake.signatures import sign_generic
 
 SECRET = "whsec_killed_serve_secret_0000"
 
@@ -48,8 +47,7 @@ def test_a_killed_serve_kept_every_delivery_it_acknowledged(tmp_path: Path):
             while not stop.is_set():
                 n += 1
                 body = _body(worker, n)
-                headers = {"Content-Type": "application/json",
-                           "Shopdesk-Signature": sign_generic(SECRET, body, int(time.time()))}
+                headers = generic_headers(body, SECRET)
                 try:
                     response = client.post("/webhooks/shop", content=body, headers=headers)
                 except httpx.HTTPError:

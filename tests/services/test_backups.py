@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import itertools
-import json
 import signal
 import sqlite3
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_helpers import encode, generic_event, generic_headers
 from clocks import FakeClock
 from litestar.testing import AsyncTestClient
 from ports import free_port
@@ -26,7 +26,6 @@ from shopdesk.api.app import create_app
 from shopdesk.server import serve_api
 from shopdesk.config import BackupSettings, Settings
 from shopdesk.domain.errors import ValidationError
-from shopdesk.domain.intake.signatures import sign_generic
 from shopdesk.services import Services
 from shopdesk.services.backups import backup_forever
 from shopdesk.services.demo import fill_demo
@@ -56,14 +55,10 @@ def rows_of(path: Path) -> dict[str, list[tuple]]:
 
 
 def webhook(n: int) -> tuple[bytes, dict]:
-    body = json.dumps({
-        "id": f"evt_{n}", "type": "paid", "occurred_at": "2026-11-23T02:00:00Z",
-        "order": {"id": f"o{n}", "number": f"SO-{n}", "total": "59.80", "paid": "59.80",
-                  "currency": "CNY", "status": "paid",
-                  "customer": {"name": "王芳", "phone": "13800138000"}},
-    }).encode()
-    return body, {"Content-Type": "application/json",
-                  "Shopdesk-Signature": sign_generic(SECRET, body, int(datetime.now().timestamp()))}
+    event = generic_event(id=f"evt_{n}")
+    event["order"] = {**event["order"], "id": f"o{n}", "number": f"SO-{n}"}
+    body = encode(event)
+    return body, generic_headers(body, SECRET)
 
 
 async def test_a_backup_under_webhook_load_is_whole_and_restores_row_for_row(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from api_helpers import generic_headers
 from litestar.testing import AsyncTestClient
 from queue_world import (
     ME,
@@ -15,7 +16,7 @@ from queue_world import (
 )
 
 from shopdesk.domain.filters import CaseFilter
-from shopdesk.domain.intake.signatures import sign_base64, sign_generic
+from shopdesk.domain.intake.signatures import sign_base64
 from shopdesk.tui.actions import ACTIONS
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.commands import RegistryProvider, key_display, supported_actions
@@ -152,8 +153,7 @@ async def test_incidents_board_when_there_are_none(services):
 
 
 async def _generic_post(client, body: bytes, at: float):
-    headers = {"Content-Type": "application/json",
-               "Shopdesk-Signature": sign_generic(SECRET, body, int(at))}
+    headers = generic_headers(body, SECRET, at=int(at))
     return await client.post("/webhooks/shop", content=body, headers=headers)
 
 
