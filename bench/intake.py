@@ -60,6 +60,11 @@ async def _serve_shopdesk(db: Path, sock: socket.socket) -> None:
         await services.sources.add("bench", "generic", SECRET)
         log = Path(os.environ["SHOPDESK_LOG"])
         app = create_app(services, logging_config=file_logging_config(log))
+        variant = os.environ.get("BENCH_VARIANT", "today")
+        if variant in ("no-direct", "neither"):  # every delivery through the Litestar route
+            app.direct_deliveries = None
+        if variant in ("no-process", "neither"):  # group commit on the store's own connection
+            services.intake.write_in_process = lambda: None
         server = EmbeddedServer(_uvicorn_config(app, sock))
         await _run_until_stdin_closes(server, sock)
 
@@ -320,8 +325,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--rounds", type=int, default=4,
                         help="alternate the two servers in this many rounds (default 4)")
+    parser.add_argument("--variant", default="today",
+                        choices=("today", "no-direct", "no-process", "neither"),
+                        help="which of the intake mechanisms shopdesk runs with (docs/design.md)")
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["BENCH_VARIANT"] = args.variant
     if args.serve:
         role, db, fd = args.serve
         server_main(role, db, int(fd))
@@ -372,6 +381,7 @@ def main() -> None:
     ratio = shopdesk["per_s"] / baseline["per_s"] if baseline["per_s"] else 0.0
     print(json.dumps({
         "bench": "intake",
+        "variant": args.variant,
         "events_per_s": round(shopdesk["per_s"]),
         "baseline_per_s": round(baseline["per_s"]),
         "ratio": round(ratio, 2),
