@@ -330,11 +330,11 @@ def main() -> None:
                         help="which of the intake mechanisms shopdesk runs with (docs/design.md)")
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ["BENCH_VARIANT"] = args.variant
-    if args.serve:
+    if args.serve:  # the variant comes from the parent, in BENCH_VARIANT
         role, db, fd = args.serve
         server_main(role, db, int(fd))
         return
+    os.environ["BENCH_VARIANT"] = args.variant
     if not 1 <= args.seconds <= 120:
         parser.error("--seconds must be between 1 and 120")
     if not 1 <= args.rounds <= 20:
