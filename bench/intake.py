@@ -5,8 +5,8 @@ log), loopback only. A load generator keeps CONNECTIONS keep-alive HTTP/1.1 conn
 SECONDS against each server in turn, posting signed generic events (every one a new delivery):
 
   (a) shopdesk: verify the signature, map, store delivery + order snapshot + order event under
-      synchronous=FULL and answer only after the commit (group commit, written by the store's
-      write process that the API starts: its CPU counts as the server's);
+      synchronous=FULL and answer only after the commit (group commit on the store's writer
+      connection, in the serving process);
   (b) baseline: a bare Litestar endpoint that decodes the same JSON and returns it.
 
 Prints the figures — with each server's CPU per request (and its event loop's share), the load
@@ -60,11 +60,6 @@ async def _serve_shopdesk(db: Path, sock: socket.socket) -> None:
         await services.sources.add("bench", "generic", SECRET)
         log = Path(os.environ["SHOPDESK_LOG"])
         app = create_app(services, logging_config=file_logging_config(log))
-        variant = os.environ.get("BENCH_VARIANT", "today")
-        if variant in ("no-direct", "neither"):  # every delivery through the Litestar route
-            app.direct_deliveries = None
-        if variant in ("no-process", "neither"):  # group commit on the store's own connection
-            services.intake.write_in_process = lambda: None
         server = EmbeddedServer(_uvicorn_config(app, sock))
         await _run_until_stdin_closes(server, sock)
 
@@ -279,8 +274,8 @@ class _Server:
             raise SystemExit(f"the {role} server did not start: {line!r}")
 
     def cpu_seconds(self) -> tuple[float, float]:
-        """User + system CPU the server has used so far: all its threads and its child processes
-        (shopdesk's store write process), and its main thread alone (the event loop)."""
+        """User + system CPU the server has used so far: all its threads and any child processes,
+        and its main thread alone (the event loop)."""
         def used(stat: str) -> float:
             fields = Path(stat).read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -325,16 +320,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--rounds", type=int, default=4,
                         help="alternate the two servers in this many rounds (default 4)")
-    parser.add_argument("--variant", default="today",
-                        choices=("today", "no-direct", "no-process", "neither"),
-                        help="which of the intake mechanisms shopdesk runs with (docs/design.md)")
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:  # the variant comes from the parent, in BENCH_VARIANT
+    if args.serve:
         role, db, fd = args.serve
         server_main(role, db, int(fd))
         return
-    os.environ["BENCH_VARIANT"] = args.variant
     if not 1 <= args.seconds <= 120:
         parser.error("--seconds must be between 1 and 120")
     if not 1 <= args.rounds <= 20:
@@ -381,7 +372,6 @@ def main() -> None:
     ratio = shopdesk["per_s"] / baseline["per_s"] if baseline["per_s"] else 0.0
     print(json.dumps({
         "bench": "intake",
-        "variant": args.variant,
         "events_per_s": round(shopdesk["per_s"]),
         "baseline_per_s": round(baseline["per_s"]),
         "ratio": round(ratio, 2),
