@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 8.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 10.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -40,8 +40,14 @@ CREATE TABLE IF NOT EXISTS orders (
     is_test          INTEGER NOT NULL DEFAULT 0,
     updated_at       TEXT NOT NULL,
     changed_at       TEXT,                         -- the shop's time of this snapshot: an older delivery does not replace it
+    note             TEXT NOT NULL DEFAULT '',     -- the buyer's note ("加急" makes an order urgent)
+    check_at         TEXT,                         -- detection: when the rules look at it next (NULL: only an event can change them)
     UNIQUE (source, external_id)
 );
+-- The sweep reads only the orders due for a check.
+CREATE INDEX IF NOT EXISTS orders_check ON orders (check_at) WHERE check_at IS NOT NULL;
+-- Buyer rules (duplicate order, many unpaid orders) group a buyer's orders by phone or email.
+CREATE INDEX IF NOT EXISTS orders_customer_phone ON orders (customer_phone, placed_at);
 CREATE INDEX IF NOT EXISTS orders_customer_email ON orders (customer_email);
 CREATE INDEX IF NOT EXISTS orders_tracking ON orders (tracking_number);
 CREATE INDEX IF NOT EXISTS orders_status ON orders (status, placed_at);
@@ -110,8 +116,15 @@ CREATE TABLE IF NOT EXISTS cases (
     resolution             TEXT NOT NULL DEFAULT '',
     version                INTEGER NOT NULL DEFAULT 1,
     updated_at             TEXT NOT NULL,
-    updated_by             TEXT NOT NULL
+    updated_by             TEXT NOT NULL,
+    rule                   TEXT,             -- the detection rule that opened it (payment_timeout …)
+    rule_subject           TEXT,             -- what it found it on: order:<id> or buyer:<phone|email>
+    rule_evidence          TEXT NOT NULL DEFAULT '',  -- the values the rule compared
+    cleared_at             TEXT              -- the rule's condition stopped holding (case kept: worked on)
 );
+-- One live case per (rule, order or buyer): the event path and the sweep racing open one.
+CREATE UNIQUE INDEX IF NOT EXISTS cases_live_rule ON cases (rule_subject, rule)
+    WHERE rule IS NOT NULL AND status NOT IN ('closed', 'void');
 CREATE INDEX IF NOT EXISTS cases_queue ON cases (status, due_at);
 CREATE INDEX IF NOT EXISTS cases_order ON cases (order_id);
 CREATE INDEX IF NOT EXISTS cases_opened ON cases (opened_at);
@@ -218,6 +231,14 @@ CREATE TABLE IF NOT EXISTS tokens (
 
 -- What the store says about itself, by key: "sla_fingerprint" names the SLA policy (calendar,
 -- targets, rules) the stored due times of active cases were computed with.
+-- Stock levels the shop reported (generic event type "stock", `shopdesk stock import`).
+CREATE TABLE IF NOT EXISTS stock (
+    sku        TEXT PRIMARY KEY,
+    quantity   INTEGER NOT NULL,
+    source     TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS store_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

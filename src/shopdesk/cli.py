@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.commands.sources",
     "shopdesk.commands.tokens",
     "shopdesk.commands.serve",
+    "shopdesk.commands.detection",
 )
 
 EXIT_USAGE = 2

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import msgspec
 
+from shopdesk.domain.detection import RULE_NAMES
 from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.sla import BusinessCalendar, validate_calendar
 from shopdesk.domain.sla_policy import SlaPolicy, parse_duration
@@ -77,17 +78,35 @@ class Operator(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class DetectionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Thresholds of the anomaly rules (DESIGN §2 orders and detection)."""
+    """Thresholds of the anomaly rules (DESIGN §2 orders and detection; domain/detection.py)."""
 
-    payment_timeout_minutes: Positive = 30
-    duplicate_window_minutes: Positive = 10
-    bulk_unpaid_count: Positive = 3
-    bulk_unpaid_window_hours: Positive = 24
-    tracking_stall_days: Positive = 3
-    refund_overdue_days: Positive = 3
-    urgent_amount_minor: Positive = 500_000
+    payment_timeout_minutes: Annotated[int, msgspec.Meta(ge=1, le=525_600)] = 30
+    """Unpaid this long after placing -> payment_timeout."""
+    payment_tolerance_minor: Annotated[int, msgspec.Meta(ge=0, le=10**12)] = 0
+    """Paid and total may differ by this much (minor units) before payment_mismatch."""
+    duplicate_window_minutes: Annotated[int, msgspec.Meta(ge=1, le=525_600)] = 10
+    """Same buyer and items within this window -> duplicate_order."""
+    bulk_unpaid_count: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 3
+    """This many unpaid orders from one buyer …"""
+    bulk_unpaid_window_hours: Annotated[int, msgspec.Meta(ge=1, le=8760)] = 24
+    """… within this window -> bulk_unpaid."""
+    tracking_stall_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 3
+    """No tracking update for this many days -> delivery_delayed."""
+    refund_overdue_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 3
+    """Refund requested and not done after this many days -> refund_issue."""
+    urgent_amount_minor: Annotated[int, msgspec.Meta(ge=1, le=10**12)] = 500_000
+    """Orders of at least this amount (minor units) are urgent."""
     urgent_tags: list[str] = msgspec.field(default_factory=lambda: ["vip", "urgent", "加急"])
-    sweep_seconds: Positive = 300
+    """Order tags that make an order urgent (any case)."""
+    lead_time_hours: Annotated[int, msgspec.Meta(ge=1, le=8760)] = 48
+    """The shop's normal time from order to delivery: a deliver-by sooner is urgent."""
+    disabled: list[str] = msgspec.field(default_factory=list)
+    """Rules switched off, by name (`shopdesk rules` lists them)."""
+    levels: dict[str, Annotated[int, msgspec.Meta(ge=1, le=3)]] = msgspec.field(
+        default_factory=dict)
+    """A rule's level instead of its default, e.g. { payment_mismatch = 3 }."""
+    sweep_seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 300
+    """How often the sweep runs (time-based rules, SLA escalation, auto-close)."""
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -170,6 +189,12 @@ def validate(settings: Settings) -> Settings:
             raise ValidationError(
                 f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="operators"
             )
+    for key in ("disabled", "levels"):
+        for name in getattr(settings.detection, key):
+            if name not in RULE_NAMES:
+                raise ValidationError(
+                    f"detection.{key}: unknown rule {name!r}; the rules are: "
+                    f"{', '.join(RULE_NAMES)}", field=f"detection.{key}")
     if settings.lang not in (None, "en", "zh"):
         raise ValidationError(f"lang must be \"en\" or \"zh\", not {settings.lang!r}", field="lang")
     return settings

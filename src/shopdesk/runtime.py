@@ -460,5 +460,8 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
             intake = getattr(services, "intake", None)
             if intake is not None and hasattr(intake, "aclose"):
                 await intake.aclose()
+            detection = getattr(services, "detection", None)
+            if detection is not None:
+                await detection.aclose()
     log.info("stopped; store %s closed", db_path)
     return tui.return_code or 0

@@ -45,15 +45,19 @@ FIRST_SWEEP_SECONDS = 10.0
 
 
 async def sweep_forever(services: Services) -> None:
-    """Escalate breached cases and close stale resolved ones, every detection.sweep_seconds (the
-    first time after at most FIRST_SWEEP_SECONDS)."""
+    """The rules on every order due, then escalate breached cases and close stale resolved ones,
+    every detection.sweep_seconds (the first time after at most FIRST_SWEEP_SECONDS)."""
     interval = max(1, services.settings.detection.sweep_seconds)
     await asyncio.sleep(min(FIRST_SWEEP_SECONDS, interval))
     while True:
         try:
-            result = await services.cases.sweep()
-            if any(result.values()):
-                log.info("sweep: %s", result)
+            report = await services.detection.run_sweep()
+            if report.opened or report.cleared or report.closed or report.escalated or \
+                    report.closed_resolved or report.failed:
+                log.info("sweep: checked %d orders; opened %s, cleared %s, closed %s, "
+                         "escalated %s, closed resolved %s, failed %s", report.checked,
+                         report.opened, report.cleared, report.closed, report.escalated,
+                         report.closed_resolved, report.failed)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -170,6 +170,16 @@ async def test_removing_a_source_finds_the_events_of_its_deliveries_by_index(tmp
         assert "USING COVERING INDEX order_events_delivery" in str(plan.fetchall())
 
 
+def undo_version_10(conn: sqlite3.Connection) -> None:
+    """A current store back to the shape of version 9 (10: detection's columns and tables)."""
+    for index in ("cases_live_rule", "orders_check", "orders_customer_phone"):
+        conn.execute(f"DROP INDEX {index}")
+    for table, column in (("cases", "rule"), ("cases", "rule_subject"), ("cases", "rule_evidence"),
+                          ("cases", "cleared_at"), ("orders", "note"), ("orders", "check_at")):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("DROP TABLE stock")
+
+
 async def test_a_v6_store_learns_when_its_cases_were_last_reopened(tmp_path):
     from datetime import UTC, datetime
 
@@ -186,6 +196,7 @@ async def test_a_v6_store_learns_when_its_cases_were_last_reopened(tmp_path):
         await services.cases.reopen(boss, case.ref, "lost again")
         other, _ = await services.cases.open(boss, kind="damaged")
     with sqlite3.connect(path) as conn:  # the shape of version 6 (6: orders.changed_at, landed first)
+        undo_version_10(conn)
         conn.execute("ALTER TABLE cases DROP COLUMN reopened_at")
         conn.execute("DROP TABLE store_meta")
         conn.execute("PRAGMA user_version = 6")

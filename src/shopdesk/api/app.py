@@ -67,6 +67,7 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
 
     async def stop_intake() -> None:  # the deliveries accepted are written before the answer
         await services.intake.aclose()
+        await services.detection.aclose()
 
     app = ShopdeskAPI(
         route_handlers=[*health.ROUTES, *intake_routes, *cases.ROUTES, *exports.ROUTES],

@@ -33,6 +33,7 @@ from shopdesk.api.schemas import (
 )
 from shopdesk.domain import workflow
 from shopdesk.domain.cases import Case, CaseDetail
+from shopdesk.domain.detection import RULE_NAMES
 from shopdesk.domain.errors import ConflictError, ValidationError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake import generic
@@ -44,6 +45,8 @@ from shopdesk.domain.intake.mapping import (
 from shopdesk.domain.kinds import KIND_GROUPS, KINDS, expand_kinds
 from shopdesk.domain.plain_text import plain_copy
 from shopdesk.services import Services
+
+RuleName = Literal[RULE_NAMES]  # type: ignore[valid-type]
 
 MAX_PAGE = 200
 T = TypeVar("T")
@@ -134,6 +137,10 @@ async def list_cases(
     overdue: FromQuery[bool | None] = None,
     q: Annotated[str | None, QueryParameter(description="ref, order number, customer, tracking")]
     = None,
+    rule: Annotated[RuleName | None, QueryParameter(
+        description="only cases a detection rule opened (see `shopdesk rules`); such cases "
+                    "carry `rule`, `rule_evidence` and, once the rule no longer holds, "
+                    "`cleared_at`")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, QueryParameter(
         description="next_cursor of the previous page", pattern=CURSOR_PATTERN)] = None,
@@ -142,6 +149,7 @@ async def list_cases(
     case_filter = CaseFilter(
         statuses=status or list(ACTIVE), kinds=expand_kinds(kind or []) or None,
         levels=level or None, urgent=urgent, assignee=assignee, overdue=overdue, q=q or None,
+        rule=rule,
     )
     items, position = await services.cases.page(case_filter, limit=limit, after=after, now=now)
     total = await services.cases.count(case_filter)

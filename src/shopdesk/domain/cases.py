@@ -78,6 +78,8 @@ class Order(msgspec.Struct, kw_only=True, omit_defaults=True):
     ship_by: datetime | None = None
     deliver_by: datetime | None = None
     tags: list[str] = msgspec.field(default_factory=list)
+    note: str = ""
+    """The buyer's note on the order (WooCommerce customer_note, Shopify note)."""
     is_test: bool = False
     updated_at: datetime | None = None
     changed_at: datetime | None = None
@@ -126,6 +128,14 @@ class Case(msgspec.Struct, kw_only=True):
     version: int
     updated_at: datetime
     updated_by: str
+    rule: str | None = None
+    """The detection rule that opened the case (None: opened by a person or a report)."""
+    rule_subject: str | None = None
+    """What the rule found it on: "order:<id>" or "buyer:phone:<digits>" / "buyer:email:<…>"."""
+    rule_evidence: str = ""
+    """What the rule compared when it opened the case: "unpaid 3h 2m > 30m"."""
+    cleared_at: datetime | None = None
+    """When the rule's condition stopped holding (the payment arrived), while still worked on."""
     # Joined from the order, for the queue (not columns of cases):
     order_number: str = ""
     carrier: str = ""

@@ -23,4 +23,5 @@ class CaseFilter(msgspec.Struct, kw_only=True, omit_defaults=True):
     resolved_to: datetime | None = None
     incident_id: int | None = None
     source: str | None = None
+    rule: str | None = None  # the detection rule that opened the case
     awaiting_approval: bool | None = None  # has a remedy proposed, not yet approved or rejected

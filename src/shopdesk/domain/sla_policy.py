@@ -94,6 +94,18 @@ def targets(
     return first, resolution
 
 
+def owner_due(
+    policy: SlaPolicy, *, level: int, kind: str, urgent: bool, opened_at: datetime,
+    resolution_due_at: datetime, reopened_at: datetime | None = None,
+) -> datetime:
+    """When a case still unresolved goes up to the owner: its resolution target again, counted in
+    business time from the resolution due time (the sweep's second tier; the first breach went
+    to a supervisor)."""
+    _, resolution = targets(policy, level=level, kind=kind, urgent=urgent, opened_at=opened_at,
+                            resolution_from=reopened_at)
+    return sla.add_business_time(policy.calendar, resolution_due_at, resolution)
+
+
 def compute_dues(
     policy: SlaPolicy,
     *,

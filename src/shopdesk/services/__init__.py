@@ -28,6 +28,7 @@ class Services:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         from shopdesk.services.cases import CaseService
+        from shopdesk.services.detection import DetectionService
         from shopdesk.services.exports import ExportService
         from shopdesk.services.incidents import IncidentService
         from shopdesk.services.intake import IntakeService
@@ -51,6 +52,7 @@ class Services:
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
+        self.detection = DetectionService(self)
 
     def now(self) -> datetime:
         return self.clock()

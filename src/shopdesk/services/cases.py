@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,13 +36,15 @@ from shopdesk.domain.errors import (
     TransitionError,
     ValidationError,
 )
+from shopdesk.domain.detection import Finding, clears_by_itself
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.money import format_minor
 from shopdesk.domain.sla import ClockState
-from shopdesk.domain.sla_policy import clocks, compute_dues, fingerprint
+from shopdesk.domain.sla_policy import clocks, compute_dues, fingerprint, owner_due
 from shopdesk.domain.workflow import TIERS
 from shopdesk.services.changes import Change
 from shopdesk.store import cases as case_rows
+from shopdesk.store import detection as detection_rows
 from shopdesk.store import followups, incidents, meta, orders
 from shopdesk.store import sources as source_rows
 
@@ -432,10 +435,13 @@ class CaseService:
         department: str | None = None,
         opened_at: datetime | None = None,
         data: dict[str, Any] | None = None,
+        finding: Finding | None = None,
     ) -> tuple[Case, bool]:
         """Open a case; returns (case, created). With a dedupe_key seen before, the earlier case —
         unless both requests carry a `request_hash` and they differ: the key was reused for another
-        request (ConflictError naming `dedupe_key`).
+        request (ConflictError naming `dedupe_key`). A detection `finding` opens one live case per
+        rule and subject (a unique index: the event path and the sweep racing open one); the
+        loser gets the winner's case.
 
         `order` is a reported copy of the case's order (instead of an `order_id`): an order shopdesk
         already follows is linked, not overwritten; a new one is stored with the case. Either both
@@ -446,6 +452,30 @@ class CaseService:
             kinds.check_department(department)
         title = title.strip() or kind.replace("_", " ")
         await self.ensure_due_times()
+        try:
+            return await self._insert(
+                actor, kind=kind, level=level, urgent=urgent, title=title,
+                description=description, order_id=order_id, order=order, customer=customer,
+                evidence=evidence, source=source, dedupe_key=dedupe_key,
+                request_hash=request_hash, assignee=assignee, department=department,
+                opened_at=opened_at, data=data, finding=finding,
+            )
+        except sqlite3.IntegrityError:
+            if finding is None:
+                raise
+            winner = await detection_rows.live_case(self._store.reader, finding.rule,
+                                                    finding.subject)
+            if winner is None:
+                raise
+            return winner, False
+
+    async def _insert(
+        self, actor: Actor, *, kind: str, level: int, urgent: bool, title: str, description: str,
+        order_id: int | None, order: Order | None, customer: Customer | None,
+        evidence: list[str] | None, source: str, dedupe_key: str | None,
+        request_hash: str | None, assignee: str | None, department: str | None,
+        opened_at: datetime | None, data: dict[str, Any] | None, finding: Finding | None,
+    ) -> tuple[Case, bool]:
         async with self._store.transaction() as conn:
             if dedupe_key is not None:
                 existing = await case_rows.find_by_dedupe_key(conn, dedupe_key)
@@ -481,6 +511,9 @@ class CaseService:
                 "opened_by": actor.name,
                 "opened_at": opened, "assignee": assignee, "department": department,
             }
+            if finding is not None:
+                values.update(rule=finding.rule, rule_subject=finding.subject,
+                              rule_evidence=finding.evidence)
             dues = compute_dues(
                 self._services.policy, level=level, kind=kind, urgent=urgent, status="new",
                 opened_at=opened, first_response_at=None, pauses=[],
@@ -975,37 +1008,100 @@ class CaseService:
             await self._save(conn, case, actor, "survey", data, values, now=now)
         return await self._committed(case, actor)
 
+    # --- detection: a rule's condition cleared, or holds again ---------------------------------
+
+    async def clear_finding(
+        self, actor: Actor, ref: str, reason: str, *, automatic: frozenset[str]
+    ) -> tuple[Case, bool]:
+        """The rule that opened the case no longer holds (the payment arrived): recorded on the
+        timeline. A case nobody but shopdesk (`automatic` actors) touched closes itself as
+        cleared; one an operator worked on stays, marked cleared. Returns (case, closed)."""
+        async with self._editing(ref, None) as (conn, case):
+            if case.rule is None or case.cleared_at is not None or not workflow.is_active(
+                    case.status):
+                return case, False
+            now = self._services.now()
+            closes = clears_by_itself(await detection_rows.event_actors(conn, case.id), automatic)
+            values: dict[str, Any] = {"cleared_at": now}
+            data: dict[str, Any] = {"rule": case.rule, "reason": reason, "closed": closes}
+            if closes:
+                values.update(status="closed", closed_at=now)
+                data.update({"from": case.status, "to": "closed"})
+                await self._on_status_change(conn, case, "closed", now)
+            await self._save(conn, case, actor, "cleared", data, values, now=now)
+        return await self._committed(case, actor), closes
+
+    async def finding_again(self, actor: Actor, ref: str, evidence: str) -> Case:
+        """A cleared case's rule holds again (the order was unpaid, paid, then charged back)."""
+        async with self._editing(ref, None) as (conn, case):
+            if case.cleared_at is None:
+                return case
+            await self._save(conn, case, actor, "found_again",
+                             {"rule": case.rule, "evidence": evidence},
+                             {"cleared_at": None, "rule_evidence": evidence},
+                             now=self._services.now())
+        return await self._committed(case, actor)
+
     # --- the sweep -----------------------------------------------------------------------------------
 
     async def sweep(self) -> dict[str, int]:
-        """Escalate each breach once (a case sent back to work after its escalation is not sent up
-        again for the same due time); close stale resolved cases."""
+        """`sweep_report` counted: {"escalated": n, "closed": n}."""
+        escalated, closed = await self.sweep_report()
+        return {"escalated": len(escalated), "closed": len(closed)}
+
+    async def sweep_report(self, *, dry_run: bool = False) -> tuple[list[str], list[str]]:
+        """The SLA watch, tiered: a first-response or resolution breach escalates to a supervisor
+        (once: a case sent back to work after its escalation is not sent up again for the same due
+        time); a case still unresolved a whole resolution target after its resolution due time goes
+        on to the owner. Stale resolved cases close. Returns (escalated refs, closed refs); a dry
+        run changes nothing and says what it would do."""
         await self.ensure_due_times()
         now = self._services.now()
-        breached = await case_rows.list_breached_unescalated(self._store.reader, now, limit=1000)
-        if breached and await self._dues_of_another_policy():
+        reader = self._store.reader
+        breached = await case_rows.list_breached_unescalated(reader, now, limit=1000)
+        policy = self._services.policy
+        late = [
+            case for case in await case_rows.list_unresolved_at_supervisor(reader, now, limit=1000)
+            if case.resolution_due_at is not None and now > owner_due(
+                policy, level=case.level, kind=case.kind, urgent=case.urgent,
+                opened_at=case.opened_at, resolution_due_at=case.resolution_due_at,
+                reopened_at=case.reopened_at)
+        ]
+        late_ids = {case.id for case in late}
+        moves = [(case, "SLA breached") for case in breached if case.id not in late_ids] + \
+            [(case, "SLA breached again: unresolved a whole resolution target after its due time")
+             for case in late]
+        if moves and await self._dues_of_another_policy():
             log.warning("not escalating %d breached cases: the store's due times were computed "
                         "with another SLA config (holidays, hours or targets) by another shopdesk "
                         "since this one started; restart this one to use the config as it is now",
-                        len(breached))
-            breached = []
-        escalated = 0
-        for case in breached:
+                        len(moves))
+            moves = []
+        escalated: list[str] = []
+        for case, reason in moves:
+            if dry_run:
+                escalated.append(case.ref)
+                continue
             with contextlib.suppress(ConflictError, TransitionError):
-                await self.escalate(
-                    SYSTEM, case.ref, "SLA breached", expected_version=case.version
-                )
-                escalated += 1
+                await self.escalate(SYSTEM, case.ref, reason, expected_version=case.version)
+                escalated.append(case.ref)
         stale_before = now - timedelta(days=self._services.settings.close_after_days)
         stale = await self.list(
             CaseFilter(statuses=["resolved"], resolved_to=stale_before), limit=1000
         )
-        closed = 0
+        closed: list[str] = []
         for case in stale:
+            if dry_run:
+                closed.append(case.ref)
+                continue
             with contextlib.suppress(ConflictError, TransitionError):
                 await self.close(SYSTEM, case.ref, expected_version=case.version)
-                closed += 1
-        return {"escalated": escalated, "closed": closed}
+                closed.append(case.ref)
+        if escalated and not dry_run:
+            self._services.changes.publish(Change(
+                what="escalation", ref=",".join(escalated), level=len(escalated),
+                actor=SYSTEM.name))
+        return escalated, closed
 
 
 async def _platform_refunded(conn: aiosqlite.Connection, order: Order | None) -> int:

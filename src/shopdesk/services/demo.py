@@ -718,6 +718,65 @@ class DemoBuilder:
         for step in sorted(self.steps):
             clock.now = min(step.at, self.now)
             await step.run()
+        clock.now = self.now
+        await self.detection_showcase()
+
+    async def detection_showcase(self) -> None:
+        """Orders that trip every detection rule, then one sweep: a new user sees cases that
+        opened by themselves (the Detected view). The stories' orders already have their cases
+        and are not checked again."""
+        from shopdesk.store import detection as detection_rows
+        from shopdesk.store import orders as order_rows
+
+        now, rng = self.now, self.rng
+        tea, pot, cups = PRODUCTS[0], PRODUCTS[1], PRODUCTS[2]
+
+        def order(number: int, name: str, phone: str, product=tea, *, hours_ago: float = 30,
+                  paid: bool = True, **fields) -> Order:
+            placed = now - timedelta(hours=hours_ago)
+            values: dict[str, Any] = dict(
+                source="demo", external_id=str(rng.randint(10**18, 9 * 10**18)),
+                number=f"#{20000 + number}", customer=Customer(name=name, phone=phone,
+                                                             email=f"d{number}@qq.com"),
+                address=ZH_ADDRESSES[number % len(ZH_ADDRESSES)],
+                items=[OrderItem(name=product[0], sku=product[1], price_minor=product[2])],
+                total_minor=product[2], paid_minor=product[2] if paid else 0, currency="CNY",
+                status="paid" if paid else "pending", placed_at=placed,
+                paid_at=placed + timedelta(minutes=3) if paid else None,
+                ship_by=placed + timedelta(days=3), deliver_by=placed + timedelta(days=7))
+            values.update(fields)
+            return Order(**values)
+
+        shipped = dict(status="shipped", carrier="SF Express", tracking_number="SF1488200371")
+        orders = [
+            order(1, "钱多多", "+86 139 1100 0001", hours_ago=3, paid=False),  # payment_timeout
+            order(2, "孙丽", "+86 139 1100 0002", paid_minor=tea[2] - 2000),  # payment_mismatch
+            order(3, "郑凯", "+86 139 1100 0003", hours_ago=2.1),  # duplicate_order: the first …
+            order(4, "郑凯", "+86 139 1100 0003", hours_ago=2),  # … and the same again
+            *[order(5 + n, "匿名买家", "+86 139 1100 0005", product, hours_ago=0.25 - n * 0.05,
+                    paid=False) for n, product in enumerate((tea, pot, cups))],  # bulk_unpaid
+            order(8, "冯晨", "+86 139 1100 0008", hours_ago=80,
+                  ship_by=now - timedelta(hours=5)),  # ship_delayed
+            order(9, "Olivia Brown", "+61 412 555 019", hours_ago=200,
+                  shipped_at=now - timedelta(days=7), last_tracking_at=now - timedelta(days=4),
+                  **shipped),  # delivery_delayed: tracking stalled
+            order(10, "何静", "+86 139 1100 0010", hours_ago=240,
+                  shipped_at=now - timedelta(days=9), delivered_at=now - timedelta(days=7),
+                  status="delivered", carrier="SF Express",
+                  tracking_number="SF1488200372"),  # refund_issue (its request below)
+            order(11, "蒋涛", "N/A"),  # address_error
+            order(12, "韩雪", "+86 139 1100 0012", cups),  # out_of_stock (stock below)
+            order(13, "曹颖", "+86 139 1100 0013", note="请加急，周五前要送人",
+                  tags=["vip"], deliver_by=now + timedelta(hours=20)),  # urgent_order
+        ]
+        async with self.services.store.transaction() as conn:
+            await detection_rows.clear_checks(conn)  # the stories' orders have their cases
+            ids = [await order_rows.upsert_order(conn, item, now) for item in orders]
+            await order_rows.insert_order_event(
+                conn, ids[9], type="refund_requested", at=now - timedelta(days=5),
+                data={"reason": "茶叶受潮"})
+            await detection_rows.upsert_stock(conn, {cups[1]: 0}, source="demo", at=now)
+        await self.services.detection.sweep()
 
 
 async def fill_demo(store, settings=None, *, cases: int = 120, seed: int = 7,

@@ -132,6 +132,7 @@ def _delivery_in(job: _Job) -> delivery_rows.DeliveryIn:
         if job.status == "processed" and mapped is not None else None,
         needs_snapshot=mapped is not None and (mapped.patch is not None or not mapped.events
                                                or mapped.at is not None),  # late or not?
+        stock=mapped.stock if job.status == "processed" and mapped is not None else None,
         source_secret=job.source.secret, source_old_secret=job.source.old_secret,
     )
 
@@ -229,6 +230,11 @@ class IntakeService:
             self._publish(job, written)
         if job.status == "processed" and job.mapped is not None and job.mapped.report is not None:
             receipt.case = await self._open_case(source, job.mapped, written.order_id)
+        if receipt.status == "processed":  # the rules look at it after the answer (detection.py)
+            if written.order_id is not None:
+                self._services.detection.order_changed(written.order_id)
+            if job.mapped is not None and job.mapped.stock:
+                self._services.detection.stock_changed(job.mapped.stock)
         return receipt
 
     def _accept(self, source: Source, headers: Mapping[str, str], body: bytes,

@@ -23,11 +23,12 @@ CASE_FIELDS: frozenset[str] = frozenset(
         "opened_by",
         "opened_at", "first_response_at", "first_response_due_at", "resolution_due_at", "due_at",
         "resolved_at", "closed_at", "reopened_at", "resolution",
+        "rule", "rule_subject", "rule_evidence", "cleared_at",
     }
 )
 _TIME_FIELDS = frozenset(
     {"opened_at", "first_response_at", "first_response_due_at", "resolution_due_at", "due_at",
-     "resolved_at", "closed_at", "reopened_at"}
+     "resolved_at", "closed_at", "reopened_at", "cleared_at"}
 )
 
 CASE_SELECT = """
@@ -110,6 +111,10 @@ def case_from_row(row: sqlite3.Row) -> Case:
         version=row["version"],
         updated_at=from_db(row["updated_at"]),
         updated_by=row["updated_by"],
+        rule=row["rule"],
+        rule_subject=row["rule_subject"],
+        rule_evidence=row["rule_evidence"],
+        cleared_at=from_db(row["cleared_at"]),
         order_number=row["order_number"] if "order_number" in keys else "",
         carrier=row["carrier"] if "carrier" in keys else "",
         tracking_number=row["tracking_number"] if "tracking_number" in keys else "",
@@ -248,6 +253,9 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
     if case_filter.source is not None:
         clauses.append("c.source = :source")
         params["source"] = case_filter.source
+    if case_filter.rule is not None:
+        clauses.append("c.rule = :rule")
+        params["rule"] = case_filter.rule
     if case_filter.q:
         params["q"] = case_filter.q
         params["q_like"] = "%" + case_filter.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -465,6 +473,22 @@ async def list_breached_unescalated(
           AND NOT EXISTS (SELECT 1 FROM case_events AS e
                           WHERE e.case_id = c.id AND e.type = 'escalated' AND e.at >= c.due_at)
         ORDER BY c.due_at, c.id LIMIT :limit""",
+        {"now": to_db(now), "limit": limit},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [case_from_row(row) for row in rows]
+
+
+async def list_unresolved_at_supervisor(
+    conn: aiosqlite.Connection, now: datetime, *, limit: int = 1000
+) -> list[Case]:
+    """Cases at the supervisor tier, not waiting, resolved or closed, whose resolution was due
+    before `now`: the sweep sends those a resolution target late on to the owner."""
+    async with conn.execute(
+        CASE_SELECT + """
+        WHERE c.status IN ('new', 'open', 'escalated') AND c.tier = 'supervisor'
+          AND c.resolution_due_at IS NOT NULL AND c.resolution_due_at < :now
+        ORDER BY c.resolution_due_at, c.id LIMIT :limit""",
         {"now": to_db(now), "limit": limit},
     ) as cursor:
         rows = await cursor.fetchall()

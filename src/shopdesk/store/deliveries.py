@@ -85,6 +85,8 @@ class DeliveryIn(msgspec.Struct, kw_only=True):
     """The order this delivery updates (planned by the caller), or None."""
     needs_snapshot: bool = True
     """Whether the plan needs the stored snapshot (to derive events or apply a patch)."""
+    stock: dict[str, int] | None = None
+    """A stock report to store with the delivery (SKU -> quantity on hand)."""
     source_secret: str
     source_old_secret: str | None
     """The source's secrets as the signature was checked against them: the delivery is stored only
@@ -130,6 +132,10 @@ CROSS JOIN orders AS o ON o.source = k.value ->> 0 AND o.external_id = k.value -
 _INSERT_DELIVERIES = """INSERT INTO deliveries
     (source_id, dedupe_key, received_at, topic, status, error, headers, body, order_id)"""
 _INSERT_EVENTS = "INSERT INTO order_events (order_id, type, at, delivery_id, data)"
+_UPSERT_STOCK = """INSERT INTO stock (sku, quantity, source, updated_at)
+    VALUES (:sku, :quantity, :source, :at)
+    ON CONFLICT (sku) DO UPDATE SET quantity = excluded.quantity, source = excluded.source,
+                                    updated_at = excluded.updated_at"""
 
 # Rows go in INSERTs of CHUNK rows each (the rest one by one): every statement is one step, and a
 # step is where the writer's thread lets go of the GIL and must wait to get it back from the loop.
@@ -250,6 +256,12 @@ def _store_deliveries(
         for i, d in ((i, deliveries[i]) for i in fresh)
     ])
     delivery_ids = _found(db, [keys[i] for i in fresh]) if fresh else {}
+    # 5. Stock reports: the newest report of a SKU wins (in arrival order).
+    db.executemany(_UPSERT_STOCK, [
+        {"sku": sku, "quantity": quantity, "source": deliveries[i].source,
+         "at": to_db(deliveries[i].received_at)}
+        for i in fresh if deliveries[i].stock for sku, quantity in deliveries[i].stock.items()
+    ])
     _insert_rows(db, _INSERT_EVENTS, [
         (order_of[index], event.type, to_db(event.at), delivery_ids[keys[index]][0],
          json_dumps(event.data))

@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -56,6 +56,25 @@ STEPS: dict[int, list[str]] = {
     ],
     9: [
         "CREATE INDEX IF NOT EXISTS order_events_delivery ON order_events (delivery_id)",
+    ],
+    10: [  # detection: rules open cases by themselves
+        "ALTER TABLE orders ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE orders ADD COLUMN check_at TEXT",
+        "UPDATE orders SET check_at = updated_at",  # every order known is checked once
+        "CREATE INDEX IF NOT EXISTS orders_check ON orders (check_at) WHERE check_at IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS orders_customer_phone ON orders (customer_phone, placed_at)",
+        "ALTER TABLE cases ADD COLUMN rule TEXT",
+        "ALTER TABLE cases ADD COLUMN rule_subject TEXT",
+        "ALTER TABLE cases ADD COLUMN rule_evidence TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN cleared_at TEXT",
+        """CREATE UNIQUE INDEX IF NOT EXISTS cases_live_rule ON cases (rule_subject, rule)
+           WHERE rule IS NOT NULL AND status NOT IN ('closed', 'void')""",
+        """CREATE TABLE IF NOT EXISTS stock (
+            sku        TEXT PRIMARY KEY,
+            quantity   INTEGER NOT NULL,
+            source     TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
     ],
 }
 

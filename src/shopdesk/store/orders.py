@@ -35,6 +35,7 @@ def order_from_row(row: sqlite3.Row) -> Order:
         carrier=row["carrier"],
         tracking_number=row["tracking_number"],
         tags=json_loads(row["tags"], []),
+        note=row["note"],
         is_test=bool(row["is_test"]),
         updated_at=from_db(row["updated_at"]),
         changed_at=from_db(row["changed_at"]),
@@ -59,8 +60,10 @@ def _order_params(order: Order, at: datetime) -> dict[str, Any]:
         "carrier": order.carrier,
         "tracking_number": order.tracking_number,
         "tags": json_dumps(order.tags),
+        "note": order.note,
         "is_test": int(order.is_test),
         "updated_at": to_db(at),
+        "check_at": to_db(at),  # every new snapshot is due for detection (services/detection.py)
         "changed_at": to_db(order.changed_at),
         **{name: to_db(getattr(order, name)) for name in _ORDER_TIMES},
     }

@@ -33,7 +33,7 @@ from shopdesk.services.changes import Change
 from shopdesk.tui import i18n
 from shopdesk.tui.commands import RegistryProvider
 from shopdesk.tui.i18n import t
-from shopdesk.tui.messages import ApiStarted, ApiStopped, CasesChanged
+from shopdesk.tui.messages import ApiStarted, ApiStopped, AutomaticMoves, CasesChanged
 
 if TYPE_CHECKING:
     from shopdesk.config import Settings
@@ -48,6 +48,12 @@ CLOCK_REFRESH_SECONDS = 30.0  # SLA-left and age columns move with time
 NEWEST_CHECKED = 50
 ALERTS_LISTED = 5  # new-case alerts named in one toast; the rest are counted
 ALERT_SECONDS = 10.0
+# Changes shopdesk made by itself -> (the notice's catalog key, its title's).
+AUTOMATIC_NOTICES: dict[str, tuple[str, str]] = {
+    "detection": ("notice.detected", "view.detected"),
+    "detection_cleared": ("notice.cleared", "event.cleared"),
+    "escalation": ("notice.escalated", "event.escalated"),
+}
 # Toasts are short-lived and do not pile up over the queue's last rows (QA F19): a new one replaces
 # the one of the same kind (severity and title) still showing, at most MAX_TOASTS show at once
 # (the oldest that is not an error goes first), and errors stay longest, to be read.
@@ -219,8 +225,20 @@ class ShopdeskApp(App[int]):
 
     def _on_change(self, change: Change) -> None:
         """services.changes callback; may run in an API request's task: only post a message."""
+        if change.what in AUTOMATIC_NOTICES:  # automatic moves are never silent
+            self.post_message(AutomaticMoves(what=change.what, refs=tuple(
+                ref for ref in change.ref.split(",") if ref)))
         self.post_message(CasesChanged(whats=frozenset({change.what}),
                                        refs=frozenset({change.ref} if change.ref else ())))
+
+    def on_automatic_moves(self, message: AutomaticMoves) -> None:
+        """'3 cases escalated: SLA breached' — what the sweep or detection did, as a notice."""
+        refs = list(message.refs)
+        shown = ", ".join(refs[:5]) + (" …" if len(refs) > 5 else "")
+        key, title = AUTOMATIC_NOTICES[message.what]
+        # titled: a toast of another kind does not replace it (kinds are severity and title)
+        self.notify(t(key, count=len(refs), refs=shown), severity="warning", title=t(title),
+                    timeout=ALERT_SECONDS, markup=False)
 
     async def _poll_store(self) -> None:
         if self.services is None:

@@ -40,3 +40,12 @@ class ApiStarted(Message):
 
     note: str
     notice: str
+
+
+@dataclass
+class AutomaticMoves(Message):
+    """shopdesk itself changed cases: detection opened or cleared some, the SLA watch escalated
+    some. Shown as a notice: nothing changes silently."""
+
+    what: str  # detection | escalation
+    refs: tuple[str, ...]

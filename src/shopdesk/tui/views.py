@@ -43,8 +43,14 @@ VIEWS: tuple[View, ...] = (
     View("resolved_today", "view.resolved_today", "view.resolved_today.short"),
     View("intake", "view.intake", "view.intake.short"),
     View("approvals", "view.approvals", "view.approvals.short"),
+    View("detected", "view.detected", "view.detected.short"),
 )
 VIEW_IDS: tuple[str, ...] = tuple(view.id for view in VIEWS)
+
+
+def view_key(number: int) -> str:
+    """The key of the view at `number` (1-based): 1..9, then 0 for the tenth."""
+    return str(number % 10)
 DEFAULT_VIEW = "open"
 INTAKE_VIEW = "intake"
 
@@ -75,6 +81,8 @@ def view_filter(view_id: str, services: Services, operator: str) -> CaseFilter |
         return CaseFilter(resolved_from=today, resolved_to=today + timedelta(days=1))
     if view_id == "approvals":  # remedies proposed above an operator's limit (DESIGN §1)
         return CaseFilter(statuses=list(ACTIVE), awaiting_approval=True)
+    if view_id == "detected":  # opened by the detection rules, still being worked
+        return CaseFilter(statuses=list(ACTIVE), source="detection")
     if view_id == INTAKE_VIEW:
         return None
     raise KeyError(view_id)

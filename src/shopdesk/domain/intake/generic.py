@@ -78,11 +78,18 @@ class GenericOrder(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ship_by: When | None = None
     deliver_by: When | None = None
     tags: list[str] = msgspec.field(default_factory=list)
+    note: str = ""
+    """The buyer's note ("加急" or "urgent" in it makes the order urgent)."""
 
 
 EventType = Literal[
     "created", "paid", "shipped", "tracking_update", "delivered", "cancelled",
-    "refund_requested", "refunded", "updated",
+    "refund_requested", "refunded", "updated", "stock",
+]
+# A stock report: SKU -> quantity on hand (detection's out_of_stock rule reads it).
+StockLevels = dict[
+    Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ID_PATTERN)],
+    Annotated[int, msgspec.Meta(ge=-1_000_000_000, le=1_000_000_000)],
 ]
 
 
@@ -91,7 +98,10 @@ EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 class GenericEvent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     type: EventType
-    order: GenericOrder
+    order: GenericOrder | None = None
+    """Required for every type but "stock"."""
+    stock: StockLevels | None = None
+    """Type "stock" only: SKU -> quantity on hand, e.g. {"TEE-BLK-M": 0}."""
     id: str | None = None
     """The sender's id for this event: a resend with the same id is a replay."""
     occurred_at: When | None = None
@@ -140,19 +150,34 @@ def to_order(source: str, raw: GenericOrder) -> Order:
         placed_at=utc(raw.placed_at), paid_at=utc(raw.paid_at), shipped_at=utc(raw.shipped_at),
         delivered_at=utc(raw.delivered_at), last_tracking_at=utc(raw.last_tracking_at),
         ship_by=utc(raw.ship_by), deliver_by=utc(raw.deliver_by), tags=list(raw.tags),
+        note=raw.note,
     ))
 
 
 def map_event(source: str, body: bytes) -> Mapped:
     """Raises UnmappableError (a ValidationError naming the path) when the body is not an event."""
     event = decode(body)
+    key = f"event:{event.id}" if event.id else f"body:{body_hash(body)}"
+    if event.type == "stock":
+        if not event.stock:
+            raise UnmappableError("a stock event needs `stock`: SKU -> quantity on hand, e.g. "
+                                  '{"TEE-BLK-M": 0}', field="$.stock")
+        if event.order is not None or event.report is not None:
+            raise UnmappableError("a stock event carries `stock` only, no `order` or `report`",
+                                  field="$.order" if event.order is not None else "$.report")
+        return Mapped(topic="stock", dedupe_key=key, stock={sku.strip(): quantity for sku, quantity
+                                                            in event.stock.items()},
+                      at=utc(event.occurred_at))
+    if event.order is None:
+        raise UnmappableError("required field `order` is missing - at `$.order`", field="$.order")
+    if event.stock is not None:
+        raise UnmappableError('`stock` belongs to an event of type "stock" only', field="$.stock")
     try:
         order = to_order(source, event.order)
     except UnmappableError:
         raise
     except Exception as error:  # ValidationError from money: re-raise as unmappable
         raise UnmappableError(str(error), field=getattr(error, "field", None)) from None
-    key = f"event:{event.id}" if event.id else f"body:{body_hash(body)}"
     return plain_copy(Mapped(
         topic=event.type,
         dedupe_key=key,

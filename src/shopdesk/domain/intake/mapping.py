@@ -65,6 +65,8 @@ class Mapped(msgspec.Struct, kw_only=True):
     is_test: bool = False
     at: datetime | None = None
     """When the change happened at the shop, if the payload says."""
+    stock: dict[str, int] | None = None
+    """A stock report (SKU -> quantity on hand) instead of an order change."""
 
 
 def is_late(previous: Order | None, at: datetime | None) -> bool:

@@ -92,6 +92,8 @@ class ShopifyOrder(msgspec.Struct, kw_only=True):
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     tags: str = ""
+    note: str | None = None
+    """The buyer's note at checkout."""
     test: bool = False
     customer: ShopifyCustomer | None = None
     shipping_address: ShopifyAddress | None = None
@@ -174,6 +176,7 @@ def to_order(source: str, raw: ShopifyOrder) -> Order:
         shipped_at=utc(shipment.created_at) if shipment else None,
         delivered_at=utc(shipment.updated_at) if delivered and shipment else None,
         tags=[tag.strip() for tag in raw.tags.split(",") if tag.strip()],
+        note=raw.note or "",
         is_test=raw.test,
     )
 

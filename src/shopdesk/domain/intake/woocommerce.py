@@ -185,6 +185,7 @@ def to_order(source: str, raw: WooOrder) -> Order:
         tracking_number=tracking_number, placed_at=utc(raw.date_created_gmt), paid_at=paid_at,
         shipped_at=shipped_at, ship_by=_meta_time(raw, "_shopdesk_ship_by"),
         deliver_by=_meta_time(raw, "_shopdesk_deliver_by"), tags=tags,
+        note=raw.customer_note,
     )
 
 

@@ -22,7 +22,7 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("↑ ↓ j k", "help.nav.move"),
     ("PgUp PgDn", "help.nav.page"),
     ("Home End", "help.nav.ends"),
-    (f"← → 1-{len(VIEWS)}", "help.nav.views"),
+    (f"← → 1-{min(len(VIEWS), 9)}{' 0' if len(VIEWS) > 9 else ''}", "help.nav.views"),
     ("ctrl+p", "help.nav.palette"),
     ("ctrl+c", "help.nav.quit"),
 )

@@ -36,6 +36,7 @@ from shopdesk.tui.views import (
     SORT_CYCLE,
     VIEW_IDS,
     VIEWS,
+    view_key,
     IntakeProblems,
     view_filter,
     with_query,
@@ -120,7 +121,7 @@ class QueueScreen(DeskScreen):
         Binding("right", "next_view", "Next view", show=False, id="next_view"),
         Binding("left", "previous_view", "Previous view", show=False, id="previous_view"),
         *[
-            Binding(str(number), f"show_view('{view.id}')", show=False, id=f"view_{view.id}")
+            Binding(view_key(number), f"show_view('{view.id}')", show=False, id=f"view_{view.id}")
             for number, view in enumerate(VIEWS, start=1)
         ],
     ]

@@ -244,7 +244,13 @@ class Presenter:
             table.add_row(t("case.next_follow_up"), Text(
                 self.time(follow_up), style="bold red" if follow_up < self.now else ""
             ))
-        if case.description:
+        if case.rule:
+            table.add_row(t("case.rule"), Text(t("case.rule_value", rule=case.rule,
+                                                 evidence=case.rule_evidence), style="bold"))
+            if case.cleared_at is not None:
+                table.add_row("", Text(t("case.cleared", at=self.time(case.cleared_at)),
+                                       style="italic green"))
+        if case.description and case.description != case.rule_evidence:
             table.add_row(t("case.description"), case.description)
         for index, evidence in enumerate(case.evidence):
             table.add_row(t("case.evidence") if index == 0 else "", evidence)
@@ -355,7 +361,12 @@ class Presenter:
             parts = [kind_label(str(data.get("kind", ""))), level_label(int(data.get("level", 1)))]
             if data.get("urgent"):
                 parts.append(t("case.urgent_marker"))
+            if data.get("rule"):
+                parts.append(f"{data['rule']}: {data.get('evidence', '')}")
             return " · ".join(parts)
+        if kind in ("cleared", "found_again"):
+            closed = f" → {status_label('closed')}" if data.get("closed") else ""
+            return f"{data.get('rule', '')}: {data.get('evidence') or data.get('reason', '')}{closed}"
         if kind == "triaged":
             changes = [
                 moved("kind", kind_label), moved("level", lambda v: f"L{v}"),

@@ -68,7 +68,10 @@ def _level(case: Case, now: datetime) -> tuple[str, str]:
 
 
 def _status(case: Case, now: datetime) -> tuple[str, str]:
-    return t(f"vocab.status.{case.status}"), "escalated" if case.status == "escalated" else ""
+    status = t(f"vocab.status.{case.status}")
+    if case.cleared_at is not None and case.status not in ("closed", "void"):
+        status = f"{status} ✓"  # its detection rule no longer holds (case screen: "cleared")
+    return status, "escalated" if case.status == "escalated" else ""
 
 
 def case_columns(clock: SlaClock) -> tuple[Column, ...]:
