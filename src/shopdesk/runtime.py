@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +27,8 @@ from typing import TYPE_CHECKING
 
 from shopdesk import handover, logs, paths, serving
 from shopdesk.domain.errors import ShopdeskError
+from shopdesk.port_owner import PortOwner, port_owner, same_store
+from shopdesk.port_owner import address as _address
 from shopdesk.tui import i18n
 from shopdesk.tui.i18n import t
 
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEALTH_TIMEOUT_SECONDS = 2.0
 ADOPT_SECONDS = 2.0  # an attached shopdesk checks this often whether the API's port came free
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _STORE_CREATED = {  # said once when the first run created the default store
@@ -58,52 +56,6 @@ _ENDED_ON_ERROR = {  # the one line on the terminal after a crash; the traceback
     "en": "shopdesk: stopped on an error; the details are in {path}",
     "zh": "shopdesk：因错误而退出，详情见日志 {path}",
 }
-
-
-@dataclass
-class PortOwner:
-    """Who answers /healthz on a busy port."""
-
-    shopdesk: bool
-    pid: int | None = None
-    store: str | None = None
-    role: str | None = None  # "serve" or "tui" (None: a shopdesk too old to say)
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
-
-
-_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1", "": "127.0.0.1"}
-
-
-def _fetch_health(host: str, port: int) -> PortOwner:
-    host = _ANY_ADDRESS.get(host, host)  # ask the listener on all addresses over loopback
-    url = f"http://{_address(host, port)}/healthz"
-    try:
-        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_SECONDS) as response:
-            body = json.loads(response.read().decode("utf-8"))
-    except (OSError, ValueError, urllib.error.URLError):
-        return PortOwner(shopdesk=False)
-    if not isinstance(body, dict) or body.get("app") != "shopdesk":
-        return PortOwner(shopdesk=False)
-    pid, store, role = body.get("pid"), body.get("store"), body.get("role")
-    return PortOwner(shopdesk=True, pid=pid if isinstance(pid, int) else None,
-                     store=store if isinstance(store, str) else None,
-                     role=role if isinstance(role, str) else None)
-
-
-async def port_owner(host: str, port: int) -> PortOwner:
-    return await asyncio.to_thread(_fetch_health, host, port)
-
-
-def same_store(owner: PortOwner, store_path: Path) -> bool:
-    if not owner.shopdesk or not owner.store:
-        return False
-    try:
-        return Path(owner.store).resolve() == store_path.resolve()
-    except OSError:
-        return False
 
 
 class ApiHandle:

@@ -118,7 +118,7 @@ async def claim_port(services: Services, host: str, port: int,
                      announce: Callable[[str], None] | None = None) -> socket.socket:
     """The listening socket for `shopdesk serve` on host:port (see the module docstring)."""
     from shopdesk import handover
-    from shopdesk.runtime import port_owner, same_store
+    from shopdesk.port_owner import port_owner, same_store
 
     sock = bind_api_socket(host, port)
     if sock is not None:

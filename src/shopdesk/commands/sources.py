@@ -108,7 +108,7 @@ def _url(services: Services, name: str) -> str:
 async def _url_note(services: Services, config: str | None) -> list[str]:
     """Why the URL printed may not be the one to use, unless a shopdesk answers on that address
     for this very store (then the URL is right): lines to print under it."""
-    from shopdesk.runtime import port_owner, same_store
+    from shopdesk.port_owner import port_owner, same_store
 
     api = services.settings.api
     owner = await port_owner(api.host, api.port)

@@ -126,7 +126,7 @@ class Store:
         """A writer of items many to a transaction (group commit); see GroupWriter. The store
         closes it (waiting for what was submitted) when it closes. `write` runs on the writer
         connection's thread."""
-        writer = GroupWriter(self, write, max_batch=max_batch)
+        writer = GroupWriter(self._write_lock, self._writer, write, max_batch=max_batch)
         self._group_writers.append(writer)
         return writer
 

@@ -15,10 +15,9 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-if TYPE_CHECKING:
-    from shopdesk.store.db import Store
+import aiosqlite
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +37,10 @@ class GroupWriter(Generic[T, R]):
 
     TURN_SECONDS = 0.05
 
-    def __init__(self, store: Store, write: Callable[[sqlite3.Connection, list[T]], list[R]], *,
-                 max_batch: int) -> None:
-        self._store = store
+    def __init__(self, lock: asyncio.Lock, writer: aiosqlite.Connection,
+                 write: Callable[[sqlite3.Connection, list[T]], list[R]], *, max_batch: int) -> None:
+        self._lock = lock  # the store's write lock, and its writer connection
+        self._writer = writer
         self._write = write
         self._max_batch = max_batch
         # appended to by the loop, taken from by the writer's thread (deque: both are atomic)
@@ -65,11 +65,11 @@ class GroupWriter(Generic[T, R]):
             await _finished(drainer)
 
     async def _drain(self) -> None:
-        store = self._store
+        writer = self._writer
         try:
             while self._pending:  # submit() appends only on the loop: no wake-up is lost
-                async with store._write_lock:
-                    last = await store._writer._execute(self._turn, store._writer._conn)
+                async with self._lock:
+                    last = await writer._execute(self._turn, writer._conn)
                 # The last batch of a turn is answered once the lock is free and, if nothing else
                 # waits, this task is done: whoever goes on from that answer finds the store idle.
                 _settle(*last)
