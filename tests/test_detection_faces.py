@@ -144,6 +144,9 @@ def test_stock_import_reads_a_csv_and_refuses_a_bad_row_storing_nothing(tmp_path
 
 
 async def test_a_webhook_opens_a_detected_case_after_its_answer(tmp_path):
+    """The test client serves the app on a loop of its own, where no worker runs (it would share
+    the store's lock across loops): the orders stay due and the sweep checks them — the path a
+    process killed before its check takes too. The worker itself: tests/services."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent / "api"))
@@ -168,13 +171,13 @@ async def test_a_webhook_opens_a_detected_case_after_its_answer(tmp_path):
             answer = await client.post("/webhooks/shop", content=body,
                                        headers=generic_headers(body))
             assert answer.status_code == 200, answer.text
-            await services.detection.settle()
+            await services.detection.sweep()
             cases = await services.cases.list(CaseFilter(source="detection"), limit=10)
             assert [case.rule for case in cases] == ["payment_mismatch"]
             answer = await client.post("/webhooks/shop", content=stock,
                                        headers=generic_headers(stock))
             assert answer.status_code == 200, answer.text
-            await services.detection.settle()
+            await services.detection.sweep()
             cases = await services.cases.list(CaseFilter(source="detection"), limit=10)
             assert sorted(case.rule for case in cases) == ["out_of_stock", "payment_mismatch"]
             bad = json.dumps({"type": "stock", "stock": {}}).encode()

@@ -45,7 +45,9 @@ def demo(tmp_path_factory):
 
 async def test_the_summary(demo):
     _path, summary = demo
-    assert summary.cases == 120 and summary.orders == 120 and summary.incidents == 1
+    # 109 stories with their orders, and 13 orders that trip every detection rule (11 cases)
+    assert summary.cases == 120 and summary.orders == 122 and summary.incidents == 1
+    assert summary.detected == 11
     assert summary.overdue > 0 and summary.urgent > 0 and summary.pending_remedies > 0
     assert sum(summary.by_status.values()) == 120
 

@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from test_cases import Clock
 
 from shopdesk.config import DetectionSettings, Operator, Settings
 from shopdesk.domain.cases import Customer, Order, OrderItem
@@ -22,17 +23,6 @@ from shopdesk.store import orders as order_rows
 
 # Monday 23 Nov 2026, 10:00 in Shanghai.
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
 
 
 def settings(**detection) -> Settings:

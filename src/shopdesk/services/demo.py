@@ -33,6 +33,10 @@ SYSTEM = Actor("shopdesk", "owner")
 INTAKE = Actor("intake", "operator")
 
 MAX_CASES = 5000
+# The detection showcase (orders that trip every rule) opens this many cases by itself; a demo of
+# at least SHOWCASE_MIN cases has it, counted in its cases.
+SHOWCASE_CASES = 11
+SHOWCASE_MIN = 40
 
 # --- the shop's world -------------------------------------------------------------------------
 
@@ -254,6 +258,7 @@ class Step:
 class DemoSummary(msgspec.Struct, kw_only=True):
     cases: int
     orders: int
+    detected: int
     incidents: int
     overdue: int
     urgent: int
@@ -265,9 +270,12 @@ class DemoSummary(msgspec.Struct, kw_only=True):
 
 
 class DemoBuilder:
-    def __init__(self, services, *, cases: int, seed: int, now: datetime) -> None:
+    def __init__(self, services, *, cases: int, seed: int, now: datetime,
+                 showcase: bool = False) -> None:
         self.services = services
         self.count = cases
+        self.showcase = showcase
+        self.showcase_orders = 0
         self.rng = random.Random(seed)
         self.now = now
         self.calendar = services.policy.calendar
@@ -719,7 +727,8 @@ class DemoBuilder:
             clock.now = min(step.at, self.now)
             await step.run()
         clock.now = self.now
-        await self.detection_showcase()
+        if self.showcase:
+            await self.detection_showcase()
 
     async def detection_showcase(self) -> None:
         """Orders that trip every detection rule, then one sweep: a new user sees cases that
@@ -776,6 +785,7 @@ class DemoBuilder:
                 conn, ids[9], type="refund_requested", at=now - timedelta(days=5),
                 data={"reason": "茶叶受潮"})
             await detection_rows.upsert_stock(conn, {cups[1]: 0}, source="demo", at=now)
+        self.showcase_orders = len(orders)
         await self.services.detection.sweep()
 
 
@@ -794,7 +804,9 @@ async def fill_demo(store, settings=None, *, cases: int = 120, seed: int = 7,
             f"{store.path} already has {existing} case(s); the demo fills an empty store only "
             "(use --db with a new file)", field="db",
         )
-    builder = DemoBuilder(services, cases=cases, seed=seed, now=now)
+    showcase = cases >= SHOWCASE_MIN
+    builder = DemoBuilder(services, cases=cases - SHOWCASE_CASES if showcase else cases, seed=seed,
+                          now=now, showcase=showcase)
     await builder.run()
     services.clock.now = now
     by_status: dict[str, int] = {}
@@ -802,7 +814,8 @@ async def fill_demo(store, settings=None, *, cases: int = 120, seed: int = 7,
         by_status[status] = await services.cases.count(CaseFilter(statuses=[status]))
     return DemoSummary(
         cases=await services.cases.count(CaseFilter()),
-        orders=len(builder.scripts),
+        orders=len(builder.scripts) + builder.showcase_orders,
+        detected=await services.cases.count(CaseFilter(source="detection")),
         incidents=len(await services.incidents.list()),
         overdue=await services.cases.count(CaseFilter(statuses=["new", "open", "escalated"], overdue=True)),
         urgent=await services.cases.count(CaseFilter(urgent=True, statuses=["new", "open", "waiting", "escalated"])),

@@ -18,6 +18,7 @@ case: closed by itself if nobody but shopdesk touched it, else marked cleared fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from shopdesk.domain.detection import (
 from shopdesk.domain.errors import ShopdeskError
 from shopdesk.services.changes import Change
 from shopdesk.store import detection as detection_rows
+from shopdesk.store import meta
 
 if TYPE_CHECKING:
     from shopdesk.services import Services
@@ -51,6 +53,10 @@ DETECTION = Actor(name="detection", role="owner")
 # Actors that are shopdesk itself: a detected case only they touched closes itself when cleared.
 AUTOMATIC: frozenset[str] = frozenset({"detection", "shopdesk", "intake"})
 BATCH = 200
+STOCK_SEEN_KEY = "detection_stock_seen"  # store_meta: the newest stock report the sweep has seen
+# Detection after intake takes at most this share of the event loop under a burst of webhooks.
+DUTY = 0.1
+MAX_REST_SECONDS = 5.0
 
 
 class FindingOut(msgspec.Struct, kw_only=True):
@@ -106,6 +112,12 @@ class RuleState(msgspec.Struct, kw_only=True):
     """Live detected cases of this rule (not closed or voided)."""
     cleared: int
     """Of those, how many the rule no longer finds (kept: an operator worked them)."""
+
+
+def _subjects(order: Order) -> list[str]:
+    """What an order's detected cases can be about: the order, and its buyer if known."""
+    key = buyer_key(order)
+    return [f"order:{order.id}"] + ([f"buyer:{key}"] if key is not None else [])
 
 
 class DetectionService:
@@ -169,29 +181,30 @@ class DetectionService:
         return report
 
     async def sweep(self, *, dry_run: bool = False, limit: int | None = None) -> CheckReport:
-        """Check every order whose next check time has come, in batches. A dry run checks the
-        same orders and says what it would do, changing nothing."""
+        """Check every order whose next check time has come, in batches, walking the due orders
+        once in (check time, id) order (a dry run moves no check time, and an order whose check
+        failed keeps its own: the walk goes past them). A dry run says what it would do."""
         report = CheckReport(dry_run=dry_run)
         now = self._services.now()
-        offset_ids: set[int] = set()
+        if not dry_run:
+            await self._stock_reports_seen(now)
+        after: tuple[str, int] | None = None
         while limit is None or report.checked < limit:
             size = BATCH if limit is None else min(BATCH, limit - report.checked)
-            due = await detection_rows.due_order_ids(self._services.store.reader, now,
-                                                     limit=size + len(offset_ids))
-            due = [order_id for order_id in due if order_id not in offset_ids][:size]
+            due = await detection_rows.due_orders(self._services.store.reader, now,
+                                                  after=after, limit=size)
             if not due:
                 break
-            batch = await self.check_orders(due, dry_run=dry_run, now=now)
-            report.merge(batch)
-            # A dry run moves no check time, and an order whose check failed keeps its own: the
-            # loop goes past the orders it has seen instead of reading them again.
-            offset_ids.update(due)
+            after = due[-1]
+            report.merge(await self.check_orders([order_id for _, order_id in due],
+                                                 dry_run=dry_run, now=now))
             await asyncio.sleep(0)  # let the TUI and the API breathe between batches
         return report
 
     async def check_orders(self, order_ids: list[int], *, dry_run: bool = False,
                            now: datetime | None = None) -> CheckReport:
-        """Evaluate the rules on these orders and open, clear or close their cases."""
+        """Evaluate the rules on these orders and open, clear or close their cases. The facts
+        of the whole batch are read in a few queries (not a few per order)."""
         report = CheckReport(dry_run=dry_run)
         if not order_ids:
             return report
@@ -205,16 +218,21 @@ class DetectionService:
         thresholds, rules = self.thresholds(), self.rules()
         window = max(timedelta(minutes=thresholds.duplicate_window_minutes),
                      timedelta(hours=thresholds.bulk_unpaid_window_hours))
+        grouped = [order for order in orders
+                   if buyer_key(order) is not None and order.placed_at is not None]
+        buyers = await detection_rows.buyer_orders_of(conn, grouped, window)
+        subjects = [subject for order in orders for subject in _subjects(order)]
+        live: dict[tuple[str | None, str | None], Case] = {
+            (case.rule, case.rule_subject): case
+            for case in await detection_rows.live_cases_of(conn, subjects)}
         next_checks: list[tuple[int, datetime | None, str | None]] = []
         for order in orders:
             assert order.id is not None
             try:
                 facts = Facts(order=order, events=events.get(order.id, []), now=now,
-                              stock={sku: quantity for sku, quantity in stock.items()
-                                     if any(item.sku == sku for item in order.items)})
-                if buyer_key(order) is not None and order.placed_at is not None:
-                    facts.buyer_orders = await detection_rows.buyer_orders(
-                        conn, order, order.placed_at - window, order.placed_at + window)
+                              stock={item.sku: stock[item.sku] for item in order.items
+                                     if item.sku in stock},
+                              buyer_orders=buyers.get(order.id, []))
 
                 def failed(problem: RuleFailed, order: Order = order) -> None:
                     log.error("detection: %s on order %s (id %s); skipped", problem,
@@ -222,7 +240,8 @@ class DetectionService:
                     report.failed.append(f"{display_number(order)}: {problem}")
 
                 findings = evaluate(facts, thresholds, rules, failed=failed)
-                await self._apply(order, findings, rules, report, dry_run=dry_run)
+                mine = {key: case for key, case in live.items() if key[1] in _subjects(order)}
+                await self._apply(order, findings, rules, mine, report, dry_run=dry_run)
                 next_checks.append((order.id, next_check(facts, thresholds), seen.get(order.id)))
             except ShopdeskError as error:  # a case the rule would open is refused: say so
                 log.error("detection: order %s (id %s): %s", display_number(order), order.id,
@@ -235,14 +254,11 @@ class DetectionService:
         return report
 
     async def _apply(self, order: Order, findings: list[Finding], rules: list[Rule],
-                     report: CheckReport, *, dry_run: bool) -> None:
-        subjects = [f"order:{order.id}"]
-        key = buyer_key(order)
-        if key is not None:
-            subjects.append(f"buyer:{key}")
-        live = {(case.rule, case.rule_subject): case
-                for case in await detection_rows.live_cases_of(self._services.store.reader,
-                                                               subjects)}
+                     live: dict[tuple[str | None, str | None], Case], report: CheckReport, *,
+                     dry_run: bool) -> None:
+        """Open the findings without a live case, clear the live cases without a finding. `live`:
+        the live detected cases of the order's subjects, as read for the batch (a case opened or
+        cleared since is caught by the unique index and by clear_finding's own reading)."""
         number = display_number(order)
         cases = self._services.cases
         for finding in findings:
@@ -307,20 +323,29 @@ class DetectionService:
         self._kick()
 
     def _kick(self) -> None:
+        loop = self._services.store.loop
+        if asyncio.get_running_loop() is not loop:
+            # Intake on another loop than the store's (a test client serves the app on a loop of
+            # its own): a worker here would contend for the store's lock across loops. The orders
+            # stay due (their check time is the write's): the next sweep checks them.
+            self._pending.clear()
+            self._pending_skus.clear()
+            return
         if self._worker is None or self._worker.done():
             self._wake = asyncio.Event()
-            self._worker = asyncio.get_running_loop().create_task(self._work(),
-                                                                  name="detection")
+            self._worker = loop.create_task(self._work(), name="detection")
         assert self._wake is not None
         self._wake.set()
 
     async def _work(self) -> None:
         assert self._wake is not None
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._pending or self._pending_skus:
                 self._busy = True
+                rest = 0.0
                 try:
                     if self._pending_skus:
                         skus, self._pending_skus = sorted(self._pending_skus), set()
@@ -329,15 +354,19 @@ class DetectionService:
                         self._pending.update(affected)
                     batch = sorted(self._pending)[:BATCH]
                     self._pending.difference_update(batch)
+                    started = loop.time()
                     report = await self.check_orders(batch)
                     self.announce(report)
+                    # At most a tenth of the loop's time while webhooks pour in (a flash sale):
+                    # rest nine times what the batch took. The orders stay due meanwhile.
+                    rest = min(MAX_REST_SECONDS, (loop.time() - started) * (1 / DUTY - 1))
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # the orders stay due: the sweep checks them again
                     log.exception("detection after intake failed; the sweep will retry")
                 finally:
                     self._busy = False
-                await asyncio.sleep(0)
+                await asyncio.sleep(rest if self._pending or self._pending_skus else 0)
 
     async def settle(self) -> None:
         """Wait until every queued order was checked (tests, `shopdesk check`)."""
@@ -346,13 +375,17 @@ class DetectionService:
             await asyncio.sleep(0.01)
 
     async def aclose(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
-            self._worker = None
+        """Stop the worker (what it had queued stays due: the next sweep checks it)."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if worker.get_loop() is not asyncio.get_running_loop():  # a test client's loop
+            with contextlib.suppress(RuntimeError):
+                worker.get_loop().call_soon_threadsafe(worker.cancel)
+            return
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
 
     def announce(self, report: CheckReport) -> None:
         """Tell front ends what detection did (the TUI shows a notice)."""
@@ -367,6 +400,19 @@ class DetectionService:
                 actor=DETECTION.name))
 
     # --- stock --------------------------------------------------------------------------------------
+
+    async def _stock_reports_seen(self, now: datetime) -> None:
+        """Orders a stock report may have made short since the last sweep are due now: the
+        worker does it at once after intake, this makes it durable (a kill, another loop)."""
+        reader = self._services.store.reader
+        seen = await meta.get_value(reader, STOCK_SEEN_KEY) or ""
+        skus, newest = await detection_rows.stock_changed_after(reader, seen)
+        if not skus:
+            return
+        async with self._services.store.transaction() as conn:
+            affected = await detection_rows.open_orders_with_skus(conn, skus)
+            await detection_rows.mark_due(conn, affected, now)
+            await meta.set_value(conn, STOCK_SEEN_KEY, newest)
 
     async def import_stock(self, levels: dict[str, int], *, source: str = "import") -> list[int]:
         """Store stock levels (SKU -> quantity on hand) and mark the orders they may make short

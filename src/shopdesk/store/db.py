@@ -56,6 +56,9 @@ class Store:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self.loop = asyncio.get_running_loop()
+        """The loop the store was opened on: its lock and connections belong to it (a test
+        client may serve the API on a loop of its own and hand work back here)."""
         self._group_writers: list[GroupWriter] = []
         self._identity = _identity(path)  # the file opened, to notice it deleted or replaced
 

@@ -3,7 +3,7 @@ detected cases."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -14,14 +14,19 @@ from shopdesk.store.codec import from_db, json_dumps, json_loads, to_db
 from shopdesk.store.orders import order_from_row
 
 
-async def due_order_ids(conn: aiosqlite.Connection, now: datetime, *, limit: int) -> list[int]:
-    """Orders whose next check time has come, oldest first (orders_check: reads only those)."""
+async def due_orders(
+    conn: aiosqlite.Connection, now: datetime, *, after: tuple[str, int] | None, limit: int
+) -> list[tuple[str, int]]:
+    """(check time, id) of orders whose next check time has come, in that order, from after
+    `after` (a walk in pages: each page one range of the orders_check index)."""
+    at, last_id = after if after is not None else ("", 0)
     async with conn.execute(
-        """SELECT id FROM orders WHERE check_at IS NOT NULL AND check_at <= :now
+        """SELECT check_at, id FROM orders
+           WHERE check_at IS NOT NULL AND check_at <= :now AND (check_at, id) > (:at, :id)
            ORDER BY check_at, id LIMIT :limit""",
-        {"now": to_db(now), "limit": limit},
+        {"now": to_db(now), "at": at, "id": last_id, "limit": limit},
     ) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+        return [(row[0], row[1]) for row in await cursor.fetchall()]
 
 
 async def count_due(conn: aiosqlite.Connection, now: datetime) -> int:
@@ -40,30 +45,40 @@ async def orders_by_ids(conn: aiosqlite.Connection, order_ids: list[int]) -> lis
         return [order_from_row(row) for row in await cursor.fetchall()]
 
 
-async def buyer_orders(
-    conn: aiosqlite.Connection, order: Order, since: datetime, until: datetime
-) -> list[BuyerOrder]:
-    """The buyer's other orders placed in [since, until], by the same phone (as stored) or the
-    same email. An order with neither is never grouped: the caller does not ask."""
-    phone = order.customer.phone.strip()
-    email = order.customer.email.strip()
+async def buyer_orders_of(
+    conn: aiosqlite.Connection, orders: list[Order], window: timedelta
+) -> dict[int, list[BuyerOrder]]:
+    """For each order (with a placed time and a phone or email), the same buyer's other orders
+    placed within `window` of it: by the same phone (as stored) or the same email. One query for
+    the batch; an order with neither phone nor email is never grouped (the caller leaves it out)."""
+    wanted = [[order.id, order.customer.phone.strip(), order.customer.email.strip(),
+               to_db(order.placed_at - window), to_db(order.placed_at + window)]
+              for order in orders if order.placed_at is not None]
+    if not wanted:
+        return {}
     async with conn.execute(
-        """SELECT * FROM orders
-           WHERE id != :id AND placed_at BETWEEN :since AND :until
-             AND ((:phone != '' AND customer_phone = :phone)
-                  OR (:email != '' AND customer_email = :email))
-           ORDER BY placed_at, id LIMIT 500""",
-        {"id": order.id, "since": to_db(since), "until": to_db(until), "phone": phone,
-         "email": email},
+        """SELECT k.value ->> 0 AS of_order, o.* FROM json_each(:wanted) AS k
+           CROSS JOIN orders AS o
+             ON o.customer_phone = k.value ->> 1 AND k.value ->> 1 != ''
+           WHERE o.id != k.value ->> 0 AND o.placed_at BETWEEN k.value ->> 3 AND k.value ->> 4
+           UNION
+           SELECT k.value ->> 0 AS of_order, o.* FROM json_each(:wanted) AS k
+           CROSS JOIN orders AS o
+             ON o.customer_email = k.value ->> 2 AND k.value ->> 2 != ''
+           WHERE o.id != k.value ->> 0 AND o.placed_at BETWEEN k.value ->> 3 AND k.value ->> 4""",
+        {"wanted": json_dumps(wanted)},
     ) as cursor:
         rows = await cursor.fetchall()
-    others = [order_from_row(row) for row in rows]
-    return [
-        BuyerOrder(id=other.id or 0, number=other.number or other.external_id,
-                   placed_at=other.placed_at, paid=other.paid_at is not None or other.paid_minor > 0,
-                   ended=is_ended(other), items_key=items_key(other))
-        for other in others
-    ]
+    found: dict[int, list[BuyerOrder]] = {}
+    for row in rows:
+        other = order_from_row(row)
+        found.setdefault(row["of_order"], []).append(BuyerOrder(
+            id=other.id or 0, number=other.number or other.external_id,
+            placed_at=other.placed_at, paid=other.paid_at is not None or other.paid_minor > 0,
+            ended=is_ended(other), items_key=items_key(other)))
+    for others in found.values():
+        others.sort(key=lambda other: (other.placed_at, other.id))  # placed: in the window
+    return found
 
 
 async def set_check_at(
@@ -139,6 +154,15 @@ async def stock_levels(conn: aiosqlite.Connection, skus: list[str]) -> dict[str,
         {"skus": json_dumps(skus)},
     ) as cursor:
         return {row[0]: row[1] for row in await cursor.fetchall()}
+
+
+async def stock_changed_after(conn: aiosqlite.Connection, after: str) -> tuple[list[str], str]:
+    """(SKUs whose stock was reported after `after`, the newest report time) — `after` as stored."""
+    async with conn.execute(
+        "SELECT sku, updated_at FROM stock WHERE updated_at > :after", {"after": after}
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [row[0] for row in rows], max((row[1] for row in rows), default=after)
 
 
 async def upsert_stock(
