@@ -63,4 +63,6 @@ async def test_serve_escalates_breaches_and_closes_stale_cases_without_a_tui(tmp
             await asyncio.wait_for(serving, 20)
         assert not [task for task in asyncio.all_tasks() if task.get_name() == "sweep"]
     text = (tmp_path / "serve.log").read_text(encoding="utf-8")
-    assert "sweep: {'escalated': 1, 'closed': 1}" in text
+    sweeps = [line for line in text.splitlines() if "sweep: checked" in line]
+    assert any(f"escalated ['{breached.ref}']" in line and f"closed resolved ['{stale.ref}']" in line
+               for line in sweeps), sweeps
