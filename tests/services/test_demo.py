@@ -160,3 +160,14 @@ async def test_the_demo_fills_only_an_empty_store(demo):
     with pytest.raises(ValidationError, match="already has 120 case"):
         await make_demo(path)
     assert dump(path) == before
+
+
+async def test_the_demo_shows_every_detection_rule(demo):
+    from shopdesk.domain.detection import RULE_NAMES
+
+    path, _summary = demo
+    rules = {row[0] for row in query(path, "SELECT DISTINCT rule FROM cases WHERE rule IS NOT NULL")}
+    assert rules == set(RULE_NAMES)
+    # the stories' orders have their cases already: nothing else is due for a check
+    due = f"SELECT count(*) FROM orders WHERE check_at <= '{NOW.isoformat()}'"
+    assert query(path, due)[0][0] == 0

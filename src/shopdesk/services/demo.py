@@ -738,7 +738,8 @@ class DemoBuilder:
         from shopdesk.store import orders as order_rows
 
         now, rng = self.now, self.rng
-        tea, pot, cups = PRODUCTS[0], PRODUCTS[1], PRODUCTS[2]
+        tea, pot = PRODUCTS[0], PRODUCTS[1]
+        cups = ("限量 汝窑 品茗杯 Ru-ware cups (limited)", "CUP-RU-LTD", 26800)  # sold out below
 
         def order(number: int, name: str, phone: str, product=tea, *, hours_ago: float = 30,
                   paid: bool = True, **fields) -> Order:
