@@ -221,10 +221,11 @@ class DetectionService:
         grouped = [order for order in orders
                    if buyer_key(order) is not None and order.placed_at is not None]
         buyers = await detection_rows.buyer_orders_of(conn, grouped, window)
-        subjects = [subject for order in orders for subject in _subjects(order)]
-        live: dict[tuple[str | None, str | None], Case] = {
-            (case.rule, case.rule_subject): case
-            for case in await detection_rows.live_cases_of(conn, subjects)}
+        subjects_of = {order.id: _subjects(order) for order in orders}
+        live_by_subject: dict[str | None, list[Case]] = {}
+        for case in await detection_rows.live_cases_of(
+                conn, [subject for subjects in subjects_of.values() for subject in subjects]):
+            live_by_subject.setdefault(case.rule_subject, []).append(case)
         next_checks: list[tuple[int, datetime | None, str | None]] = []
         for order in orders:
             assert order.id is not None
@@ -240,7 +241,8 @@ class DetectionService:
                     report.failed.append(f"{display_number(order)}: {problem}")
 
                 findings = evaluate(facts, thresholds, rules, failed=failed)
-                mine = {key: case for key, case in live.items() if key[1] in _subjects(order)}
+                mine = {(case.rule, case.rule_subject): case for subject in subjects_of[order.id]
+                        for case in live_by_subject.get(subject, ())}
                 await self._apply(order, findings, rules, mine, report, dry_run=dry_run)
                 next_checks.append((order.id, next_check(facts, thresholds), seen.get(order.id)))
             except ShopdeskError as error:  # a case the rule would open is refused: say so
