@@ -44,15 +44,15 @@ HOST = "127.0.0.1"
 
 
 def _uvicorn_config(app, sock: socket.socket):
-    from shopdesk.server import uvicorn_config
+    from shopdesk.serving.server import uvicorn_config
 
     return uvicorn_config(app, loop="uvloop", http="httptools")
 
 
 async def _serve_shopdesk(db: Path, sock: socket.socket) -> None:
     from shopdesk.api.app import create_app
-    from shopdesk.server import EmbeddedServer, file_logging_config
     from shopdesk.services import Services
+    from shopdesk.serving.server import EmbeddedServer, file_logging_config
     from shopdesk.store import open_store
 
     async with open_store(db) as store:
@@ -69,7 +69,7 @@ async def _serve_baseline(sock: socket.socket) -> None:
     from litestar import Litestar, Request, Response, post
 
     from shopdesk.domain.intake.generic import GenericEvent
-    from shopdesk.server import EmbeddedServer, file_logging_config
+    from shopdesk.serving.server import EmbeddedServer, file_logging_config
 
     decoder = msgspec.json.Decoder(GenericEvent)
     encoder = msgspec.json.Encoder()

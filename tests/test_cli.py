@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from shopdesk import __version__
-from shopdesk.commands.cases import display_width, fit
+from shopdesk.cli.cases import display_width, fit
 
 
 def shopdesk_command() -> list[str]:

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent / "services"))
 from report_world import build_week
 
 from shopdesk.cli import main
-from shopdesk.commands.export import KIND_NAMES
+from shopdesk.cli.export import KIND_NAMES
 from shopdesk.services.exports import KINDS
 from shopdesk.store import open_store
 

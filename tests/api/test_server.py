@@ -19,7 +19,12 @@ from api_helpers import encode, generic_event
 
 from shopdesk.api.app import create_app
 from shopdesk.domain.intake.signatures import sign_generic
-from shopdesk.server import EmbeddedServer, bind_api_socket, file_logging_config, uvicorn_config
+from shopdesk.serving.server import (
+    EmbeddedServer,
+    bind_api_socket,
+    file_logging_config,
+    uvicorn_config,
+)
 
 
 def _free_port() -> int:

@@ -1,6 +1,6 @@
 """Who answers on a port: asks its /healthz whether it is a shopdesk, which store it serves, with
 which pid and in which role (`shopdesk serve` or a terminal UI). How a starting shopdesk decides to
-serve, attach or refuse (runtime.py, server.py, serving.py)."""
+serve, attach or refuse (runtime.py, server.py, who_serves.py)."""
 
 from __future__ import annotations
 
