@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 10.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 14.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -69,14 +69,16 @@ CREATE TABLE IF NOT EXISTS incidents (
     title          TEXT NOT NULL,
     type           TEXT NOT NULL,
     level          INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),
-    status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
+    status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stable', 'closed')),
     started_at     TEXT NOT NULL,
-    ended_at       TEXT,
+    stable_at      TEXT,                   -- when it was declared under control
+    ended_at       TEXT,                   -- when it was closed
     owner          TEXT NOT NULL DEFAULT '',
     description    TEXT NOT NULL DEFAULT '',
     review_cause   TEXT NOT NULL DEFAULT '',
     review_impact  TEXT NOT NULL DEFAULT '',
-    review_changes TEXT NOT NULL DEFAULT '',
+    review_changes TEXT NOT NULL DEFAULT '', -- the lessons: what changes
+    case_filter    TEXT,                   -- JSON CaseFilter: new cases matching it join while active
     created_at     TEXT NOT NULL
 );
 
@@ -185,16 +187,55 @@ CREATE TABLE IF NOT EXISTS surveys (
     score    INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
     comment  TEXT NOT NULL DEFAULT '',
     at       TEXT NOT NULL,
-    actor    TEXT NOT NULL
+    actor    TEXT NOT NULL,
+    answered_by TEXT NOT NULL DEFAULT 'operator'   -- 'customer': their own answer (a survey token)
 );
 
 CREATE TABLE IF NOT EXISTS incident_cases (
     incident_id INTEGER NOT NULL REFERENCES incidents (id),
     case_id     INTEGER NOT NULL REFERENCES cases (id),
     linked_at   TEXT NOT NULL,
+    linked_by   TEXT NOT NULL DEFAULT '',   -- ref | filter | arrival
     PRIMARY KEY (incident_id, case_id)
 );
 CREATE INDEX IF NOT EXISTS incident_cases_case ON incident_cases (case_id);
+
+-- The response team (应急小组): operators with a role in the incident and a phone.
+CREATE TABLE IF NOT EXISTS incident_team (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    operator    TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    phone       TEXT NOT NULL DEFAULT '',
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (incident_id, operator)
+);
+
+-- The incident's own timeline: declared, team changes, links, bulk runs, stable, closed.
+CREATE TABLE IF NOT EXISTS incident_events (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    data        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events (incident_id, at);
+
+-- A bulk action over the linked cases, and the cases it has done: a rerun after a kill skips them.
+CREATE TABLE IF NOT EXISTS incident_runs (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    action      TEXT NOT NULL,             -- note | contact | escalate | resolve
+    params      TEXT NOT NULL,             -- JSON, canonical: the same request finds its run
+    actor       TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS incident_run_cases (
+    run_id  INTEGER NOT NULL REFERENCES incident_runs (id),
+    case_id INTEGER NOT NULL REFERENCES cases (id),
+    PRIMARY KEY (run_id, case_id)
+);
 
 CREATE TABLE IF NOT EXISTS deliveries (
     id           INTEGER PRIMARY KEY,
@@ -243,3 +284,60 @@ CREATE TABLE IF NOT EXISTS store_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- The shop's rules (schema v14): one row per top-level settings key (timezone, calendar, sla,
+-- approval_limits, detection, api …), its value as JSON. The same for every process and account on
+-- the store; a key not here takes the default. Changed with `shopdesk config`; every change is in
+-- settings_changes, and store_meta's settings_version counts them, so running processes notice.
+CREATE TABLE IF NOT EXISTS shop_settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    changed_by TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS settings_changes (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    key       TEXT NOT NULL,           -- as given: "calendar", "sla.L2.first_response", "import"
+    old_value TEXT,                    -- JSON; NULL: not set in the store before
+    new_value TEXT                     -- JSON; NULL: removed (back to the default)
+);
+-- Hooks (`shopdesk hook add`): where staff alerts (WeCom, DingTalk, Feishu, Slack) and signed
+-- events for shop plugins (format 'shopdesk') go. `events` is a JSON list of event names (all when
+-- empty); `only` narrows the case events to urgent and/or graver cases ("urgent", "L2", "L3").
+CREATE TABLE IF NOT EXISTS hooks (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    url         TEXT NOT NULL,
+    format      TEXT NOT NULL CHECK (format IN ('shopdesk', 'wecom', 'dingtalk', 'feishu', 'slack')),
+    events      TEXT NOT NULL DEFAULT '[]',
+    only        TEXT NOT NULL DEFAULT '',
+    secret      TEXT NOT NULL DEFAULT '',   -- never shown, logged or exported
+    created_at  TEXT NOT NULL
+);
+
+-- The outbox: every message shopdesk sends (a hook's event, an email to a customer), written in
+-- the same transaction as the case event that causes it, delivered by the serving process's sender
+-- at least once. `message_id` is stable across tries: receivers dedupe on it.
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY,
+    message_id   TEXT NOT NULL UNIQUE,
+    channel      TEXT NOT NULL CHECK (channel IN ('hook', 'email')),
+    hook_id      INTEGER REFERENCES hooks (id) ON DELETE SET NULL,
+    target       TEXT NOT NULL,            -- the hook's name or the customer's address, for people
+    event        TEXT NOT NULL,            -- case.opened …, or email
+    case_id      INTEGER REFERENCES cases (id),
+    payload      TEXT NOT NULL,            -- JSON: the event (hooks) or {to, subject, body} (email)
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL,
+    next_try     REAL NOT NULL,            -- unix time of the next try (sub-second backoff)
+    last_try_at  TEXT,
+    last_error   TEXT NOT NULL DEFAULT '',
+    done_at      TEXT,                     -- sent, failed for good or cancelled
+    done_by      TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_try);
+CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_id);

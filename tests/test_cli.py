@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from shopdesk import __version__
 from shopdesk.cli.cases import display_width, fit
@@ -269,11 +270,8 @@ def test_serve_creates_the_default_store_on_first_run_and_says_so(tmp_path):
     """No --db and no $SHOPDESK_DB: a fresh machine's first `shopdesk serve` starts on a new store
     in the user data dir, and its first line says so."""
     import signal
-    import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, SHOPDESK_CONFIG=str(tmp_path / "none.toml"),
                SHOPDESK_LOG=str(tmp_path / "log"), XDG_DATA_HOME=str(tmp_path / "data"))
     env.pop("SHOPDESK_DB", None)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "services"))
 from report_world import build_week
 
 from shopdesk.cli import main

@@ -30,7 +30,8 @@ def toml_keys(data: dict, prefix: str = "") -> set[str]:
     keys = set()
     for key, value in data.items():
         keys.add(prefix + key)
-        if isinstance(value, dict) and prefix + key in ("api", "detection", "approval_limits"):
+        if isinstance(value, dict) and prefix + key in ("api", "detection", "approval_limits",
+                                                         "backup", "outbound"):
             keys |= toml_keys(value, prefix + key + ".")
     return keys
 
@@ -38,8 +39,9 @@ def toml_keys(data: dict, prefix: str = "") -> set[str]:
 def test_the_example_loads():
     settings = load_settings(EXAMPLE, required=True)
     assert settings.timezone == "Asia/Shanghai"
-    assert date(2026, 10, 1) in settings.holidays
-    assert date(2026, 9, 20) in settings.extra_workdays
+    assert settings.calendar == "CN"
+    assert date(2026, 11, 11) in settings.holidays
+    assert date(2026, 12, 26) in settings.extra_workdays
     assert settings.business_hours["mon"] == ["09:00-12:00", "13:00-18:00"]  # with a lunch break
     assert settings.role_of("zhou.min") == "supervisor"
     assert settings.role_of("somebody else") == "operator"
@@ -53,12 +55,13 @@ def test_the_example_shows_every_key():
     written = toml_keys(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
     text = EXAMPLE.read_text(encoding="utf-8")
     missing = {key for key in struct_keys(Settings) if key not in written}
-    missing = {key for key in missing if f"# {key.rsplit('.', 1)[-1]} =" not in text}
+    missing = {key for key in missing if f"# {key.rsplit('.', 1)[-1]} =" not in text
+               and f"# [{key}]" not in text}  # a table the example leaves commented ([smtp])
     assert missing == set()
 
 
 def test_the_examples_calendar_knows_national_day_and_its_make_up_days():
-    calendar = load_settings(EXAMPLE, required=True).calendar()
+    calendar = load_settings(EXAMPLE, required=True).business_calendar()
     one_hour = timedelta(hours=1)
     # Wednesday 30 Sep 2026, 17:30 Shanghai: half an hour left that day, then 1–7 Oct are holidays,
     # so an hour's target falls due on Thursday 8 Oct at 09:30.
@@ -163,3 +166,55 @@ def test_the_cli_refuses_a_nonsense_config_with_one_line_and_exit_2(tmp_path, ca
     assert main(["--db", str(tmp_path / "shop.db"), "--config", str(path), "serve"]) == 2
     err = capsys.readouterr().err
     assert err == f"shopdesk: {path}: close_after_days: expected a whole number >= 1\n"
+
+
+GBK_CONFIG = '# 店铺设置\nshop_name = "杭州茶馆"\ncurrency = "CNY"\n'
+
+
+@pytest.mark.parametrize("command", [["serve"], ["cases", "list"]])
+def test_a_config_saved_in_gbk_is_one_line_naming_file_and_encoding_and_exit_2(
+        tmp_path, capsys, command):
+    """A Chinese editor saved config.toml as GBK: no traceback, the file and the encoding named."""
+    from shopdesk.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_bytes(GBK_CONFIG.encode("gbk"))
+    (tmp_path / "shop.db").touch()
+    assert main(["--db", str(tmp_path / "shop.db"), "--config", str(path), *command]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"shopdesk: {path} is not UTF-8 (byte 0xb5 on line 1); it looks like GBK: "
+                   "save it as UTF-8 (iconv -f GBK -t UTF-8)\n")
+
+
+def test_a_config_in_no_known_encoding_is_refused_all_the_same(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'shop_name = "caf\xe9"\n\xff\xfe\n')
+    with pytest.raises(ValidationError) as error:
+        load_settings(path, required=True)
+    assert error.value.field == "config"
+    assert str(error.value) == f"{path} is not UTF-8 (byte 0xe9 on line 1); save it as UTF-8"
+
+
+def test_a_utf8_config_with_a_bom_as_notepad_saves_it_is_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(GBK_CONFIG.encode("utf-8-sig"))
+    assert load_settings(path, required=True).shop_name == "杭州茶馆"
+
+
+@pytest.mark.parametrize(("every", "seconds"), [("1d", 86400), ("6h", 21600), ("90m", 5400),
+                                                 ("30s", 30)])
+def test_backup_intervals(tmp_path, every, seconds):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[backup]\ndir = "/tmp/b"\nevery = "{every}"\n', encoding="utf-8")
+    assert load_settings(path, required=True).backup.every_seconds() == seconds
+
+
+@pytest.mark.parametrize("every", ["daily", "0d", "1w", ""])
+def test_a_backup_interval_that_is_no_interval_is_refused_naming_the_key(tmp_path, every):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[backup]\nevery = "{every}"\n', encoding="utf-8")
+    with pytest.raises(ValidationError) as error:
+        load_settings(path, required=True)
+    assert error.value.field == "backup.every"
+    assert str(error.value) == (f"{path}: backup.every: {every!r} is not an interval like 6h "
+                                "or 1d")

@@ -147,9 +147,6 @@ async def test_a_webhook_opens_a_detected_case_after_its_answer(tmp_path):
     """The test client serves the app on a loop of its own, where no worker runs (it would share
     the store's lock across loops): the orders stay due and the sweep checks them — the path a
     process killed before its check takes too. The worker itself: tests/services."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent / "api"))
     from api_helpers import BASE_URL, GENERIC_SECRET, generic_headers
     from litestar.testing import AsyncTestClient
 

@@ -9,12 +9,13 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
 from shopdesk.domain.detection import RULE_NAMES
 from shopdesk.domain.errors import ValidationError
+from shopdesk.domain.calendar_days import PublicCalendar, check_own_days, merged_days
 from shopdesk.domain.sla import BusinessCalendar, validate_calendar
 from shopdesk.domain.sla_policy import SlaPolicy, parse_duration
 from shopdesk.domain.workflow import ROLES
@@ -109,6 +110,64 @@ class DetectionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     """How often the sweep runs (time-based rules, SLA escalation, auto-close)."""
 
 
+class BackupSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Scheduled backups by the serving process (`shopdesk serve`, or a TUI while it serves)."""
+
+    dir: str | None = None
+    """Directory of the scheduled backups (and of `shopdesk backup` without a path); none: off."""
+    every: str = "1d"
+    """How often: a number and s, m, h or d, e.g. "6h", "1d" (wall-clock time)."""
+    keep: Positive = 14
+    """How many scheduled backups stay in `dir`; older ones are deleted."""
+
+    def every_seconds(self) -> int:
+        return backup_interval(self.every)
+
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def backup_interval(text: str) -> int:
+    match = _INTERVAL.match(text)
+    if not match or int(match[1]) == 0:
+        raise ValidationError(
+            f"backup.every: {text!r} is not an interval like 6h or 1d", field="backup.every")
+    return int(match[1]) * _INTERVAL_UNITS[match[2]]
+class SmtpSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The mail server customer emails go through. The password is never in this file."""
+
+    host: str
+    """e.g. "smtp.exmail.qq.com"."""
+    port: Port = 587
+    security: str = "starttls"
+    """"starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay only)."""
+    username: str = ""
+    password_file: str = ""
+    """A file whose first line is the password (chmod 600)."""
+    password_env: str = ""
+    """Or the name of an environment variable holding it."""
+    from_address: str
+    """The sender, e.g. "Shop <service@shop.example>"."""
+    ca_file: str = ""
+    """A CA certificate to trust instead of the system's (a server with its own certificate)."""
+    timeout_seconds: Positive = 15
+
+
+class OutboundSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What shopdesk sends (docs/outbound.md)."""
+
+    breach_soon_minutes: Positive = 30
+    """Hooks taking sla.breach_soon hear of a case this long before it is due."""
+    chat_lang: str | None = None
+    """Language of chat alerts, "en" or "zh"; default the UI language."""
+    survey_on_resolve: bool = True
+    """Resolving a case asks the customer for the survey (survey.requested, and an email when
+    [smtp] is set and survey_url is given)."""
+    survey_url: str = ""
+    """Where a customer answers, filled with {ref} and {token}, put in the survey email."""
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     shop_name: str = "My shop"
     """Shown in the title bar and filled into customer templates."""
@@ -118,14 +177,18 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Default currency of remedies: an ISO 4217 code (three capital letters)."""
     lang: str | None = None
     """UI language, "en" or "zh"; default from $LANG."""
+    calendar: str | None = None
+    """A country code, optionally with a subdivision ("CN", "US-CA"), whose public holidays (and,
+    for China, make-up working days 调休) the `holidays` package provides; None: only the dates
+    below."""
     business_hours: dict[str, list[str]] = msgspec.field(
         default_factory=lambda: {day: list(_DEFAULT_DAY) for day in WEEKDAYS[:5]}
     )
     """Weekday ("mon".."sun") -> slots "HH:MM-HH:MM"; several slots a day allowed."""
     holidays: list[date] = msgspec.field(default_factory=list)
-    """Days without business hours."""
+    """Days without business hours (added to the `calendar`'s; one overrides its working day)."""
     extra_workdays: list[date] = msgspec.field(default_factory=list)
-    """Make-up working days (调休) that have business hours although on a weekend."""
+    """Working days with business hours although a weekend or a `calendar` holiday."""
     extra_workday_hours: list[str] = msgspec.field(default_factory=lambda: list(_DEFAULT_DAY))
     sla: dict[str, SlaTargets] = msgspec.field(default_factory=_default_sla)
     """Targets per level ("L1".."L3"), per kind (a kind name) and for "urgent"."""
@@ -141,13 +204,28 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Ring the terminal bell for a new urgent or L3 case."""
     api: ApiSettings = msgspec.field(default_factory=ApiSettings)
     detection: DetectionSettings = msgspec.field(default_factory=DetectionSettings)
+    backup: BackupSettings = msgspec.field(default_factory=BackupSettings)
+    smtp: SmtpSettings | None = None
+    """Without it, contacts by email are logged only, not sent."""
+    outbound: OutboundSettings = msgspec.field(default_factory=OutboundSettings)
 
-    def calendar(self) -> BusinessCalendar:
+    def business_calendar(self) -> BusinessCalendar:
         return business_calendar(self)
+
+    def public_calendar(self) -> PublicCalendar | None:
+        """The `calendar` country's holidays and make-up working days (None without one)."""
+        if not self.calendar:
+            return None
+        from datetime import date as _date
+
+        from shopdesk.public_holidays import looked_up_years, public_calendar
+
+        first, last = looked_up_years(_date.today())
+        return public_calendar(self.calendar, first, last)
 
     def sla_policy(self) -> SlaPolicy:
         targets = {key: (t.first_response, t.resolution) for key, t in self.sla.items()}
-        return SlaPolicy(calendar=self.calendar(), targets=targets)
+        return SlaPolicy(calendar=self.business_calendar(), targets=targets)
 
     def role_of(self, name: str) -> str:
         for operator in self.operators:
@@ -161,11 +239,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 def business_calendar(settings: Settings) -> BusinessCalendar:
     weekly = {WEEKDAYS.index(day): list(slots) for day, slots in settings.business_hours.items()}
+    holidays, extra_workdays = merged_days(
+        settings.public_calendar(), settings.holidays, settings.extra_workdays
+    )
     return BusinessCalendar(
         tz=settings.timezone,
         weekly=weekly,
-        holidays=frozenset(settings.holidays),
-        extra_workdays=frozenset(settings.extra_workdays),
+        holidays=holidays,
+        extra_workdays=extra_workdays,
         extra_day_hours=list(settings.extra_workday_hours),
     )
 
@@ -177,7 +258,12 @@ def validate(settings: Settings) -> Settings:
                 f"business_hours: unknown day {day!r}; use {', '.join(WEEKDAYS)}",
                 field="business_hours",
             )
-    validate_calendar(settings.calendar())
+    check_own_days(settings.holidays, settings.extra_workdays)
+    if settings.calendar:
+        from shopdesk.public_holidays import check_code
+
+        settings.calendar = check_code(settings.calendar)
+    validate_calendar(settings.business_calendar())
     settings.sla = {**_default_sla(), **settings.sla}  # a file may override some levels only
     for key, targets in settings.sla.items():
         for name in ("first_response", "resolution"):
@@ -189,12 +275,19 @@ def validate(settings: Settings) -> Settings:
             raise ValidationError(
                 f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="operators"
             )
+    settings.backup.every_seconds()  # refused here, not when the first backup is due
     for key in ("disabled", "levels"):
         for name in getattr(settings.detection, key):
             if name not in RULE_NAMES:
                 raise ValidationError(
                     f"detection.{key}: unknown rule {name!r}; the rules are: "
                     f"{', '.join(RULE_NAMES)}", field=f"detection.{key}")
+    if settings.smtp is not None and settings.smtp.security not in ("starttls", "tls", "none"):
+        raise ValidationError(
+            f'smtp.security must be "starttls", "tls" or "none", not {settings.smtp.security!r}',
+            field="smtp.security")
+    if settings.outbound.chat_lang not in (None, "en", "zh"):
+        raise ValidationError('outbound.chat_lang must be "en" or "zh"', field="outbound.chat_lang")
     if settings.lang not in (None, "en", "zh"):
         raise ValidationError(f"lang must be \"en\" or \"zh\", not {settings.lang!r}", field="lang")
     return settings
@@ -207,8 +300,7 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
             raise ValidationError(f"config file {path} does not exist", field="config")
         return Settings()
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(_config_text(path, path.read_bytes()))
     except tomllib.TOMLDecodeError as error:
         raise ValidationError(f"{path}: {error}", field="config") from error
     except OSError as error:
@@ -221,6 +313,31 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         raise ValidationError(f"{path}: {problem}", field=key or "config") from error
     except ValidationError as error:
         raise ValidationError(f"{path}: {error.detail}", field=error.field) from error
+
+
+def _config_text(path: Path, raw: bytes) -> str:
+    """The file's text: TOML is UTF-8 (a BOM, as Windows editors write one, is let through).
+    A file in another encoding is refused naming it: a Chinese editor's GBK most often."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        guess = _encoding_guess(raw)
+        raise ValidationError(
+            f"{path} is not UTF-8 (byte 0x{raw[error.start]:02x} on line {line})"
+            + (f"; it looks like {guess}: save it as UTF-8 (iconv -f {guess} -t UTF-8)"
+               if guess else "; save it as UTF-8"),
+            field="config",
+        ) from None
+
+
+def _encoding_guess(raw: bytes) -> str | None:
+    """GBK when the bytes read as GBK (GB18030, its superset, to be lenient) with Chinese in them."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return "GBK" if any("\u4e00" <= char <= "\u9fff" for char in text) else None
 
 
 _AT = re.compile(r"^(?P<text>.*?)(?: - at `\$\.?(?P<where>[^`]*)`)?$", re.DOTALL)
@@ -245,3 +362,74 @@ def describe(error: msgspec.ValidationError) -> tuple[str, str]:
     for raw, words in _WORDS:
         text = text.replace(raw, words)
     return where, f"{where}: {text}" if where else text
+
+
+# --- the shop's rules and a person's settings -----------------------------------------------------
+
+SHOP_KEYS: tuple[str, ...] = (
+    "shop_name", "timezone", "currency", "calendar", "business_hours", "holidays",
+    "extra_workdays", "extra_workday_hours", "sla", "approval_limits", "close_after_days",
+    "csv_bom", "api", "detection",
+)
+"""Keys that are the shop's, kept in the store (`shopdesk config`), the same for every process."""
+PERSONAL_KEYS: tuple[str, ...] = ("lang", "bell")
+"""Keys that are a person's, kept in their config file."""
+# `operators` and `default_role` (who is who) stay in the file until operators live in the store
+# (issue 14): they are neither the shop's settings here nor a person's.
+
+
+def shop_values(settings: Settings) -> dict[str, Any]:
+    """The shop's settings as plain values (dates as ISO text; a None, e.g. no owner limit, left
+    out): what the store keeps and `shopdesk config show` prints."""
+    data = msgspec.to_builtins(settings)
+    return {key: _without_none(data[key]) for key in SHOP_KEYS if data.get(key) is not None}
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def with_shop_values(
+    settings: Settings, stored: dict[str, Any], where: str = "the store's settings"
+) -> Settings:
+    """`settings` with the store's shop keys in place of its own; refused (naming the key) if a
+    stored value is not valid."""
+    if not stored:
+        return settings
+    data = msgspec.to_builtins(settings)
+    for key, value in stored.items():
+        if key in SHOP_KEYS:
+            data[key] = value
+    return settings_from(data, where=where)
+
+
+def settings_from(data: dict[str, Any], *, where: str) -> Settings:
+    """Validated Settings from plain values; a bad key is refused naming it and `where`."""
+    try:
+        return validate(msgspec.convert(data, Settings))
+    except msgspec.ValidationError as error:
+        key, problem = describe(error)
+        text = f"{where}: {problem}" if where else problem
+        raise ValidationError(text, field=key or "config") from error
+    except ValidationError as error:
+        text = f"{where}: {error.detail}" if where else error.detail
+        raise ValidationError(text, field=error.field) from error
+
+
+def file_keys(path: Path | None) -> set[str]:
+    """The top-level keys a config file sets (empty when there is no file)."""
+    if path is None or not path.exists():
+        return set()
+    try:
+        with path.open("rb") as handle:
+            return set(tomllib.load(handle))
+    except (OSError, tomllib.TOMLDecodeError):
+        return set()
+
+
+def shop_keys_in_file(path: Path | None) -> list[str]:
+    """Shop keys set in a person's config file: named to them, with a pointer to the store."""
+    found = file_keys(path)
+    return [key for key in SHOP_KEYS if key in found]

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from shopdesk.cli import main
 
@@ -142,13 +143,10 @@ def test_source_add_prints_the_configured_port_and_says_when_it_cannot_be_sure(r
 def test_source_add_while_this_store_is_served_there_needs_no_note(run, tmp_path):
     import os
     import signal
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = tmp_path / "shop.toml"
     config.write_text(f"[api]\nport = {port}\n", encoding="utf-8")
     run("--config", str(config), "source", "add", "shop", "--kind", "generic")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
 import pytest
 from api_helpers import BASE_URL
 from litestar.testing import AsyncTestClient
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 from report_world import build_week
 
 from shopdesk.api.app import create_app

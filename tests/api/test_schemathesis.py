@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +30,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path):
     created = subprocess.run([*shopdesk, "token", "create", "schemathesis"], env=env, check=True,
                              capture_output=True, text=True)
     token = created.stdout.splitlines()[1].strip()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([*shopdesk, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

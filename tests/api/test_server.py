@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ports import free_port
 import uvicorn
 from api_helpers import encode, generic_event
 
@@ -25,12 +25,6 @@ from shopdesk.serving.server import (
     file_logging_config,
     uvicorn_config,
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_bind_api_socket_returns_none_when_the_port_is_taken():
@@ -91,7 +85,7 @@ def test_shopdesk_serve_logs_to_the_file_and_stops_cleanly_on_sigterm(tmp_path: 
                             "--secret", "whsec_serve_test_secret_000"],
                            env=env, capture_output=True, text=True, check=True)
     assert "webhook URL" in added.stdout
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([*shopdesk, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -111,7 +105,7 @@ def test_shopdesk_serve_logs_to_the_file_and_stops_cleanly_on_sigterm(tmp_path: 
         assert busy.returncode == 2
         assert busy.stderr == (f"shopdesk: shopdesk serve (pid {server.pid}) already serves {db} "
                                f"on 127.0.0.1:{port}; stop it first (one service per store)\n")
-        elsewhere = subprocess.run([*shopdesk, "serve", "--port", str(_free_port())], env=env,
+        elsewhere = subprocess.run([*shopdesk, "serve", "--port", str(free_port())], env=env,
                                    capture_output=True, text=True, timeout=30)
         assert elsewhere.returncode == 2  # another port: still one service per store
         assert elsewhere.stderr == busy.stderr

@@ -70,6 +70,19 @@ async def test_stale_timestamp_is_401(client):
     assert "minutes" in response.json()["detail"]
 
 
+async def test_future_dated_timestamp_is_401_and_nothing_stored(client, services):
+    """A signature dated beyond the tolerance in the future is as stale as one from the past: a
+    replayed or forged header cannot buy itself hours of validity with a clock set ahead."""
+    body = encode(generic_event(id="evt_future"))
+    headers = generic_headers(body, at=int(time.time()) + 3600)
+    response = await client.post("/webhooks/shop", content=body, headers=headers)
+    assert response.status_code == 401
+    assert "minutes from the server's clock" in response.json()["detail"]
+    assert await _counts(services) == (0, 0, 0)
+    inside = generic_headers(body, at=int(time.time()) + 60)  # clocks a minute apart: accepted
+    assert (await client.post("/webhooks/shop", content=body, headers=inside)).status_code == 200
+
+
 async def test_signature_over_other_bytes_is_401(client):
     body = encode(generic_event())
     headers = generic_headers(body)

@@ -60,6 +60,22 @@ def test_generic_signature_round_trip_and_rotation():
         verify_generic(header, body, ["new-secret-0123456789"], now=1_800_000_301)
 
 
+@pytest.mark.parametrize("offset", [-301, 301, -3600, 3600, -10**9, 10**9])
+def test_generic_signature_outside_the_tolerance_either_way_is_refused(offset):
+    """Dated too far in the past or in the future alike (the check is on the distance)."""
+    body = b'{"type":"paid"}'
+    header = sign_generic("secret-0123456789", body, 1_800_000_000 + offset)
+    with pytest.raises(SignatureError, match="minutes from the server's clock"):
+        verify_generic(header, body, ["secret-0123456789"], now=1_800_000_000)
+
+
+@pytest.mark.parametrize("offset", [-300, -1, 0, 1, 300])
+def test_generic_signature_inside_the_tolerance_either_way_is_accepted(offset):
+    body = b'{"type":"paid"}'
+    header = sign_generic("secret-0123456789", body, 1_800_000_000 + offset)
+    verify_generic(header, body, ["secret-0123456789"], now=1_800_000_000)
+
+
 @pytest.mark.parametrize("header", ["", "v1=abc", "t=1", "t=x,v1=00", "t=1,v1=zz", "garbage"])
 def test_malformed_generic_signatures_are_refused(header):
     with pytest.raises(SignatureError):

@@ -19,11 +19,18 @@ import time
 from pathlib import Path
 
 import pytest
+from waiting import scaled, wait_until
 from test_shopdesk_process import desk, free_port, health  # noqa: F401  (desk is a fixture)
 
 from shopdesk import cli
 
 SECRET = "whsec_handover_test_secret_0123456789"
+
+
+def refusals(errors: list[str]) -> list[str]:
+    """stderr without the notices of shop keys in the personal config (the fixture's shop_name
+    and [api] port: used until `shopdesk config import` moves them into the store)."""
+    return [line for line in errors if "belongs in the store" not in line]
 
 
 class Service:
@@ -40,10 +47,13 @@ class Service:
         )
         self.lines: list[str] = []
         self.errors: list[str] = []
-        threading.Thread(target=self._read, args=(self.process.stdout, self.lines),
-                         daemon=True).start()
-        threading.Thread(target=self._read, args=(self.process.stderr, self.errors),
-                         daemon=True).start()
+        self.readers = [
+            threading.Thread(target=self._read, args=(stream, into), daemon=True)
+            for stream, into in ((self.process.stdout, self.lines),
+                                 (self.process.stderr, self.errors))
+        ]
+        for reader in self.readers:
+            reader.start()
 
     @staticmethod
     def _read(stream, into: list[str]) -> None:
@@ -51,16 +61,27 @@ class Service:
             into.append(line.rstrip("\n"))
 
     def wait_for_line(self, text: str, timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while True:
             for line in self.lines:
                 if text in line:
                     return line
             if self.process.poll() is not None or time.monotonic() > deadline:
-                time.sleep(0.2)  # let the readers finish
+                self.drained()
                 raise AssertionError(f"no {text!r}: exit {self.process.poll()}, stdout "
                                      f"{self.lines}, stderr {self.errors}")
             time.sleep(0.05)
+
+    def drained(self) -> None:
+        """After the process ended: wait until its stdout and stderr are read to their end."""
+        for reader in self.readers:
+            reader.join(timeout=scaled(10))
+
+    def exit_code(self, timeout: float = 20.0) -> int:
+        """Wait for the process to end on its own; its output is read to the end."""
+        code = self.process.wait(timeout=scaled(timeout))
+        self.drained()
+        return code
 
     def stop(self, timeout: float = 20.0) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -134,9 +155,8 @@ def test_a_tui_opened_while_serve_runs_attaches_and_a_second_serve_is_refused(
     tui = desk("tui")
     tui.wait_for_screen(f"API: pid {running.process.pid}")
     other = service("serve2")
-    assert other.process.wait(timeout=20) == 2
-    time.sleep(0.2)
-    assert other.errors == [(
+    assert other.exit_code() == 2
+    assert refusals(other.errors) == [(
         f"shopdesk: shopdesk serve (pid {running.process.pid}) already serves {desk.db} on "
         f"127.0.0.1:{desk.port}; stop it first (one service per store)")]
     assert health(desk.port)["pid"] == running.process.pid
@@ -150,9 +170,8 @@ def test_serve_on_a_port_of_another_store_says_whose_it_is(desk, service, tmp_pa
     tui.wait_for_log("on http://")
     cli.main(["--db", str(desk.db), "init"])
     refused = service()
-    assert refused.process.wait(timeout=20) == 2
-    time.sleep(0.2)
-    assert refused.errors == [(
+    assert refused.exit_code() == 2
+    assert refusals(refused.errors) == [(
         f"shopdesk: port {desk.port} on 127.0.0.1 is in use by shopdesk pid {tui.process.pid} "
         f"serving another store ({(tmp_path / 'other.db').resolve()}); choose another with --port")]
     assert health(desk.port)["pid"] == tui.process.pid  # untouched
@@ -203,11 +222,12 @@ def test_a_webhook_burst_during_the_handover_loses_nothing_answered_2xx(desk, se
     senders = [threading.Thread(target=send, daemon=True) for _ in range(8)]
     for sender in senders:
         sender.start()
-    time.sleep(1.0)
+    wait_until(lambda: len(answered) >= 50, what="50 webhooks answered by the TUI")
     before = len(answered)
     taking = service()
     taking.wait_for_line("serving ")
-    time.sleep(1.0)
+    served = len(answered)
+    wait_until(lambda: len(answered) >= served + 50, what="50 webhooks answered after the handover")
     stop.set()
     for sender in senders:
         sender.join(timeout=30)

@@ -8,11 +8,11 @@ import asyncio
 import http.server
 import json
 import signal
-import socket
 import threading
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from shopdesk import logs
 from shopdesk.config import ApiSettings, Settings
@@ -24,12 +24,6 @@ from shopdesk.serving.server import claim_port, serve_api
 from shopdesk.store import open_store
 
 OTHER_PID = 424242
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StubbornDesk:

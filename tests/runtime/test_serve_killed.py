@@ -13,18 +13,11 @@ import time
 from pathlib import Path
 
 import httpx
+from ports import free_port
 
 from shopdesk.domain.intake.signatures import sign_generic
 
 SECRET = "whsec_killed_serve_secret_0000"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _body(worker: int, n: int) -> bytes:
@@ -41,7 +34,7 @@ def test_a_killed_serve_kept_every_delivery_it_acknowledged(tmp_path: Path):
     subprocess.run([*shopdesk, "init"], env=env, check=True, capture_output=True)
     subprocess.run([*shopdesk, "source", "add", "shop", "--kind", "generic", "--secret", SECRET],
                    env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([*shopdesk, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     acknowledged: list[str] = []

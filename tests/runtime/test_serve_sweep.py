@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import socket
 from datetime import UTC, datetime, timedelta
+
+from clocks import FakeClock
+from ports import free_port
+from waiting import eventually, scaled
 
 from shopdesk import logs
 from shopdesk.config import DetectionSettings, Settings
@@ -19,24 +22,12 @@ from shopdesk.store import open_store
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_serve_escalates_breaches_and_closes_stale_cases_without_a_tui(tmp_path):
     logs.configure_file_logging(tmp_path / "serve.log")
     settings = Settings(detection=DetectionSettings(sweep_seconds=1))
-    clock = Clock(MONDAY_10)
+    clock = FakeClock(MONDAY_10)
     async with open_store(tmp_path / "shop.db") as store:
         services = Services(store, settings, clock=clock)
         anyone = services.actor("li.na")
@@ -50,18 +41,18 @@ async def test_serve_escalates_breaches_and_closes_stale_cases_without_a_tui(tmp
         ready = asyncio.Event()
         serving = asyncio.create_task(serve_api(services, settings, port=free_port(),
                                                 ready=ready))
-        await asyncio.wait_for(ready.wait(), 10)
+        await asyncio.wait_for(ready.wait(), scaled(10))
         try:
-            for _ in range(100):  # the first sweep comes after sweep_seconds (1 s)
-                if (await services.cases.get(stale.ref)).status == "closed":
-                    break
-                await asyncio.sleep(0.05)
+            async def closed() -> bool:  # the first sweep comes after sweep_seconds (1 s)
+                return (await services.cases.get(stale.ref)).status == "closed"
+
+            await eventually(closed, what="the sweep to close the stale case")
             case = await services.cases.get(breached.ref)
             assert (case.status, case.tier) == ("escalated", "supervisor")
             assert (await services.cases.get(stale.ref)).status == "closed"
         finally:
             signal.raise_signal(signal.SIGTERM)  # what `kill` does to `shopdesk serve`
-            await asyncio.wait_for(serving, 20)
+            await asyncio.wait_for(serving, scaled(20))
         assert not [task for task in asyncio.all_tasks() if task.get_name() == "sweep"]
     text = (tmp_path / "serve.log").read_text(encoding="utf-8")
     assert re.search(r"sweep: checked \d+ orders; .*escalated \['C-\d+'\], "

@@ -9,7 +9,6 @@ import json
 import os
 import pty
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -20,14 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ports import free_port
+from waiting import scaled
 
 from shopdesk import cli
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Terminal:
@@ -68,7 +63,7 @@ class Terminal:
         return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
 
     def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while text not in self.log_text():
             if self.process.poll() is not None:
                 raise AssertionError(f"exited {self.process.returncode} before {text!r}:\n"
@@ -77,8 +72,8 @@ class Terminal:
                 raise AssertionError(f"no {text!r} in the log:\n{self.log_text()}")
             time.sleep(0.05)
 
-    def wait_for_screen(self, text: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+    def wait_for_screen(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + scaled(timeout)
         while text.encode() not in self.output:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} never shown")

@@ -6,8 +6,10 @@ Friday 2026-11-20 12:00. Every case is built through the services with a fake cl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from clocks import FakeClock
 
 from shopdesk.config import Settings
 from shopdesk.domain.cases import Customer, Order
@@ -26,18 +28,6 @@ PERIOD = (local(16, 0), local(23, 0))
 NOW = local(20, 12)
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, moment: datetime) -> None:
-        self.now = moment
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 async def build_week(store: Store, settings: Settings | None = None) -> tuple[Services, FakeClock]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
+from clocks import FakeClock
 
 from shopdesk.config import Operator, Settings
 from shopdesk.domain import sla
@@ -33,15 +34,7 @@ def shanghai(day: int, hour: int, minute: int = 0) -> datetime:
         datetime(2026, 11, day - 1, hour + 16, minute, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
+Clock = FakeClock
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ async def test_a_past_carrier_outage_with_linked_cases_and_a_review(demo):
     path, _summary = demo
     [(incident_id, type_, status, cause, changes)] = query(
         path, "SELECT id, type, status, review_cause, review_changes FROM incidents")
-    assert (type_, status) == ("carrier_outage", "ended")
+    assert (type_, status) == ("carrier_outage", "closed")
     assert cause and changes
     linked = query(path, f"""SELECT o.carrier FROM incident_cases AS ic JOIN cases AS c ON c.id = ic.case_id
                              JOIN orders AS o ON o.id = c.order_id WHERE ic.incident_id = {incident_id}""")

@@ -309,11 +309,7 @@ async def test_detected_cases_can_be_listed_by_rule(world):
 async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_path):
     """Upgrading a version 9 store: every order it knows is due once, so the first sweep finds
     what the rules would have found."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
-    from test_db import undo_version_10
+    from test_db import undo_version_10, undo_version_11
 
     path = tmp_path / "v9.db"
     clock = Clock(MONDAY_10)
@@ -321,6 +317,7 @@ async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_pat
         services = Services(store, settings(), clock=clock)
         await store_order(services, unpaid(placed_at=MONDAY_10 - timedelta(hours=5)))
     with sqlite3.connect(path) as conn:
+        undo_version_11(conn)
         undo_version_10(conn)
         conn.execute("PRAGMA user_version = 9")
     async with open_store(path) as store:

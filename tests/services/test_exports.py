@@ -210,3 +210,78 @@ async def test_stopping_early_closes_the_export_connection(week, monkeypatch) ->
     assert opened == ["open"]
     await stream.aclose()  # a client hanging up
     assert opened == ["open", "closed"]
+
+
+def _small_chunks(monkeypatch) -> None:
+    """Rows in chunks of 2, so an export of the week's 7 cases writes in several steps."""
+    original = report_rows.stream_rows
+    monkeypatch.setattr(report_rows, "stream_rows",
+                        lambda *args, **kwargs: original(*args, **{**kwargs, "chunk_rows": 2}))
+
+
+async def test_a_write_failing_halfway_leaves_no_part_file_and_the_old_file_whole(
+    week, tmp_path: Path, monkeypatch
+) -> None:
+    """A disk that fills after the first rows: a clear error, the earlier export at the name kept
+    as it was, and no `.part` file left behind."""
+    import errno
+
+    from shopdesk.services import exports as exports_module
+
+    _small_chunks(monkeypatch)
+    path = tmp_path / "cases.csv"
+    path.write_bytes(b"yesterday's export\r\n")
+    original = exports_module.render_chunk
+    calls = 0
+
+    def filling(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(exports_module, "render_chunk", filling)
+    with pytest.raises(ValidationError) as error:
+        await week.exports.write("cases", None, path, progress=lambda done, total: None)
+    assert error.value.field == "output" and "No space left" in error.value.detail
+    assert calls == 2
+    assert path.read_bytes() == b"yesterday's export\r\n"
+    assert not list(tmp_path.glob("*.part"))
+
+
+async def test_a_failing_query_halfway_leaves_no_part_file(week, tmp_path: Path, monkeypatch) -> None:
+    _small_chunks(monkeypatch)
+    original = report_rows.stream_rows
+
+    async def breaking(*args, **kwargs):
+        async for rows in original(*args, **kwargs):
+            yield rows
+            raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(report_rows, "stream_rows", breaking)
+    with pytest.raises(RuntimeError, match="went away"):
+        await week.exports.write("cases", None, tmp_path / "cases.csv")
+    assert not list(tmp_path.glob("cases.csv*"))
+
+
+async def test_a_cancelled_export_leaves_no_part_file(week, tmp_path: Path, monkeypatch) -> None:
+    """The operator presses escape (or the client hangs up) after the first rows are written."""
+    import asyncio
+
+    _small_chunks(monkeypatch)
+    path = tmp_path / "cases.csv"
+    path.write_bytes(b"yesterday's export\r\n")
+    seen: list[int] = []
+
+    def cancel_after_first_rows(done: int, total: int) -> None:
+        seen.append(done)
+        asyncio.current_task().cancel()  # delivered at the export's next await
+
+    task = asyncio.create_task(
+        week.exports.write("cases", None, path, progress=cancel_after_first_rows))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == [2]  # cancelled with rows on disk in the .part file
+    assert path.read_bytes() == b"yesterday's export\r\n"
+    assert not list(tmp_path.glob("*.part"))

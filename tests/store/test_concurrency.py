@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+from waiting import scaled
+
 from shopdesk.domain.cases import Actor
 from shopdesk.services import Services
 from shopdesk.store import cases as case_rows
@@ -66,7 +68,7 @@ async def test_two_processes_write_at_once_and_every_write_lands(tmp_path):
         assert writer.stdout.readline().strip() == "ready"
     go.touch()
     for writer in writers:
-        _out, err = writer.communicate(timeout=120)
+        _out, err = writer.communicate(timeout=scaled(120))
         assert writer.returncode == 0, err
         assert "database is locked" not in err
 
@@ -124,9 +126,9 @@ async def test_reads_do_not_wait_behind_a_write(tmp_path):
         task = asyncio.create_task(long_write())
         await inside.wait()
         # the write transaction is open and holds the lock; a read still answers at once
-        seen = await asyncio.wait_for(services.cases.get(case.ref), timeout=2)
+        seen = await asyncio.wait_for(services.cases.get(case.ref), timeout=scaled(30))
         assert seen.ref == case.ref
-        events = await asyncio.wait_for(case_rows.list_events(store.reader, case.id), timeout=2)
+        events = await asyncio.wait_for(case_rows.list_events(store.reader, case.id), timeout=scaled(30))
         assert [event.type for event in events] == ["opened"]  # the uncommitted note is not seen
         release.set()
         await task

@@ -170,6 +170,14 @@ async def test_removing_a_source_finds_the_events_of_its_deliveries_by_index(tmp
         assert "USING COVERING INDEX order_events_delivery" in str(plan.fetchall())
 
 
+def undo_version_11(conn: sqlite3.Connection) -> None:
+    """A current store back to the shape of version 10 (11: hooks, the outbox, who answered a
+    survey)."""
+    conn.execute("DROP TABLE outbox")
+    conn.execute("DROP TABLE hooks")
+    conn.execute("ALTER TABLE surveys DROP COLUMN answered_by")
+
+
 def undo_version_10(conn: sqlite3.Connection) -> None:
     """A current store back to the shape of version 9 (10: detection's columns and tables)."""
     for index in ("cases_live_rule", "orders_check", "orders_customer_phone"):
@@ -196,6 +204,7 @@ async def test_a_v6_store_learns_when_its_cases_were_last_reopened(tmp_path):
         await services.cases.reopen(boss, case.ref, "lost again")
         other, _ = await services.cases.open(boss, kind="damaged")
     with sqlite3.connect(path) as conn:  # the shape of version 6 (6: orders.changed_at, landed first)
+        undo_version_11(conn)
         undo_version_10(conn)
         conn.execute("ALTER TABLE cases DROP COLUMN reopened_at")
         conn.execute("DROP TABLE store_meta")
@@ -271,3 +280,29 @@ async def test_a_store_whose_file_was_moved_away_refuses_writes_until_it_is_back
         (tmp_path / "elsewhere.db").rename(path)
         async with store.transaction() as conn:
             await conn.execute("INSERT INTO store_meta (key, value) VALUES ('k', 'v')")
+
+
+async def test_a_v10_store_gains_the_outbox_and_keeps_its_surveys_as_operators(tmp_path):
+    from datetime import UTC, datetime
+
+    from shopdesk.services import Services
+    from shopdesk.store import followups
+
+    path = tmp_path / "v10.db"
+    async with open_store(path) as store:
+        services = Services(store, clock=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+        boss = services.actor("boss")
+        case, _ = await services.cases.open(boss, kind="lost")
+        await services.cases.triage(boss, case.ref)
+        await services.cases.resolve(boss, case.ref, "found")
+        await services.cases.record_survey(boss, case.ref, 4)
+    with sqlite3.connect(path) as conn:
+        undo_version_11(conn)
+        conn.execute("PRAGMA user_version = 10")
+    async with open_store(path) as store:
+        survey = await followups.get_survey(store.reader, case.id)
+        assert (survey.score, survey.answered_by) == (4, "operator")
+        services = Services(store)
+        await services.outbound.add_hook(services.actor("boss"), "plugin", "http://h.example/")
+        assert [hook.name for hook in await services.outbound.hooks()] == ["plugin"]
+    assert user_version(path) == migrations.SCHEMA_VERSION

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+from waiting import scaled
+
 from shopdesk.store import open_store
 
 
@@ -25,7 +27,7 @@ async def test_a_transaction_cancelled_at_its_begin_leaves_the_writer_free(tmp_p
             await asyncio.gather(task, return_exceptions=True)
             async with store.transaction() as conn:  # was: "cannot start a transaction within a
                 await conn.execute("DELETE FROM scratch WHERE key = 'k'")  # transaction"
-        other = sqlite3.connect(path, timeout=1)  # another process is not locked out either
+        other = sqlite3.connect(path, timeout=scaled(5))  # another process is not locked out either
         with other:
             other.execute("INSERT INTO scratch VALUES ('other')")
         other.close()

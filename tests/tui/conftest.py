@@ -1,20 +1,23 @@
-"""Fixtures the TUI test files share: the language reset, an empty store in tmp_path (each file
-builds its own Services on it: the case world's or the queue world's settings), and the report
-world's week of cases."""
+"""Fixtures the TUI test files share: the language reset, an empty store in tmp_path, the file's
+world's `services` on it, and the report world's week of cases.
+
+A test file says which world it lives in with a module constant `WORLD`:
+- "case" (the default): case_world's settings (olga and sam) and clock (the `clock` fixture);
+- "queue": queue_world's settings (alice and sam) at its NOW;
+- "seeded queue": the same with the queue's cases seeded (queue_world.seed_queue).
+"""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from case_world import FakeClock, services_for
+from queue_world import FakeClock as QueueClock
+from queue_world import queue_settings, seed_queue
+from report_world import build_week
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from case_world import FakeClock  # noqa: E402
-from report_world import build_week  # noqa: E402
-
-from shopdesk.store import open_store  # noqa: E402
-from shopdesk.tui import i18n  # noqa: E402
+from shopdesk.services import Services
+from shopdesk.store import open_store
+from shopdesk.tui import i18n
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +36,22 @@ async def store(tmp_path):
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """The case world's clock, for a test that moves time (a file's `services` may take it)."""
+    """The case world's clock, for a test that moves time."""
     return FakeClock()
+
+
+@pytest.fixture
+async def services(request, store, clock) -> Services:
+    """The services of the test file's WORLD on the empty store (see above)."""
+    world = getattr(request.module, "WORLD", "case")
+    if world == "case":
+        return services_for(store, clock)
+    services = Services(store, queue_settings(), clock=QueueClock())
+    if world == "seeded queue":
+        await seed_queue(services)
+    else:
+        assert world == "queue", f"unknown WORLD {world!r} in {request.module.__name__}"
+    return services
 
 
 @pytest.fixture
@@ -43,4 +60,3 @@ async def week(tmp_path):
     async with open_store(tmp_path / "shop.db") as store:
         services, _ = await build_week(store)
         yield services
-

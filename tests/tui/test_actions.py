@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
 from shopdesk.domain.cases import Actor
 from shopdesk.store import open_store
@@ -34,11 +33,6 @@ from case_world import (
     type_text,
     working_case,
 )
-
-
-@pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
 
 
 async def opened(pilot):

@@ -8,11 +8,9 @@ import pytest
 from case_world import (
     OPERATOR,
     SUPERVISOR,
-    FakeClock,
     case_app,
     notifications,
     open_case,
-    services_for,
     settle,
     show_case,
     type_text,
@@ -32,11 +30,6 @@ WAIT_REFUSED = (
     "Wait: not allowed while the case is escalated; "
     "allowed here: e Escalate, o Decide, r Resolve, v Void"
 )
-
-
-@pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
 
 
 async def escalated(services):

@@ -5,14 +5,12 @@ follows the remedy chosen, also for remedies of other cases."""
 from __future__ import annotations
 
 import msgspec
-import pytest
 from case_world import (
     OPERATOR,
     SUPERVISOR,
     case_app,
     choose,
     open_case,
-    services_for,
     settle,
     show_case,
 )
@@ -20,11 +18,6 @@ from case_world import (
 from shopdesk.tui import i18n
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.screens.case import CaseScreen
-
-
-@pytest.fixture
-def services(store, clock):
-    return services_for(store, clock)
 
 
 def brief_of(app) -> str:

@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from waiting import eventually
 
 from shopdesk.domain.cases import Actor
 from shopdesk.services.cases_by_hand import open_by_hand
@@ -31,11 +32,6 @@ from case_world import (
     settle,
     working_case,
 )
-
-
-@pytest.fixture
-def services(store, clock):
-    return services_for(store, clock)
 
 
 def text_of(screen: CaseScreen, selector: str) -> str:
@@ -207,12 +203,12 @@ async def test_shows_a_change_by_another_process_within_two_seconds(services):
         async with open_store(services.store.path) as other_store:
             other = services_for(other_store)
             await other.cases.add_note(Actor("emma", "operator"), case.ref, "from process two")
-        for _ in range(40):
-            await asyncio.sleep(0.05)
+
+        async def shown() -> bool:
             await pilot.pause()
-            if "from process two" in text_of(screen, "#panel-timeline"):
-                break
-        assert "from process two" in text_of(screen, "#panel-timeline")
+            return "from process two" in text_of(screen, "#panel-timeline")
+
+        await eventually(shown, what="the other process's note on the case screen")
 
 
 async def test_reloads_on_cases_changed_only_when_it_may_concern_the_case(services):

@@ -22,9 +22,7 @@ from shopdesk.tui.widgets.case_table import PagedTable
 from shopdesk.tui.widgets.view_tabs import ViewTabs
 
 
-@pytest.fixture
-def services(store):
-    return Services(store, queue_settings(), clock=FakeClock())
+WORLD = "queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 async def second_problem(services: Services) -> None:

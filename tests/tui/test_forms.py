@@ -13,7 +13,6 @@ from case_world import (
     focus_field,
     notifications,
     open_case,
-    services_for,
     settle,
     show_case,
     working_case,
@@ -26,11 +25,6 @@ from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.screens.case import CaseScreen
 
 NOTE = "fast typist note: the customer asked twice about the parcel"
-
-
-@pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
 
 
 async def burst(pilot, text: str, *then: str) -> None:

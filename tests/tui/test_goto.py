@@ -30,9 +30,7 @@ from shopdesk.tui.screens.queue import CaseRefProvider, QueueScreen
 from shopdesk.tui.widgets.case_table import CaseTable
 
 
-@pytest.fixture
-def services(store):
-    return Services(store, queue_settings(), clock=FakeClock())
+WORLD = "queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 async def closed_last_week(services: Services):

@@ -4,18 +4,15 @@ of the domain's lists has its name in both languages."""
 from __future__ import annotations
 
 import pytest
-from queue_world import ME, FakeClock, queue_settings, screen_text, seed_queue, settle
+from queue_world import ME, screen_text, seed_queue, settle
 
 from shopdesk.domain import kinds
-from shopdesk.services import Services
 from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.screens.incidents import IncidentsScreen
 
 
-@pytest.fixture
-def services(store):
-    return Services(store, queue_settings(), clock=FakeClock())
+WORLD = "queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 @pytest.mark.parametrize(("language", "name"), [("zh", "快递停运"), ("en", "carrier outage")])

@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 from case_world import (
     OPERATOR,
-    FakeClock,
     case_app,
     field_error,
     fill,
     notifications,
-    services_for,
     settle,
     show_case,
     working_case,
@@ -38,11 +36,6 @@ def chinese():
     i18n.set_language("zh")
     yield
     i18n.set_language("en")
-
-
-@pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
 
 
 async def press_on_case(pilot, key: str) -> None:

@@ -27,9 +27,7 @@ BODY = json.dumps({"id": "not-a-number", "number": "A-77", "billing": {"first_na
 ERROR_END = "at `$.id`"  # the error names the path at its very end: cut off in the table
 
 
-@pytest.fixture
-def services(store):
-    return Services(store, queue_settings(), clock=FakeClock())
+WORLD = "queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 async def quarantine(services: Services, body: bytes = BODY, topic: str = "order.created") -> None:

@@ -12,16 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from case_world import (
     NOW,
     OPERATOR,
     SUPERVISOR,
-    FakeClock,
     case_app,
     choose,
     notifications,
-    services_for,
     settle,
     show_case,
 )
@@ -51,11 +48,6 @@ def shown(field: str) -> str:
 FIELDS = ("customer", "phone", "email", "address", "item", "carrier", "tracking", "number",
           "title", "description", "evidence", "contact", "note", "root cause", "remedy note",
           "remedy done", "resolution")
-
-
-@pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
 
 
 async def hostile_case(services) -> str:

@@ -3,8 +3,7 @@ screen it opens; the key is in `?` help and the palette like every registry key.
 
 from __future__ import annotations
 
-import pytest
-from queue_world import ME, FakeClock, queue_settings, screen_text, seed_queue, settle
+from queue_world import ME, screen_text, settle
 
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.services import Services
@@ -15,11 +14,7 @@ from shopdesk.tui.screens.case import CaseScreen
 from shopdesk.tui.screens.help import help_table
 
 
-@pytest.fixture
-async def services(store):
-    services = Services(store, queue_settings(), clock=FakeClock())
-    await seed_queue(services)
-    return services
+WORLD = "seeded queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 async def newest(services: Services):

@@ -18,7 +18,7 @@ from shopdesk.tui.widgets.case_table import (
 )
 from shopdesk.tui.widgets.sla_badge import SlaClock
 
-CASE_COLUMNS = case_columns(SlaClock(Settings().calendar()))
+CASE_COLUMNS = case_columns(SlaClock(Settings().business_calendar()))
 
 
 @dataclass

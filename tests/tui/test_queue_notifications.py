@@ -6,7 +6,7 @@ its title bar and says so once."""
 from __future__ import annotations
 
 import pytest
-from queue_world import ME, FakeClock, queue_settings, screen_text, seed_queue, settle
+from queue_world import ME, FakeClock, queue_settings, screen_text, settle
 
 from shopdesk.config import Operator
 from shopdesk.domain.cases import Actor, Customer
@@ -17,11 +17,7 @@ from shopdesk.tui.app import MAX_TOASTS, TOAST_SECONDS, ShopdeskApp
 from shopdesk.tui.i18n import t
 
 
-@pytest.fixture
-async def services(store):
-    services = Services(store, queue_settings(), clock=FakeClock())
-    await seed_queue(services)
-    return services
+WORLD = "seeded queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 def showing(app) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@ paging, the cursor following its case, live updates, notifications and refusals.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -21,15 +22,13 @@ from queue_world import (
 from shopdesk.domain.cases import Actor, Customer
 from shopdesk.services import Services
 from shopdesk.store import open_store
-from shopdesk.tui.app import ShopdeskApp
+from shopdesk.tui.app import MIN_REFRESH_SECONDS, ShopdeskApp
 from shopdesk.tui.screens.queue import QueueScreen
 from shopdesk.tui.widgets.case_table import CaseTable
 from shopdesk.tui.widgets.view_tabs import ViewTabs
 
 
-@pytest.fixture
-def services(store):
-    return Services(store, queue_settings(), clock=FakeClock())
+WORLD = "queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 @pytest.fixture
@@ -65,7 +64,7 @@ async def test_tabs_show_each_view_with_its_live_count(services, seeded):
         active = 5 + FILLER  # everything but the resolved case
         assert counts == {
             "mine": 1, "urgent": 1, "overdue": 1, "escalated": 1, "waiting": 1,
-            "open": active, "resolved_today": 1, "intake": 0, "approvals": 0,
+            "open": active, "resolved_today": 1, "intake": 0, "approvals": 0, "detected": 0,
         }
         text = screen_text(app)
         assert "Mine 1" in text and f"Open {active}" in text and "Done 1" in text
@@ -231,6 +230,7 @@ async def test_a_burst_of_changes_coalesces_into_few_refreshes(services, seeded)
         await settle(pilot)
         grid = table(app)
         loads_before = grid.loads
+        started = asyncio.get_running_loop().time()
         opened = []
         for number in range(60):  # one burst: the API's intake would publish like this
             case, _ = await services.cases.open(Actor("intake"), kind="other", level=1,
@@ -238,7 +238,11 @@ async def test_a_burst_of_changes_coalesces_into_few_refreshes(services, seeded)
             opened.append(case)
         await wait_until(pilot, lambda: grid.total == 5 + FILLER + 60, 1.5)
         await settle(pilot, 0.3)
-        assert grid.loads - loads_before <= 6  # not 60: throttled and coalesced
+        # Not 60: throttled to 4 a second and coalesced (a busy machine stretches the burst).
+        took = asyncio.get_running_loop().time() - started
+        loads = grid.loads - loads_before
+        assert loads <= max(6, int(took / MIN_REFRESH_SECONDS) + 2), (loads, took)
+        assert loads < 60
         assert app.screen.query_one(ViewTabs).counts["open"] == 5 + FILLER + 60
 
 
@@ -354,3 +358,20 @@ async def test_chinese_labels_and_widths(services, seeded):
 
         assert all(cell_len(line) == 80 for line in lines)
         assert "张伟" in text
+
+
+async def test_the_top_line_shows_the_last_backup_once_there_is_one(services, seeded, tmp_path):
+    """No backup, no word about it; a backup made (here, or by `shopdesk serve` on its schedule)
+    shows its time in the shop's zone, in English and in Chinese."""
+    app = app_for(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "backup" not in screen_text(app).splitlines()[0]
+        await services.backups.back_up(tmp_path / "copy.db")  # NOW: 14:00 in Shanghai
+        await queue(app).refresh_counts()
+        await settle(pilot)
+        assert screen_text(app).splitlines()[0].rstrip().endswith("backup 11-23 14:00")
+    app = app_for(services, lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "备份 11-23 14:00" in screen_text(app).splitlines()[0]

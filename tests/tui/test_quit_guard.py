@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from queue_world import ME, FakeClock, queue_settings, seed_queue, settle
+from queue_world import ME, settle
 
-from shopdesk.services import Services
 from shopdesk.tui.app import ShopdeskApp
 from shopdesk.tui.modals.forms import FormModal
 from shopdesk.tui.quit_guard import QuitConfirm
 
 
-@pytest.fixture
-async def services(store):
-    services = Services(store, queue_settings(), clock=FakeClock())
-    await seed_queue(services)
-    return services
+WORLD = "seeded queue"  # the `services` fixture: tests/tui/conftest.py
 
 
 async def open_note_form(pilot) -> FormModal:

@@ -16,7 +16,16 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components
 
 from shopdesk import __version__
-from shopdesk.api import auth, cases, exports, health, webhooks
+from shopdesk.api import (
+    auth,
+    case_actions,
+    cases,
+    exports,
+    health,
+    incidents,
+    outbound,
+    webhooks,
+)
 from shopdesk.api.errors import EXCEPTION_HANDLERS
 from shopdesk.api.hosts import AllowedHostsMiddleware
 from shopdesk.api.openapi import StrictStructSchemaPlugin
@@ -70,7 +79,8 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
         await services.detection.aclose()
 
     app = ShopdeskAPI(
-        route_handlers=[*health.ROUTES, *intake_routes, *cases.ROUTES, *exports.ROUTES],
+        route_handlers=[*health.ROUTES, *intake_routes, *cases.ROUTES, *case_actions.ROUTES,
+                        *incidents.ROUTES, *exports.ROUTES, *outbound.ROUTES],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         state=State({"services": services}),
         exception_handlers=EXCEPTION_HANDLERS,

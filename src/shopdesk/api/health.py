@@ -4,6 +4,7 @@ API: see shopdesk.serving.handover)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import msgspec
@@ -28,19 +29,27 @@ class Health(msgspec.Struct):
     pid: int
     role: str = "tui"
     """Who serves: "serve" (`shopdesk serve`) or "tui" (a terminal UI, beside its screen)."""
+    last_backup: str | None = None
+    """When the last backup of the store was made (ISO 8601, UTC), by `shopdesk backup` or the
+    scheduled backups; null when none was."""
 
 
 ROLE_STATE_KEY = "role"  # app.state[ROLE_STATE_KEY] = "serve" | "tui", set by whoever serves
 
 
 @get("/healthz", summary="Liveness and which store is served", tags=["health"],
-     sync_to_thread=False, responses=error_responses())
-def healthz(services: NamedDependency[Services], state: State) -> Health:
+     responses=error_responses())
+async def healthz(services: NamedDependency[Services], state: State) -> Health:
+    last = None
+    if not services.store.vanished():
+        with contextlib.suppress(Exception):  # a store closing: liveness answers all the same
+            last = await services.backups.last()
     return Health(
         status="store_missing" if services.store.vanished() else "ok", app="shopdesk",
         version=__version__,
         store=str(services.store.path.resolve()), pid=os.getpid(),
         role=str(state.get(ROLE_STATE_KEY, "tui")),
+        last_backup=last.at.isoformat() if last is not None else None,
     )
 
 

@@ -3,10 +3,12 @@ they are)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 
+from shopdesk.domain import kinds, templates
 from shopdesk.domain.cases import Case, Customer
 from shopdesk.domain.decode_errors import describe_pattern
 from shopdesk.domain.intake.generic import GenericOrder
@@ -75,3 +77,102 @@ class Triage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     level: Level | None = None
     urgent: bool | None = None
     expected_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+# --- every other case action (api/case_actions.py) ---------------------------------------------
+
+Version = Annotated[int, msgspec.Meta(ge=1)]
+Text = Annotated[str, msgspec.Meta(max_length=10_000)]
+Channel = Literal[kinds.CHANNELS]  # type: ignore[valid-type]
+Direction = Literal[kinds.DIRECTIONS]  # type: ignore[valid-type]
+TemplateId = Literal[templates.TEMPLATE_IDS]  # type: ignore[valid-type]
+RemedyType = Literal[kinds.REMEDY_TYPES]  # type: ignore[valid-type]
+Party = Literal[kinds.PARTIES]  # type: ignore[valid-type]
+Department = Literal[kinds.DEPARTMENTS]  # type: ignore[valid-type]
+WaitOn = Literal["customer", "carrier", "supplier", "warehouse", "platform"]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{3}$")]
+
+
+class Assignment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    assignee: Annotated[str, msgspec.Meta(max_length=200)] | None
+    """The operator to assign; null (or "") unassigns."""
+    expected_version: Version | None = None
+
+
+class ContactLog(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A contact with the customer (沟通与反馈); the first outbound one is the first response."""
+
+    channel: Channel
+    direction: Direction = "outbound"
+    summary: Text = ""
+    """Required unless a template is given ("<template> sent" then)."""
+    template: TemplateId | None = None
+    next_follow_up_at: datetime | None = None
+    expected_version: Version | None = None
+
+
+class RemedyProposal(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Within the proposer's approval limit the remedy is approved at once, else it awaits a
+    supervisor (or the owner)."""
+
+    type: RemedyType
+    amount_minor: Annotated[int, msgspec.Meta(ge=0)] = 0
+    """Minor units (cents, 分); required for refunds, coupons, discounts and cashback."""
+    currency: Currency | None = None
+    """Default: the order's currency, or the shop's."""
+    note: Text = ""
+    expected_version: Version | None = None
+
+
+class RemedyDecision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    note: Text = ""
+
+
+class RemedyRejection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Said
+
+
+class Waiting(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    on: WaitOn = "customer"
+    note: Text = ""
+    expected_version: Version | None = None
+
+
+class Resumption(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    note: Text = ""
+    expected_version: Version | None = None
+
+
+class Decision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    decision: Said
+    expected_version: Version | None = None
+
+
+class Reason(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Said
+    expected_version: Version | None = None
+
+
+class Closing(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    expected_version: Version | None = None
+
+
+class SurveyAnswer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    comment: Text = ""
+    expected_version: Version | None = None
+
+
+class Responsibility(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """责任划分: the responsible party and department, and a jointly responsible one (连带责任)."""
+
+    party: Party
+    department: Department | None = None
+    joint_department: Department | None = None
+    root_cause: Text | None = None
+    expected_version: Version | None = None
+
+
+class Urgency(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    urgent: bool
+    expected_version: Version | None = None

@@ -18,13 +18,18 @@ from shopdesk import __version__
 # Modules with `register(subparsers)`; each adds its subcommands and sets `handler` on them.
 COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.cli.cases",
+    "shopdesk.cli.incidents",
     "shopdesk.cli.demo",
     "shopdesk.cli.init",
     "shopdesk.cli.export",
     "shopdesk.cli.sources",
     "shopdesk.cli.tokens",
     "shopdesk.cli.serve",
+    "shopdesk.cli.backup",
     "shopdesk.cli.detection",
+    "shopdesk.cli.config",
+    "shopdesk.cli.calendar",
+    "shopdesk.cli.outbound",
 )
 
 EXIT_USAGE = 2
@@ -73,6 +78,15 @@ class Context:
             return self.args.config
         path = paths.config_file()
         return str(path) if path.exists() else None
+
+    def config_path(self) -> Path | None:
+        """The person's config file (None: no --config and no file in the user config dir)."""
+        from shopdesk import paths
+
+        if self.args.config:
+            return Path(self.args.config)
+        path = paths.config_file()
+        return path if path.exists() else None
 
     def settings(self):
         from shopdesk import paths

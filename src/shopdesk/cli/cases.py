@@ -23,7 +23,8 @@ ACTIVE = ("new", "open", "waiting", "escalated")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    cases = subparsers.add_parser("cases", help="list cases in queue order or show one case")
+    cases = subparsers.add_parser(
+        "cases", help="list cases in queue order, show one, open one or act on one")
     commands = cases.add_subparsers(dest="cases_command", metavar="SUBCOMMAND", required=True)
 
     listing = commands.add_parser(
@@ -75,6 +76,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="the order number the customer gives (#10036 or 10036)")
     opening.set_defaults(handler=open_case)
 
+    from shopdesk.cli import case_actions
+
+    case_actions.register(commands)  # cases ACTION REF: every action of the TUI
+
 
 # --- opening the store for reading --------------------------------------------------------
 
@@ -104,7 +109,9 @@ def _run_with_services(ctx: Context, work) -> int:
 
     async def main() -> int:
         async with open_store(path) as store:
-            return await work(Services(store, settings))
+            services = Services(store, settings)
+            await services.shop.load()  # the shop's settings are the store's
+            return await work(services)
 
     return asyncio.run(main())
 
@@ -399,7 +406,8 @@ def _money(amount_minor: int, currency: str) -> str:
     return format_minor(amount_minor, currency)
 
 
-def _clock_line(clock: _Clock, name: str, state, met_at: datetime | None) -> str:
+def _clock_line(clock: _Clock, name: str, state, met_at: datetime | None,
+                holiday: str | None = None) -> str:
     if state is None:
         return f"  {name:<15} no target"
     target = span(state.target, clock.day)
@@ -412,7 +420,9 @@ def _clock_line(clock: _Clock, name: str, state, met_at: datetime | None) -> str
     if state.breached:
         late = state.remaining if state.remaining < timedelta() else timedelta()
         return f"  {name:<15} OVERDUE since {due}, {span(late, clock.day)} over (target {target})"
-    return f"  {name:<15} due {due}, {span(state.remaining, clock.day)} left (target {target})"
+    after = f" — after {holiday}" if holiday else ""
+    return (f"  {name:<15} due {due}{after}, {span(state.remaining, clock.day)} left "
+            f"(target {target})")
 
 
 def _event_text(event) -> str:
@@ -460,8 +470,13 @@ def _detail_text(services: Services, detail, first, resolution) -> str:
         lines.append(f"  closed          {clock.local(case.closed_at)}")
 
     lines += ["", f"SLA (business hours, {services.settings.timezone})"]
-    lines.append(_clock_line(clock, "first response", first, case.first_response_at))
-    lines.append(_clock_line(clock, "resolution", resolution, case.resolved_at))
+    pushed = [services.calendar.pushed_by(start, state.due_at if state else None)
+              for start, state in ((case.opened_at, first),
+                                   (case.reopened_at or case.opened_at, resolution))]
+    lines.append(_clock_line(clock, "first response", first, case.first_response_at,
+                             pushed[0].en if pushed[0] else None))
+    lines.append(_clock_line(clock, "resolution", resolution, case.resolved_at,
+                             pushed[1].en if pushed[1] else None))
 
     order = detail.order
     lines += ["", "Order"]

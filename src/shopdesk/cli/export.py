@@ -67,6 +67,14 @@ def run_export(ctx: Context) -> int:
     async def main() -> int:
         async with open_store(path) as store:
             services = Services(store, settings)
+            await services.shop.load()  # the shop's settings (time zone, BOM) are the store's
+            nonlocal case_filter
+            if services.settings.timezone != settings.timezone:
+                case_filter = filter_from_text(
+                    services.settings.timezone, period_from=args.period_from,
+                    period_to=args.period_to, statuses=args.status, kinds=args.kinds,
+                    levels=args.level, urgent=args.urgent, carrier=args.carrier,
+                )
             exports: ExportService = services.exports
             if args.output:
                 rows = await exports.write(kind, case_filter, args.output, bom=args.bom)

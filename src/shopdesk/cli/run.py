@@ -26,5 +26,6 @@ def run_default(ctx: Context) -> int:
             lang=lang,
             serve_api=not getattr(ctx.args, "no_api", False),
             new_store=new_store,
+            config_path=ctx.config_path(),
         )
     ) or 0

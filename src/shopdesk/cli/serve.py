@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def serve_api(ctx: Context) -> int:
     import asyncio
+    import sys
 
     from shopdesk import paths
     from shopdesk.domain.errors import ValidationError
@@ -43,8 +44,16 @@ def serve_api(ctx: Context) -> int:
             if new_store:
                 print(f"created a new empty store at {db_path} (first run)", flush=True)
             services = Services(store, settings)
-            await serve(services, settings, host=ctx.args.host, port=port,
-                        announce=lambda line: print(line, flush=True))
+            await services.shop.load()  # the shop's settings ([api] too) are the store's
+            for note in services.shop.file_notes(ctx.config_path(),
+                                                 await services.shop.stored_keys()):
+                print(f"shopdesk: {note}", file=sys.stderr, flush=True)
+            watch = asyncio.create_task(services.shop.watch(), name="settings-watch")
+            try:
+                await serve(services, services.settings, host=ctx.args.host, port=port,
+                            announce=lambda line: print(line, flush=True))
+            finally:
+                watch.cancel()
         return 0
 
     try:

@@ -94,7 +94,9 @@ def run_with_services(ctx: Context, work, *, create: bool = False) -> int:
         async with open_store(path) as store:
             if new:
                 print(f"shopdesk: created a new empty store at {path}", file=sys.stderr)
-            return await work(Services(store, settings)) or 0
+            services = Services(store, settings)
+            await services.shop.load()  # the shop's settings are the store's
+            return await work(services) or 0
 
     return asyncio.run(main())
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from shopdesk.domain.filters import CaseFilter
+
 
 def case_ref(case_id: int) -> str:
     """The human reference of a case: C-000123."""
@@ -186,6 +188,7 @@ class Survey(msgspec.Struct, kw_only=True):
     comment: str
     at: datetime
     actor: str
+    answered_by: str = "operator"  # "customer": the customer's own answer (with a survey token)
 
 
 class Incident(msgspec.Struct, kw_only=True):
@@ -194,14 +197,17 @@ class Incident(msgspec.Struct, kw_only=True):
     title: str
     type: str
     level: int
-    status: str  # active | ended
+    status: str  # active | stable | closed
     started_at: datetime
-    ended_at: datetime | None
+    ended_at: datetime | None  # closed at
     owner: str
     description: str
     review_cause: str
     review_impact: str
-    review_changes: str
+    review_changes: str  # the lessons: what changes
+    stable_at: datetime | None = None
+    case_filter: CaseFilter | None = None
+    """New cases matching this join the incident as they arrive, while it is active."""
 
 
 class CaseDetail(msgspec.Struct, kw_only=True):

@@ -25,3 +25,11 @@ class CaseFilter(msgspec.Struct, kw_only=True, omit_defaults=True):
     source: str | None = None
     rule: str | None = None  # the detection rule that opened the case
     awaiting_approval: bool | None = None  # has a remedy proposed, not yet approved or rejected
+    shipped_from: datetime | None = None  # the order shipped at or after
+    shipped_to: datetime | None = None  # the order shipped before
+    place: str | None = None  # a province or city: text the order's address contains
+
+    def reads_orders(self) -> bool:
+        """Whether the filter asks about the case's order (a join to orders is needed)."""
+        return bool(self.carrier is not None or self.q or self.shipped_from is not None
+                    or self.shipped_to is not None or self.place)

@@ -87,6 +87,28 @@ class UrgentFigure(msgspec.Struct, frozen=True):
     on_time_pct: float | None
 
 
+class IncidentFigure(msgspec.Struct, frozen=True):
+    """Incidents started in the period: how many, how long to bring under control, how big."""
+
+    incidents: int = 0
+    stable: int = 0  # of those, declared stable (or closed)
+    mean_hours_to_stable: float | None = None
+    cases_per_incident: float | None = None
+
+
+def incident_figure(rows: list[tuple[int, datetime, datetime | None]]) -> IncidentFigure:
+    """From (linked cases, started, stable) per incident."""
+    if not rows:
+        return IncidentFigure()
+    spans = [(stable - started).total_seconds() / 3600 for _, started, stable in rows
+             if stable is not None]
+    return IncidentFigure(
+        incidents=len(rows), stable=len(spans),
+        mean_hours_to_stable=round(sum(spans) / len(spans), 2) if spans else None,
+        cases_per_incident=round(sum(cases for cases, _, _ in rows) / len(rows), 2),
+    )
+
+
 class Summary(msgspec.Struct, kw_only=True):
     period_from: datetime | None
     period_to: datetime | None
@@ -107,6 +129,7 @@ class Summary(msgspec.Struct, kw_only=True):
     carriers: list[CarrierScore]
     departments: list[DepartmentPoints]
     urgent: UrgentFigure
+    incidents: IncidentFigure = IncidentFigure()
 
 
 def pct(part: float, whole: float) -> float | None:

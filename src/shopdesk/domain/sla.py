@@ -37,6 +37,9 @@ __all__ = [
     "Pause",
     "Target",
     "add_business_time",
+    "slots_of_day",
+    "weekly_slots",
+    "zone_of",
     "business_time_between",
     "clock_state",
     "day_length",
@@ -110,11 +113,13 @@ def _calendar_key(cal: BusinessCalendar) -> tuple:
 class _Compiled:
     """A validated calendar in the shape the algorithms use; hashable by its content key."""
 
-    __slots__ = ("day_length", "extra_slots", "extra_workdays", "holidays", "key", "weekly", "zone")
+    __slots__ = ("_hash", "day_length", "extra_slots", "extra_workdays", "holidays", "key", "weekly",
+                 "zone")
 
     def __init__(self, key: tuple) -> None:
         tz, weekly, holidays, extra_workdays, extra_day_hours, business_day_minutes = key
         self.key = key
+        self._hash = hash(key)  # per-day lookups hash the calendar: once, not every time
         self.zone = _parse_zone(tz)
         parsed: dict[int, Slots] = {}
         for weekday, slots in weekly:
@@ -155,10 +160,10 @@ class _Compiled:
         self.day_length = timedelta(minutes=minutes)
 
     def __hash__(self) -> int:
-        return hash(self.key)
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Compiled) and other.key == self.key
+        return other is self or (isinstance(other, _Compiled) and other.key == self.key)
 
     def slots_on(self, day: date) -> Slots:
         if day in self.holidays:
@@ -213,8 +218,20 @@ def _compile_key(key: tuple) -> _Compiled:
     return _Compiled(key)
 
 
+_BY_IDENTITY: dict[int, tuple[BusinessCalendar, _Compiled]] = {}
+
+
 def _compile(cal: BusinessCalendar) -> _Compiled:
-    return _compile_key(_calendar_key(cal))
+    # A calendar is frozen: the one object compiles to the same result every time, so the content
+    # key (which hashes every holiday) is built once per calendar object, not once per call.
+    known = _BY_IDENTITY.get(id(cal))
+    if known is not None and known[0] is cal:
+        return known[1]
+    compiled = _compile_key(_calendar_key(cal))
+    if len(_BY_IDENTITY) > 64:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(cal)] = (cal, compiled)
+    return compiled
 
 
 # --- per-day intervals ----------------------------------------------------------------------
@@ -289,6 +306,20 @@ def validate_calendar(cal: BusinessCalendar) -> None:
     _compile(cal)
 
 
+def slots_of_day(cal: BusinessCalendar, day: date) -> tuple[tuple[int, int], ...]:
+    """Business hours of a local date as (start minute, end minute) pairs; empty: none."""
+    return _compile(cal).slots_on(day)
+
+
+def weekly_slots(cal: BusinessCalendar, weekday: int) -> tuple[tuple[int, int], ...]:
+    """The weekly business hours of a weekday (0=Mon), holidays aside."""
+    return _compile(cal).weekly[weekday]
+
+
+def zone_of(cal: BusinessCalendar) -> ZoneInfo:
+    return _compile(cal).zone
+
+
 def day_length(cal: BusinessCalendar) -> timedelta:
     """One business day: `business_day_minutes`, else the longest weekday's business time."""
     return _compile(cal).day_length
@@ -323,13 +354,29 @@ def add_business_time(cal: BusinessCalendar, start: datetime, amount: timedelta)
     if amount == _ZERO:
         return next_business_moment(cal, start)
     remaining = amount
-    for slot_start, slot_end in _intervals(comp, start):
-        begin = max(slot_start, start)
-        available = slot_end - begin
-        if remaining <= available:
-            return begin + remaining
-        remaining -= available
-    raise AssertionError("unreachable")  # pragma: no cover
+    # _intervals(comp, start) written out: this is the hot loop of every due time.
+    day = start.astimezone(comp.zone).date() - _ONE_DAY
+    empty_days = 0
+    while True:
+        intervals = _day(comp, day)[1]
+        if intervals:
+            empty_days = 0
+            for slot_start, slot_end in intervals:
+                if slot_end <= start:
+                    continue
+                begin = slot_start if slot_start > start else start
+                available = slot_end - begin
+                if remaining <= available:
+                    return begin + remaining
+                remaining -= available
+        else:
+            empty_days += 1
+            if empty_days > MAX_EMPTY_DAYS:
+                raise ValidationError(
+                    f"no business hours within {MAX_EMPTY_DAYS} days of {start.isoformat()}",
+                    field="calendar",
+                )
+        day += _ONE_DAY
 
 
 def business_time_between(cal: BusinessCalendar, a: datetime, b: datetime) -> timedelta:
@@ -528,6 +575,8 @@ def due_after_pauses(
     """When a clock started at `started_at` reaches `target` of counted business time, the closed
     pauses excluded (an open pause is ignored: the caller knows the clock is paused). A pause taken
     after the target was already missed does not move the due time."""
+    if not pauses:
+        return add_business_time(cal, started_at, target)
     started_at = _aware(started_at, "started_at")
     closed = [pause for pause in pauses if pause.end is not None]
     until = max([_aware(pause.end, "pause.end") for pause in closed], default=started_at)

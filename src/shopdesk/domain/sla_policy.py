@@ -14,6 +14,7 @@ or other targets can be recomputed as a whole.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import datetime, timedelta
@@ -63,6 +64,11 @@ def fingerprint(policy: SlaPolicy) -> str:
 
 
 def parse_duration(text: str, field: str = "sla") -> sla.Target:
+    return _parse_duration(text, field)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_duration(text: str, field: str) -> sla.Target:
     match = _DURATION.match(text)
     if not match:
         raise ValidationError(f"{field}: {text!r} is not a duration like 30m, 4h or 2d", field=field)
@@ -165,6 +171,39 @@ def clocks(
             pauses=pauses, now=now, stopped_at=resolved_at,
         ),
     )
+
+
+class ClockFacts(msgspec.Struct, frozen=True):
+    """What a case's stored due times depend on besides the policy (for recomputing many)."""
+
+    id: int
+    version: int
+    level: int
+    kind: str
+    urgent: bool
+    status: str
+    opened_at: datetime
+    first_response_at: datetime | None
+    reopened_at: datetime | None
+    stored: tuple[datetime | None, datetime | None, datetime | None] = (None, None, None)
+    """The due times stored now: (first response, resolution, running)."""
+
+
+def dues_of_many(
+    policy: SlaPolicy, cases: list[ClockFacts], pauses: dict[int, list[sla.Pause]]
+) -> list[tuple[ClockFacts, Dues]]:
+    """compute_dues for each case whose due times it changes (a batch of a recompute after a
+    policy change: a declared holiday moves only the due times around it)."""
+    out = []
+    for case in cases:
+        dues = compute_dues(
+            policy, level=case.level, kind=case.kind, urgent=case.urgent, status=case.status,
+            opened_at=case.opened_at, first_response_at=case.first_response_at,
+            pauses=pauses.get(case.id, []), reopened_at=case.reopened_at,
+        )
+        if (dues.first_response_due_at, dues.resolution_due_at, dues.due_at) != case.stored:
+            out.append((case, dues))
+    return out
 
 
 WARNING_SHARE = 0.25  # under a quarter of the allowed business time left: amber

@@ -161,3 +161,26 @@ def render(template_id: str, lang: str, case: Case, order: Order | None, shop_na
     check_template(template_id)
     lang = _lang(lang)
     return _BODIES[lang][template_id].format(**values(lang, case, order, shop_name))
+
+
+_SURVEY: dict[str, tuple[str, str]] = {
+    "en": (
+        "How did we do? · {shop}",
+        "Dear {customer},\n\nYour request about order {order} is settled. Would you tell us how "
+        "we did? It takes a minute:\n\n{link}\n\nThank you,\n{shop}",
+    ),
+    "zh": (
+        "满意度调查 · {shop}",
+        "亲爱的{customer}：\n\n您关于订单 {order} 的问题已处理完毕。"
+        "请花一分钟告诉我们您是否满意：\n\n{link}\n\n感谢您的支持！\n{shop}",
+    ),
+}
+
+
+def survey_request(lang: str, case: Case, order: Order | None, shop_name: str,
+                   link: str) -> tuple[str, str]:
+    """(subject, body) of the email asking the customer to answer the survey at `link`."""
+    lang = _lang(lang)
+    subject, body = _SURVEY[lang]
+    filled = values(lang, case, order, shop_name)
+    return subject.format(**filled), body.format(link=link, **filled)

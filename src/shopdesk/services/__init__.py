@@ -29,6 +29,8 @@ class Services:
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        from shopdesk.services.backups import BackupService
+        from shopdesk.services.calendar import CalendarService
         from shopdesk.services.cases import CaseService
         from shopdesk.services.detection import DetectionService
         from shopdesk.services.exports import ExportService
@@ -36,7 +38,9 @@ class Services:
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.intake_problems import ProblemService
         from shopdesk.services.orders import OrderService
+        from shopdesk.services.outbound import OutboundService
         from shopdesk.services.reports import ReportService
+        from shopdesk.services.shop_settings import ShopSettingsService
         from shopdesk.services.sources import SourceService
         from shopdesk.services.tokens import TokenService
 
@@ -54,14 +58,33 @@ class Services:
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
+        self.backups = BackupService(self)
         self.detection = DetectionService(self)
+        self.shop = ShopSettingsService(self)  # the shop's settings in the store, noticed live
+        self.calendar = CalendarService(self)  # the business calendar as people read it
+        self.outbound = OutboundService(self)  # hooks, emails, the outbox
+
+    def apply_settings(self, settings: Settings) -> bool:
+        """Run with `settings` from now on (the store's shop settings changed); True if they
+        differ from those in use. Every module reads `services.settings` and `services.policy`
+        when it needs them, so the next read, write or sweep uses the new ones."""
+        if settings == self.settings:
+            return False
+        self.settings = settings
+        policy = settings.sla_policy()
+        if policy != self.policy:
+            self.policy = policy
+        self.changes.publish(Change(what="settings"))
+        return True
 
     @classmethod
     async def open(cls, path: str | Path, settings: Settings | None = None, *,
                    clock: Callable[[], datetime] = utc_now) -> Services:
         """Services on the store file at `path` (opened, upgraded if it is older); `aclose()`
         closes it. For a face that owns no store of its own (the TUI opened by a test or a bench)."""
-        return cls(await Store.open(path), settings, clock=clock)
+        services = cls(await Store.open(path), settings, clock=clock)
+        await services.shop.load()  # the shop's settings are the store's
+        return services
 
     async def aclose(self) -> None:
         """Close the store (what was accepted is written first)."""
@@ -74,6 +97,14 @@ class Services:
             return await self.store.data_version()
         except (sqlite3.Error, ValueError):
             return None
+
+    async def settings_changed(self) -> bool:
+        """Whether the shop's settings in the store changed since they were last read (from now on
+        they are in use); False while the store is closing."""
+        try:
+            return await self.shop.load()
+        except (sqlite3.Error, ValueError):
+            return False
 
     def now(self) -> datetime:
         return self.clock()

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
-    what: str  # case_opened | case_changed | order | incident | delivery | source | token
+    what: str  # case_opened | case_changed | order | incident | delivery | source | token | settings
     ref: str = ""
     level: int = 0
     urgent: bool = False

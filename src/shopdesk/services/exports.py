@@ -196,6 +196,8 @@ def summary_rows(summary: reports.Summary) -> Iterator[tuple[str, str, str, Any,
         for metric in ("responsible_cases", "joint_cases", "points"):
             yield ("department_points", department.department, metric,
                    getattr(department, metric), "")
+    for metric in ("incidents", "stable", "mean_hours_to_stable", "cases_per_incident"):
+        yield ("incidents", "all", metric, getattr(summary.incidents, metric), "")
     urgent = summary.urgent
     for metric in ("urgent_cases", "on_time", "late", "pending", "on_time_pct"):
         yield ("urgent", "all", metric, getattr(urgent, metric), "")

@@ -19,6 +19,7 @@ from shopdesk.domain import reports
 from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import GROUP_OF_KIND
+from shopdesk.store import incidents as incident_rows
 from shopdesk.store import reports as report_rows
 
 if TYPE_CHECKING:
@@ -115,6 +116,8 @@ class ReportService:
             carriers=await self._carriers(conn, period_from, period_to, cohort.carrier),
             departments=reports.department_points(responsible, joint),
             urgent=reports.urgent_figure(*await report_rows.urgent_counts(conn, cohort, now)),
+            incidents=reports.incident_figure(
+                await incident_rows.figures(conn, period_from, period_to)),
         )
 
     async def carriers(

@@ -106,7 +106,7 @@ def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
     from shopdesk.serving.server import (
         EmbeddedServer,
         file_logging_config,
-        sweep_forever,
+        upkeep_forever,
         uvicorn_config,
     )
 
@@ -118,7 +118,7 @@ def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
         sock.close()
         raise
     task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
-    sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+    sweep = asyncio.create_task(upkeep_forever(services), name="sweep")
     return ApiHandle(server, task, sock, sweep, services.store)
 
 
@@ -346,6 +346,7 @@ async def run(
     log_path: Path | None = None,
     headless: bool = False,
     new_store: bool = False,
+    config_path: Path | None = None,
 ) -> int:
     """`shopdesk`: the TUI and (unless another shopdesk serves it) the API, until the app exits.
     `new_store`: the store does not exist yet (first run on the default store): say it was
@@ -368,7 +369,7 @@ async def run(
         loop.add_signal_handler(signum, stop, signum)
     try:
         code = await _run(db_path, settings, operator, lang, serve_api, log_path, headless,
-                          stopping, requested, new_store)
+                          stopping, requested, new_store, config_path)
     except ShopdeskError:
         raise  # a refusal: one line by the CLI
     except Exception:
@@ -384,13 +385,18 @@ async def run(
 
 
 async def _run(db_path, settings, operator, lang, serve_api, log_path, headless, stopping,
-               requested, new_store) -> int:
+               requested, new_store, config_path=None) -> int:
     from shopdesk.services import Services
     from shopdesk.store import open_store
     from shopdesk.tui.app import ShopdeskApp
 
     async with open_store(db_path) as store:  # 2. one store, one Services
         services = Services(store, settings)
+        await services.shop.load()  # the shop's settings are the store's
+        settings = services.settings
+        file_notes = services.shop.file_notes(config_path, await services.shop.stored_keys())
+        for note in file_notes:
+            log.warning("%s", note)
         started = ApiStart(None, t("api.disabled"))
         if serve_api:
             started = await start_api(services, settings, log_path)
@@ -399,6 +405,8 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
             log.info("created a new empty store at %s (first run)", db_path)
             created = _STORE_CREATED[i18n.language()].format(path=db_path)
             notice = f"{created}\n{notice}" if notice else created
+        if file_notes:
+            notice = "\n".join([*file_notes, *([notice] if notice else [])])
         tui = ShopdeskApp(services, operator=operator, api_note=started.note, lang=lang,
                           notice=notice, freeze_heap=True)
 

@@ -46,7 +46,18 @@ FIRST_SWEEP_SECONDS = 10.0
 
 async def sweep_forever(services: Services) -> None:
     """The rules on every order due, then escalate breached cases and close stale resolved ones,
-    every detection.sweep_seconds (the first time after at most FIRST_SWEEP_SECONDS)."""
+    every detection.sweep_seconds (the first time after at most FIRST_SWEEP_SECONDS); beside it,
+    the outbox's sender."""
+    from shopdesk.sending.sender import send_forever
+
+    sender = asyncio.create_task(send_forever(services), name="outbox")  # the outbox's one sender
+    try:
+        await _sweep_forever(services)
+    finally:
+        await stop_sweep(sender)
+
+
+async def _sweep_forever(services: Services) -> None:
     interval = max(1, services.settings.detection.sweep_seconds)
     await asyncio.sleep(min(FIRST_SWEEP_SECONDS, interval))
     while True:
@@ -63,6 +74,14 @@ async def sweep_forever(services: Services) -> None:
         except Exception:
             log.exception("sweep failed")
         await asyncio.sleep(interval)
+
+
+async def upkeep_forever(services: Services) -> None:
+    """What the serving process does beside the API: the sweep, and the scheduled backups
+    (config [backup]; shopdesk.services.backups), in one task."""
+    from shopdesk.services.backups import backup_forever
+
+    await asyncio.gather(sweep_forever(services), backup_forever(services))
 
 
 async def stop_sweep(sweep: asyncio.Task) -> None:
@@ -338,7 +357,7 @@ async def serve_api(
             announce(f"serving {services.store.path} on http://{shown}:{port}")
         log.info("serving %s on %s:%d", services.store.path, host, port)
         task = asyncio.create_task(server.serve(sockets=[sock]), name="api")
-        sweep = asyncio.create_task(sweep_forever(services), name="sweep")
+        sweep = asyncio.create_task(upkeep_forever(services), name="sweep")
         log.info("sweeping %s every %d s", services.store.path,
                  max(1, settings.detection.sweep_seconds))
         try:

@@ -12,6 +12,7 @@ import msgspec
 from shopdesk.domain.cases import Case, CaseEvent, Customer, case_ref
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.sla import Pause
+from shopdesk.domain.sla_policy import ClockFacts
 from shopdesk.store.codec import from_db, json_dumps, json_loads, to_db
 
 # Columns a service may set on a case (anything else is the store's own bookkeeping).
@@ -159,6 +160,40 @@ async def update_case(
     return cursor.rowcount == 1
 
 
+_UPDATE_CASE = """UPDATE cases SET {assignments}version = version + 1, updated_at = :at,
+    updated_by = :actor WHERE id = :id AND version = :expected"""
+_INSERT_EVENT = """INSERT INTO case_events (case_id, at, actor, type, data)
+    VALUES (:case_id, :at, :actor, :type, :data)"""
+
+
+async def update_case_logged(
+    conn: aiosqlite.Connection,
+    case_id: int,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    at: datetime,
+    actor: str,
+    event_type: str,
+    data: dict[str, Any],
+) -> int | None:
+    """`update_case` and its timeline event (`insert_event`) in one trip to the connection's
+    thread (a bulk action makes a thousand): the event's id; None, and no event, if the version
+    moved on."""
+    columns = _columns(values)
+    assignments = "".join(f"{name} = :{name}, " for name in columns)
+    update = dict(columns, id=case_id, expected=expected_version, at=to_db(at), actor=actor)
+    event = {"case_id": case_id, "at": to_db(at), "actor": actor, "type": event_type,
+             "data": json_dumps(data)}
+
+    def write(db: sqlite3.Connection) -> int | None:
+        if db.execute(_UPDATE_CASE.format(assignments=assignments), update).rowcount != 1:
+            return None
+        return db.execute(_INSERT_EVENT, event).lastrowid
+
+    return await conn._execute(write, conn._conn)  # aiosqlite's primitive: one call, its thread
+
+
 async def find_by_dedupe_key(conn: aiosqlite.Connection, dedupe_key: str) -> Case | None:
     async with conn.execute(CASE_SELECT + " WHERE c.dedupe_key = :key", {"key": dedupe_key}) as cur:
         row = await cur.fetchone()
@@ -175,15 +210,22 @@ async def request_hash(conn: aiosqlite.Connection, case_id: int) -> str | None:
 
 
 async def get_case(conn: aiosqlite.Connection, ref: str) -> Case | None:
-    async with conn.execute(CASE_SELECT + " WHERE c.ref = :ref", {"ref": ref}) as cursor:
-        row = await cursor.fetchone()
-    return case_from_row(row) if row else None
+    # execute_fetchall: one trip to the connection's thread instead of three (execute, fetch,
+    # close); every write reads its case, and a bulk action writes a thousand.
+    rows = await conn.execute_fetchall(CASE_SELECT + " WHERE c.ref = :ref", {"ref": ref})
+    return case_from_row(rows[0]) if rows else None
 
 
 async def get_case_by_id(conn: aiosqlite.Connection, case_id: int) -> Case | None:
-    async with conn.execute(CASE_SELECT + " WHERE c.id = :id", {"id": case_id}) as cursor:
-        row = await cursor.fetchone()
-    return case_from_row(row) if row else None
+    rows = await conn.execute_fetchall(CASE_SELECT + " WHERE c.id = :id", {"id": case_id})
+    return case_from_row(rows[0]) if rows else None
+
+
+async def refs_of(conn: aiosqlite.Connection, case_ids: list[int]) -> dict[int, str]:
+    rows = await conn.execute_fetchall(
+        "SELECT id, ref FROM cases WHERE id IN (SELECT value FROM json_each(:ids))",
+        {"ids": json_dumps(case_ids)})
+    return {row[0]: row[1] for row in rows}
 
 
 async def list_cases_by_handle(conn: aiosqlite.Connection, text: str, *, limit: int) -> list[Case]:
@@ -253,6 +295,10 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
     if case_filter.source is not None:
         clauses.append("c.source = :source")
         params["source"] = case_filter.source
+    if case_filter.place:
+        clauses.append("o.address LIKE :place_like ESCAPE '\\'")
+        params["place_like"] = "%" + case_filter.place.replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_") + "%"
     if case_filter.rule is not None:
         clauses.append("c.rule = :rule")
         params["rule"] = case_filter.rule
@@ -275,6 +321,8 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
         ("opened_to", "c.opened_at", "<"),
         ("resolved_from", "c.resolved_at", ">="),
         ("resolved_to", "c.resolved_at", "<"),
+        ("shipped_from", "o.shipped_at", ">="),
+        ("shipped_to", "o.shipped_at", "<"),
     ):
         value = getattr(case_filter, name)
         if value is not None:
@@ -328,7 +376,7 @@ async def list_cases(
         params.update(k0=int(not overdue), k1=-int(urgent), k2=-int(level), k3=int(due is None),
                       k4=to_db(due) or "", k5=int(case_id))
     order = SORTS[sort]
-    join = "" if case_filter.carrier is None and not case_filter.q else (
+    join = "" if not case_filter.reads_orders() else (
         " LEFT JOIN orders AS o ON o.id = c.order_id")
     # Sort and page the ids first (cases_active_order covers the queue's sort keys), then read
     # only the page's rows: 40 ms -> 2 ms for the first page of 10,000 active cases.
@@ -365,7 +413,7 @@ async def list_cases_walking(
     """`list_cases` for a filter `walks` accepts: the same cases in the same order."""
     view = msgspec.structs.replace(case_filter, q=None)
     where, params = filter_sql(view, now)
-    join = "" if case_filter.carrier is None else " LEFT JOIN orders AS o ON o.id = c.order_id"
+    join = "" if not view.reads_orders() else " LEFT JOIN orders AS o ON o.id = c.order_id"
     async with conn.execute("SELECT c.id FROM cases AS c" + join + where + SORTS[sort],
                             params) as cursor:
         ordered = [row[0] for row in await cursor.fetchall()]
@@ -393,7 +441,7 @@ async def list_cases_walking(
 
 async def count_cases(conn: aiosqlite.Connection, case_filter: CaseFilter, now: datetime) -> int:
     where, params = filter_sql(case_filter, now)
-    if case_filter.carrier is None and not case_filter.q:  # no order column asked: no join
+    if not case_filter.reads_orders():  # no order column asked: no join
         sql = "SELECT count(*) FROM cases AS c" + where
     else:
         sql = "SELECT count(*) FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id" + where
@@ -453,11 +501,9 @@ async def close_pause(conn: aiosqlite.Connection, case_id: int, at: datetime) ->
 
 
 async def list_pauses(conn: aiosqlite.Connection, case_id: int) -> list[Pause]:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(  # one trip to the connection's thread, not three
         "SELECT started_at, ended_at FROM sla_pauses WHERE case_id = :case_id ORDER BY id",
-        {"case_id": case_id},
-    ) as cursor:
-        rows = await cursor.fetchall()
+        {"case_id": case_id})
     return [Pause(start=from_db(row[0]), end=from_db(row[1])) for row in rows]
 
 
@@ -495,27 +541,55 @@ async def list_unresolved_at_supervisor(
     return [case_from_row(row) for row in rows]
 
 
-async def list_active_cases(conn: aiosqlite.Connection) -> list[Case]:
-    """Every case whose clocks still run (new, open, waiting, escalated), oldest first."""
+async def clock_facts_after(
+    conn: aiosqlite.Connection, after_id: int, limit: int
+) -> tuple[list[ClockFacts], dict[int, list[Pause]]]:
+    """The next `limit` active cases by id after `after_id`, with their SLA pauses: what their
+    due times are computed from (a recompute goes through the store a batch at a time)."""
     async with conn.execute(
-        CASE_SELECT + " WHERE c.status IN ('new', 'open', 'waiting', 'escalated') ORDER BY c.id"
+        """SELECT id, version, level, kind, urgent, status, opened_at, first_response_at,
+                  reopened_at, first_response_due_at, resolution_due_at, due_at FROM cases
+           WHERE id > :after AND +status IN ('new', 'open', 'waiting', 'escalated')
+           ORDER BY id LIMIT :limit""", {"after": after_id, "limit": limit},
+        # `+status`: walk the primary key from `after_id` (a status index would sort every
+        # active case again for each batch)
     ) as cursor:
         rows = await cursor.fetchall()
-    return [case_from_row(row) for row in rows]
-
-
-async def pauses_of_active_cases(conn: aiosqlite.Connection) -> dict[int, list[Pause]]:
-    """The SLA pauses of every active case, by case id (in the order they were taken)."""
-    async with conn.execute(
-        """SELECT p.case_id, p.started_at, p.ended_at FROM sla_pauses AS p JOIN cases AS c
-           ON c.id = p.case_id WHERE c.status IN ('new', 'open', 'waiting', 'escalated')
-           ORDER BY p.id"""
-    ) as cursor:
-        rows = await cursor.fetchall()
+    facts = [
+        ClockFacts(id=row[0], version=row[1], level=row[2], kind=row[3], urgent=bool(row[4]),
+                   status=row[5], opened_at=from_db(row[6]), first_response_at=from_db(row[7]),
+                   reopened_at=from_db(row[8]),
+                   stored=(from_db(row[9]), from_db(row[10]), from_db(row[11])))
+        for row in rows
+    ]
     pauses: dict[int, list[Pause]] = {}
-    for case_id, started_at, ended_at in rows:
-        pauses.setdefault(case_id, []).append(Pause(start=from_db(started_at), end=from_db(ended_at)))
-    return pauses
+    if facts:
+        async with conn.execute(
+            """SELECT case_id, started_at, ended_at FROM sla_pauses
+               WHERE case_id BETWEEN :lo AND :hi ORDER BY id""",
+            {"lo": facts[0].id, "hi": facts[-1].id},
+        ) as cursor:
+            for case_id, started_at, ended_at in await cursor.fetchall():
+                pauses.setdefault(case_id, []).append(
+                    Pause(start=from_db(started_at), end=from_db(ended_at)))
+    return facts, pauses
+
+
+async def set_due_times_if_unchanged(
+    conn: aiosqlite.Connection,
+    dues: list[tuple[int, int, datetime | None, datetime | None, datetime | None]],
+) -> None:
+    """Store recomputed due times — (case id, version read, first response due, resolution due,
+    running due) — on the cases not changed since they were read (a change computed its own)."""
+    await conn.executemany(
+        """UPDATE cases SET first_response_due_at = :first, resolution_due_at = :resolution,
+                            due_at = :due WHERE id = :id AND version = :version""",
+        [
+            {"id": case_id, "version": version, "first": to_db(first),
+             "resolution": to_db(resolution), "due": to_db(due)}
+            for case_id, version, first, resolution, due in dues
+        ],
+    )
 
 
 async def set_due_times(

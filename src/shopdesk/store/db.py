@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +26,9 @@ from shopdesk.store.group_writer import GroupWriter, in_transaction
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+# (store, task) holding a transaction: a transaction() inside it, in that task, is a savepoint.
+_HELD: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
+    "shopdesk_transaction", default=None)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -60,6 +64,7 @@ class Store:
         """The loop the store was opened on: its lock and connections belong to it (a test
         client may serve the API on a loop of its own and hand work back here)."""
         self._group_writers: list[GroupWriter] = []
+        self._savepoints = 0
         self._identity = _identity(path)  # the file opened, to notice it deleted or replaced
 
     @classmethod
@@ -93,7 +98,17 @@ class Store:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write: lock, BEGIN IMMEDIATE, commit on success, roll back on any error. Refused
-        (StoreUnavailable) once the store's file was deleted or moved away."""
+        (StoreUnavailable) once the store's file was deleted or moved away.
+
+        Inside another transaction of this store in the same task, a SAVEPOINT instead: an error
+        undoes only what the inner block wrote, and the outer one goes on (a bulk action writes
+        many cases to a commit, each case whole or not at all)."""
+        task = asyncio.current_task()
+        held = _HELD.get()
+        if held is not None and held[0] is self and held[1] is task:
+            async with self._savepoint() as conn:
+                yield conn
+            return
         self.ensure_present()
         async with self._write_lock:
             # BEGIN runs on aiosqlite's thread even if this task is cancelled while it waits: then
@@ -106,6 +121,7 @@ class Store:
                     await begin
                     await self._writer.execute("ROLLBACK")
                 raise
+            token = _HELD.set((self, task))
             try:
                 yield self._writer
             except BaseException:
@@ -113,6 +129,22 @@ class Store:
                 raise
             else:
                 await self._writer.execute("COMMIT")
+            finally:
+                _HELD.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[aiosqlite.Connection]:
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await self._writer.execute(f"SAVEPOINT {name}")
+        try:
+            yield self._writer
+        except BaseException:
+            await self._writer.execute(f"ROLLBACK TO {name}")
+            await self._writer.execute(f"RELEASE {name}")
+            raise
+        else:
+            await self._writer.execute(f"RELEASE {name}")
 
     async def write_in_one_step(self, write: Callable[..., T], *args: Any) -> T:
         """One write done by a plain function, `write(sqlite3_connection, *args)`, on the writer
@@ -144,6 +176,15 @@ class Store:
             raise StoreUnavailable(
                 f"the store file {self.path} was deleted or moved while shopdesk runs: nothing "
                 "can be saved; restart shopdesk on the store", field="store")
+
+    @property
+    def own_view(self) -> aiosqlite.Connection:
+        """The connection that sees what this task has written: the writer inside this task's
+        transaction (not yet committed, so not on the reader), else the reader."""
+        held = _HELD.get()
+        if held is not None and held[0] is self and held[1] is asyncio.current_task():
+            return self._writer
+        return self._reader
 
     @property
     def reader(self) -> aiosqlite.Connection:

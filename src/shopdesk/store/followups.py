@@ -73,10 +73,8 @@ async def set_remedy_status(
 
 
 async def list_remedies(conn: aiosqlite.Connection, case_id: int) -> list[Remedy]:
-    async with conn.execute(
-        "SELECT * FROM remedies WHERE case_id = :case_id ORDER BY id", {"case_id": case_id}
-    ) as cursor:
-        rows = await cursor.fetchall()
+    rows = await conn.execute_fetchall(  # one trip to the connection's thread, not three
+        "SELECT * FROM remedies WHERE case_id = :case_id ORDER BY id", {"case_id": case_id})
     return [remedy_from_row(row) for row in rows]
 
 
@@ -147,13 +145,16 @@ async def list_contacts(conn: aiosqlite.Connection, case_id: int) -> list[Contac
 
 
 async def insert_survey(
-    conn: aiosqlite.Connection, case_id: int, *, score: int, comment: str, at: datetime, actor: str
+    conn: aiosqlite.Connection, case_id: int, *, score: int, comment: str, at: datetime, actor: str,
+    answered_by: str = "operator",
 ) -> bool:
     """False if the case already has its survey (once per case)."""
     cursor = await conn.execute(
-        """INSERT INTO surveys (case_id, score, comment, at, actor)
-           VALUES (:case_id, :score, :comment, :at, :actor) ON CONFLICT (case_id) DO NOTHING""",
-        {"case_id": case_id, "score": score, "comment": comment, "at": to_db(at), "actor": actor},
+        """INSERT INTO surveys (case_id, score, comment, at, actor, answered_by)
+           VALUES (:case_id, :score, :comment, :at, :actor, :answered_by)
+           ON CONFLICT (case_id) DO NOTHING""",
+        {"case_id": case_id, "score": score, "comment": comment, "at": to_db(at), "actor": actor,
+         "answered_by": answered_by},
     )
     return cursor.rowcount == 1
 
@@ -167,5 +168,5 @@ async def get_survey(conn: aiosqlite.Connection, case_id: int) -> Survey | None:
         return None
     return Survey(
         case_id=row["case_id"], score=row["score"], comment=row["comment"],
-        at=from_db(row["at"]), actor=row["actor"],
+        at=from_db(row["at"]), actor=row["actor"], answered_by=row["answered_by"],
     )

@@ -245,12 +245,20 @@ class ShopdeskApp(App[int]):
             return
         if version != self._data_version:
             self._data_version = version
+            # Another process committed: perhaps a shop setting (`shopdesk config set`), taken
+            # live; the due times follow in batches while the screens go on reading.
+            if await self.services.settings_changed():
+                self.run_worker(self.services.cases.ensure_due_times(), group="recompute",
+                                exit_on_error=False)
             self.post_message(CasesChanged(whats=frozenset({"store"})))
 
     def _clock_tick(self) -> None:
         self.post_message(CasesChanged(whats=frozenset({"clock"})))
 
     def on_cases_changed(self, message: CasesChanged) -> None:
+        if "settings" in message.whats and self.services is not None:
+            self.sub_title = self.services.settings.shop_name
+            self.notify(t("settings.changed"))
         waited = time.monotonic() - self._last_refresh
         if waited < MIN_REFRESH_SECONDS:
             if self._refresh_timer is None:

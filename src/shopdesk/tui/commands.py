@@ -23,6 +23,7 @@ KEY_DISPLAY: dict[str, str] = {
     "slash": "/",
     "escape": "esc",
     "enter": "enter",
+    "space": "space",
 }
 
 

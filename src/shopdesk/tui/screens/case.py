@@ -32,7 +32,7 @@ from shopdesk.services.changes import Change
 from shopdesk.tui.action_runner import FLOWS, actor_of, run_action
 from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ActionSpec
 from shopdesk.tui.commands import install_registry_bindings
-from shopdesk.tui.i18n import t
+from shopdesk.tui.i18n import language, t
 from shopdesk.tui.messages import CasesChanged
 from shopdesk.tui.safe_text import plain
 from shopdesk.tui.widgets.case_panels import Presenter
@@ -216,10 +216,18 @@ class CaseScreen(Screen[None]):
             self.notify(error.detail, severity="error", markup=False)
             return
         settings = self.services.settings
+        case = detail.case
+        calendar = self.services.calendar
+        starts = (case.opened_at, case.reopened_at or case.opened_at)
+        pushed = tuple(
+            None if clock is None or (name := calendar.pushed_by(start, clock.due_at)) is None
+            else name.text(language())
+            for clock, start in zip(clocks, starts, strict=True)
+        )
         presenter = Presenter(
             detail, clocks, zone=ZoneInfo(settings.timezone), now=self.services.now(),
-            business_day=day_length(settings.calendar()),
-            compact=self.size.width < NARROW_BELOW,
+            business_day=day_length(self.services.policy.calendar),
+            compact=self.size.width < NARROW_BELOW, pushed_by=pushed,
         )
         self.detail = detail
         self.case = detail.case

@@ -88,11 +88,50 @@ class DeskScreen(Screen[None]):
             return
         self.app.push_screen(module.CaseScreen(self.services, case.ref))
 
+    # --- marking rows and linking them to an incident -------------------------------------------
+
+    def marking_table(self):
+        """The case table space marks rows in: the focused one, else the first on the screen."""
+        from shopdesk.tui.widgets.case_table import CaseTable
+
+        tables = list(self.query(CaseTable))
+        focused = [table for table in tables if table.has_focus]
+        return (focused or tables or [None])[0]
+
+    def action_mark(self) -> None:
+        table = self.marking_table()
+        if table is None or table.current is None:
+            self.notify(t("desk.no_case"), severity="warning")
+            return
+        count = table.toggle_mark()
+        self.notify(t("incident.marked", count=count), timeout=2)
+
+    def action_link_marked(self) -> None:
+        """Link the marked cases, or the highlighted one, to an incident."""
+        table = self.marking_table()
+        cases = list(table.marked.values()) if table is not None and table.marked else []
+        if not cases and self.highlighted_case() is not None:
+            cases = [self.highlighted_case()]
+        if not cases:
+            self.notify(t("desk.no_case"), severity="warning")
+            return
+        from shopdesk.tui import incident_flows
+
+        self.run_worker(
+            incident_flows.link_marked(self, [case.ref for case in cases],
+                                       table.clear_marks if table is not None else lambda: None),
+            group="action", exit_on_error=False)
+
     # --- actions without a case -------------------------------------------------------------------
 
     def action_incidents(self) -> None:
         """The incidents board: opened from the queue (QueueScreen); on the board itself, i does
         nothing."""
+
+    def action_outbox(self) -> None:
+        from shopdesk.tui.screens.outbox import OutboxScreen
+
+        self.app.push_screen(OutboxScreen(self.services, operator=self.operator))
 
     def action_reports(self) -> None:
         module = optional_module("shopdesk.tui.screens.reports")
@@ -100,6 +139,11 @@ class DeskScreen(Screen[None]):
             self.notify(t("desk.not_available", what=t("action.reports")), severity="warning")
             return
         self.app.push_screen(module.ReportsScreen(self.services))
+
+    def action_calendar(self) -> None:
+        from shopdesk.tui.screens.calendar import CalendarScreen
+
+        self.app.push_screen(CalendarScreen(self.services))
 
     def action_export(self) -> None:
         case_filter = self.current_filter()

@@ -53,7 +53,7 @@ class HelpScreen(ModalScreen[None]):
         width: 100%;
         max-width: 100;
         height: 100%;
-        max-height: 40;
+        max-height: 60;
         border: round $primary;
         border-title-align: center;
         background: $surface;

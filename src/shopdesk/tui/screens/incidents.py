@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def _status(incident: Incident, now: datetime) -> tuple[str, str]:
-    tone = "breached" if incident.status == "active" else "dim"
+    tone = {"active": "breached", "stable": "bold"}.get(incident.status, "dim")
     return t(f"incidents.status.{incident.status}"), tone
 
 
@@ -72,7 +72,7 @@ class IncidentsScreen(DeskScreen):
         yield Static(Text(f"shopdesk · {t('incidents.title')}"), id="topbar")
         yield PagedTable(INCIDENT_COLUMNS, source=IncidentPages(self.services),
                          now=self.services.now, empty_text=t("incidents.none"), id="incident-list")
-        yield Static(t("incidents.hint"), id="incident-detail")
+        yield Static(t("incidents.board_hint"), id="incident-detail")
         yield CaseTable(source=self.case_pages, now=self.services.now,
                         empty_text=t("incidents.no_cases"), id="incident-cases")
         yield KeyBar(supported={spec.id for spec in supported_actions(self)} - {"filter", "sort"})
@@ -93,17 +93,41 @@ class IncidentsScreen(DeskScreen):
         await table.reload(keep_cursor=keep_cursor)
         detail = self.query_one("#incident-detail", Static)
         if incident is None:
-            detail.update(t("incidents.hint"))
+            detail.update(t("incidents.board_hint"))
         else:
             text = t("incidents.cases_of", ref=incident.ref, title=incident.title,
                      count=table.total)
-            detail.update(plain(f"{text}\n{t('incidents.hint')}"))  # a title as typed
+            detail.update(plain(f"{text}\n{t('incidents.board_hint')}"))  # a title as typed
 
     @on(PagedTable.Highlighted, "#incident-list")
     def _on_incident(self, message: PagedTable.Highlighted) -> None:
         if message.row is not self.incident:
             self.run_worker(self._load_cases(keep_cursor=False), group="cases", exclusive=True,
                             exit_on_error=False)
+
+    @on(PagedTable.Selected, "#incident-list")
+    def _on_incident_selected(self, message: PagedTable.Selected) -> None:
+        self.open_incident()
+
+    def open_incident(self) -> None:
+        from shopdesk.tui.screens.incident import IncidentScreen
+
+        incident = self.query_one("#incident-list", PagedTable).current
+        if incident is not None:
+            self.app.push_screen(IncidentScreen(self.services, incident.id,
+                                                operator=self.operator))
+
+    def action_open_case(self) -> None:
+        """enter: on the incident list, the incident's screen; on its cases, the case."""
+        if self.query_one("#incident-list", PagedTable).has_focus:
+            self.open_incident()
+        else:
+            super().action_open_case()
+
+    def action_declare(self) -> None:
+        from shopdesk.tui import incident_flows
+
+        self.run_worker(incident_flows.declare(self), group="action", exit_on_error=False)
 
     @on(PagedTable.Selected, "#incident-cases")
     def _on_selected(self, message: PagedTable.Selected) -> None:

@@ -41,7 +41,7 @@ from shopdesk.tui.views import (
     view_filter,
     with_query,
 )
-from shopdesk.tui.vocabulary import remedy_label, status_label, tier_label
+from shopdesk.tui.vocabulary import local_time, remedy_label, status_label, tier_label
 from shopdesk.tui.widgets.case_table import CasePages, CaseTable, Column, PagedTable
 from shopdesk.tui.widgets.key_bar import KeyBar
 from shopdesk.tui.widgets.sla_badge import short_duration
@@ -129,6 +129,7 @@ class QueueScreen(DeskScreen):
     def __init__(self, services: Services, *, operator: str, api_note: str | None = None) -> None:
         super().__init__(services, operator=operator, id="queue")
         self.api_note = api_note
+        self.backup_note: str | None = None  # "backup 12-08 03:00": the last backup of the store
         self.view_id = DEFAULT_VIEW
         self.sort = SORT_CYCLE[0]
         self.query_text = ""
@@ -140,6 +141,7 @@ class QueueScreen(DeskScreen):
         self._pending_remedy_ids: set[int] | None = None
         self._escalated_refs: set[str] | None = None
         self.approval_alerts: list[str] = []  # texts of the toasts raised (for tests)
+        self.outbox_failed: int | None = None  # failed outbox messages at the last look
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -160,7 +162,18 @@ class QueueScreen(DeskScreen):
         parts = [t("queue.operator", name=actor.name, role=t(f"role.{actor.role}"))]
         if self.api_note:
             parts.append(self.api_note)
+        if self.backup_note:
+            parts.append(self.backup_note)
         return parts
+
+    async def refresh_backup_note(self) -> None:
+        """The last backup's time in the top line (none shown while no backup was ever made)."""
+        last = await self.services.backups.last()
+        note = None if last is None else t("queue.last_backup", when=local_time(
+            last.at, ZoneInfo(self.services.settings.timezone), self.services.now()))
+        if note != self.backup_note:
+            self.backup_note = note
+            self.query_one("#topbar", TopBar).set_rest(self._top_rest())
 
     def set_api_note(self, note: str | None) -> None:
         self.api_note = note
@@ -213,6 +226,17 @@ class QueueScreen(DeskScreen):
                     view_filter(view_id, self.services, self.operator)
                 )
         self.query_one(ViewTabs).set_counts(counts)
+        await self.refresh_backup_note()
+        await self._count_outbox_failures()
+
+    async def _count_outbox_failures(self) -> None:
+        """The status line counts the outbox's failed messages; a new failure is told once."""
+        failed = await self.services.outbound.failed_count()
+        if self.outbox_failed is not None and failed > self.outbox_failed:
+            self.notify(t("alert.outbox_failed", count=failed), severity="warning")
+        if failed != self.outbox_failed:
+            self.outbox_failed = failed
+            self._update_status()
 
     async def reload(self) -> None:
         """Live refresh: rows (cursor stays on its case), then the tab counts."""
@@ -388,6 +412,8 @@ class QueueScreen(DeskScreen):
             parts.append(t("queue.filtered", text=self.query_text))
         if elsewhere:
             parts.append(t("queue.elsewhere", count=self._elsewhere_text()))
+        if self.outbox_failed:
+            parts.append(t("queue.outbox_failed", count=self.outbox_failed))
         # fixed size: no layout pass (a Static's update() re-lays the whole screen by default);
         # Text, not markup: the filter is whatever the operator typed
         self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)

@@ -90,6 +90,12 @@ def overview(summary: Summary) -> Table:
              responses=satisfaction.responses, eligible=satisfaction.eligible,
              rate=percent(satisfaction.response_rate_pct)),
     )
+    figure = summary.incidents
+    table.add_row(
+        text("reports.incidents"),
+        text("reports.incidents.value", count=figure.incidents,
+             hours=number(figure.mean_hours_to_stable), cases=number(figure.cases_per_incident)),
+    )
     return table
 
 

@@ -68,6 +68,7 @@ class Presenter:
         now: datetime,
         business_day: timedelta,
         compact: bool = False,
+        pushed_by: tuple[str | None, str | None] = (None, None),
     ) -> None:
         detail = plain_copy(detail)  # a store may hold control characters from before
         self.detail = detail
@@ -77,6 +78,8 @@ class Presenter:
         self.now = now
         self.business_day = business_day
         self.compact = compact  # a narrow terminal: fold short rows together
+        # The holiday that pushed each clock's due time later, named ("National Day"), if any.
+        self.pushed_by = pushed_by
 
     def time(self, moment: datetime | None) -> str:
         return local_time(moment, self.zone, self.now)
@@ -118,16 +121,19 @@ class Presenter:
         first, resolution = self.clocks
         table.add_row(
             t("case.sla_first_response"),
-            *self._clock(first, self.case.first_response_at, "case.clock_no_response"),
+            *self._clock(first, self.case.first_response_at, "case.clock_no_response",
+                         self.pushed_by[0]),
         )
         table.add_row(
             t("case.sla_resolution"),
-            *self._clock(resolution, self.case.resolved_at, "case.clock_stopped"),
+            *self._clock(resolution, self.case.resolved_at, "case.clock_stopped",
+                         self.pushed_by[1]),
         )
         return table
 
     def _clock(
-        self, clock: ClockState | None, stopped_at: datetime | None, ended_key: str
+        self, clock: ClockState | None, stopped_at: datetime | None, ended_key: str,
+        holiday: str | None = None,
     ) -> tuple[Text, Text]:
         if clock is None:
             return Text("—"), Text("")
@@ -138,6 +144,8 @@ class Presenter:
                     Text(t(ended_key, status=status), style="dim"))
         due = Text(f"{t('case.due')} {self.time(clock.due_at)}" if clock.due_at else
                    t("case.due_unknown"))
+        if clock.due_at and holiday and not clock.stopped:
+            due.append(f" — {t('calendar.pushed', name=holiday)}", style="cyan")
         left = business_span(clock.remaining, self.business_day)
         if clock.stopped:
             if clock.breached:
@@ -304,7 +312,8 @@ class Presenter:
         line.append("★" * survey.score, style="bold yellow")
         line.append("☆" * (5 - survey.score), style=LABEL_STYLE)
         line.append(f" {survey.score}/5  ")
-        line.append(f"{survey.actor} {self.time(survey.at)}", style=LABEL_STYLE)
+        who = t("case.survey_by_customer") if survey.answered_by == "customer" else survey.actor
+        line.append(f"{who} {self.time(survey.at)}", style=LABEL_STYLE)
         if survey.comment:
             line.append(f"\n{survey.comment}")
         return line
@@ -427,6 +436,13 @@ class Presenter:
             return f"{data.get('incident', '')} {data.get('title', '')}".strip()
         if kind in ("urgent_set", "urgent_cleared", "closed"):
             return ""
+        if kind in ("email_sent", "email_failed", "hook_failed"):  # what the outbox did
+            target = f"→ {data.get('to', '')}"
+            if data.get("subject"):
+                target += f" [{data['subject']}]"
+            if kind != "email_sent" and not data.get("final", True):
+                target += f" ({t('outbox.retrying')})"
+            return f"{target}: {data.get('answer', '')} (outbox #{data.get('outbox', '?')})"
         return ", ".join(
             f"{name}={value}" for name, value in data.items() if value not in ("", None)
         )

@@ -182,7 +182,7 @@ class PagedTable(Widget, can_focus=True):
         Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
         Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
-        Binding("pagedown,space", "page_down", "Page down", show=False, id="page_down"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
         Binding("home", "first", "First", show=False, id="first"),  # g: go to a case
         Binding("end,G", "last", "Last", show=False, id="last"),
     ]
@@ -243,6 +243,7 @@ class PagedTable(Widget, can_focus=True):
         self._highlighted_key: Any = None
         self.row_signature = row_signature or (lambda row: (row_key(row), getattr(row, "version", 0)))
         self._strips: dict[tuple, Strip] = {}
+        self.marked: dict[Any, Any] = {}  # row key -> row, marked with space (in order)
 
     def get_content_height(self, container, viewport, width: int) -> int:
         """With `height: auto`: the header and every row (at least one line for the empty text)."""
@@ -483,15 +484,33 @@ class PagedTable(Widget, can_focus=True):
         # A row's line is drawn once per minute (SLA left and age move by the minute) unless the
         # row, the cursor, the focus, the width or the language changes: a refresh that changes
         # nothing costs a dict lookup per line.
+        marked = self.row_key(row) in self.marked
         cache_key = (self.row_signature(row), is_cursor, self.has_focus, width, language(),
-                     now.replace(second=0, microsecond=0))
+                     now.replace(second=0, microsecond=0), marked)
         strip = self._strips.get(cache_key)
         if strip is None:
             if len(self._strips) > 1000:
                 self._strips.clear()
             cells = [column.cell(row, now) for column, _ in self.fitted_columns()]
+            if marked:  # a marked row (space) is underlined in bold, its cells whole
+                base = base + Style(bold=True, underline=True)
             strip = self._strips[cache_key] = self._line(cells, base)
         return strip
+
+    def toggle_mark(self) -> int:
+        """Mark or unmark the row under the cursor and move down; how many are marked."""
+        row = self.current
+        if row is not None:
+            key = self.row_key(row)
+            if self.marked.pop(key, None) is None:
+                self.marked[key] = row
+            self.move_to(self.cursor + 1)
+            self.refresh()
+        return len(self.marked)
+
+    def clear_marks(self) -> None:
+        self.marked.clear()
+        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

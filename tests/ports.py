@@ -1,0 +1,11 @@
+"""Ports for tests that serve over TCP: one the OS says is free right now."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
