@@ -101,8 +101,8 @@ async def _served_by(store: Path) -> str | None:
     /healthz agree: "shopdesk serve (pid N) on host:port"; None when nobody does."""
     import json
 
-    from shopdesk.serving.runtime import port_owner, same_store
-    from shopdesk.serving import KEY
+    from shopdesk.serving.port_owner import port_owner, same_store
+    from shopdesk.serving.who_serves import KEY
     from shopdesk.store.backup import read_meta
 
     raw = await asyncio.to_thread(read_meta, store, KEY)
