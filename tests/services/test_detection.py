@@ -325,3 +325,19 @@ async def test_a_store_from_before_detection_has_its_orders_checked_once(tmp_pat
         report = await services.detection.sweep()
         assert [f.rule for f in report.findings] == ["payment_timeout"]
         assert (await services.detection.sweep()).checked == 0
+
+
+async def test_reopening_a_cleared_case_after_the_rule_opened_a_new_one(world):
+    """The old case closed as cleared, the rule found the order again (a new case); reopening the
+    old one is allowed and leaves one live case for the rule (no unique-index error)."""
+    services, _ = world
+    order_id = await store_order(services, unpaid(placed_at=MONDAY_10 - timedelta(hours=2)))
+    (first,) = (await services.detection.sweep()).opened
+    await store_order(services, paid_order(placed_at=MONDAY_10 - timedelta(hours=2)))
+    await services.detection.check_orders([order_id])
+    await store_order(services, unpaid(placed_at=MONDAY_10 - timedelta(hours=2)))
+    (second,) = (await services.detection.check_orders([order_id])).opened
+    reopened = await services.cases.reopen(services.actor("lin.feng"), first, "customer called")
+    assert reopened.status == "open" and reopened.rule_subject is None
+    live = [case for case in await detected(services) if case.rule_subject is not None]
+    assert [case.ref for case in live] == [second]

@@ -402,6 +402,11 @@ class CaseService:
                 # first life (its resolution told the customer, as the reports count it).
                 changes.update(resolved_at=None, closed_at=None, reopened_at=now,
                                first_response_at=case.first_response_at or case.resolved_at)
+                if case.rule is not None and case.rule_subject is not None and (
+                        await detection_rows.live_case(conn, case.rule, case.rule_subject)):
+                    # the rule found it again meanwhile and opened a new case: that one is the
+                    # live case of the rule; this one comes back as a case of its own
+                    changes["rule_subject"] = None
             if action in ("return", "reopen") and case.tier != TIERS[0]:
                 # The escalation is over: a new question goes up from the first tier again.
                 changes["tier"] = TIERS[0]
