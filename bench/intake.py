@@ -5,8 +5,8 @@ log), loopback only. A load generator keeps CONNECTIONS keep-alive HTTP/1.1 conn
 SECONDS against each server in turn, posting signed generic events (every one a new delivery):
 
   (a) shopdesk: verify the signature, map, store delivery + order snapshot + order event under
-      synchronous=FULL and answer only after the commit (group commit, written by the store's
-      write process that the API starts: its CPU counts as the server's);
+      synchronous=FULL and answer only after the commit (group commit on the store's writer
+      connection, in the serving process);
   (b) baseline: a bare Litestar endpoint that decodes the same JSON and returns it.
 
 Prints the figures — with each server's CPU per request (and its event loop's share), the load
@@ -44,15 +44,15 @@ HOST = "127.0.0.1"
 
 
 def _uvicorn_config(app, sock: socket.socket):
-    from shopdesk.server import uvicorn_config
+    from shopdesk.serving.server import uvicorn_config
 
     return uvicorn_config(app, loop="uvloop", http="httptools")
 
 
 async def _serve_shopdesk(db: Path, sock: socket.socket) -> None:
     from shopdesk.api.app import create_app
-    from shopdesk.server import EmbeddedServer, file_logging_config
     from shopdesk.services import Services
+    from shopdesk.serving.server import EmbeddedServer, file_logging_config
     from shopdesk.store import open_store
 
     async with open_store(db) as store:
@@ -69,7 +69,7 @@ async def _serve_baseline(sock: socket.socket) -> None:
     from litestar import Litestar, Request, Response, post
 
     from shopdesk.domain.intake.generic import GenericEvent
-    from shopdesk.server import EmbeddedServer, file_logging_config
+    from shopdesk.serving.server import EmbeddedServer, file_logging_config
 
     decoder = msgspec.json.Decoder(GenericEvent)
     encoder = msgspec.json.Encoder()
@@ -274,8 +274,8 @@ class _Server:
             raise SystemExit(f"the {role} server did not start: {line!r}")
 
     def cpu_seconds(self) -> tuple[float, float]:
-        """User + system CPU the server has used so far: all its threads and its child processes
-        (shopdesk's store write process), and its main thread alone (the event loop)."""
+        """User + system CPU the server has used so far: all its threads and any child processes,
+        and its main thread alone (the event loop)."""
         def used(stat: str) -> float:
             fields = Path(stat).read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

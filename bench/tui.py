@@ -11,8 +11,8 @@
      (the filter runs in SQL: count + one page), median of the keystrokes;
    - page-down: key to the next page painted, median of 20;
    - keypress latency p99 while a task posts ~500 signed webhooks/s through the intake service
-     (one in ten an exception report that opens a case, so the queue changes live), written by
-     the store's write process as while `shopdesk` serves its API;
+     (one in ten an exception report that opens a case, so the queue changes live), written as
+     while `shopdesk` serves its API (group commit on the store's writer connection);
    - the longest event-loop stall seen during all of the above (a 5 ms ticker).
 3. Baseline in the same run: the 1k store's figures (first paint at 1M must be within 1.5x).
 
@@ -293,7 +293,6 @@ async def measure(path: Path, load_seconds: float) -> dict:
         meter.phase = "load"
         services = app.services
         await services.sources.add("bench", "generic", SECRET)
-        services.intake.write_in_process()  # as `shopdesk` does while it serves the API
         stop = asyncio.Event()
         posted = [0]
         load = asyncio.create_task(post_webhooks(services, 500.0, stop, posted))

@@ -1,5 +1,5 @@
 """Shared test settings. The helpers shared by the folders (waiting.py, ports.py, clocks.py,
-processes.py, and tests/services' worlds) import as top-level modules: pyproject's `pythonpath`.
+and tests/services' worlds) import as top-level modules: pyproject's `pythonpath`.
 
 Hypothesis: the "ci" profile (the default, and what .ci/run selects) has no per-example deadline:
 on a machine whose cores are busy with other work an example may take seconds, and that is no bug.

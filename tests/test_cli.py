@@ -15,7 +15,7 @@ import pytest
 from ports import free_port
 
 from shopdesk import __version__
-from shopdesk.commands.cases import display_width, fit
+from shopdesk.cli.cases import display_width, fit
 
 
 def shopdesk_command() -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shopdesk.cli import main
-from shopdesk.commands.case_actions import WAIT_ON  # noqa: F401  (the module imports bare)
+from shopdesk.cli.case_actions import WAIT_ON  # noqa: F401  (the module imports bare)
 from shopdesk.services import Services
 from shopdesk.store import open_store
 

@@ -11,7 +11,7 @@ import pytest
 from report_world import build_week
 
 from shopdesk.cli import main
-from shopdesk.commands.export import KIND_NAMES
+from shopdesk.cli.export import KIND_NAMES
 from shopdesk.services.exports import KINDS
 from shopdesk.store import open_store
 

@@ -33,7 +33,7 @@ OTHER_VALUES = {
 def _observed(settings: Settings, intervals: list[float]) -> tuple:
     """What the running code reads of [detection]: the rules' thresholds, switches and levels,
     and the sweep's interval (sweep_forever's sleeps, with the sleep faked)."""
-    from shopdesk import server
+    from shopdesk.serving import server
 
     services = Services.__new__(Services)  # no store needed: these read settings only
     services.settings = settings

@@ -62,7 +62,7 @@ def test_the_wheel_contains_schema_sql(installed):
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("shopdesk/schema.sql").decode() == (ROOT / "schema.sql").read_text(encoding="utf-8")
         names = archive.namelist()
-    assert "shopdesk/cli.py" in names
+    assert "shopdesk/cli/__init__.py" in names
     assert not any(name.startswith(("tests/", "src/")) for name in names)
 
 

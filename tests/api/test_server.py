@@ -17,7 +17,12 @@ from api_helpers import encode, generic_event, generic_headers
 from ports import free_port
 
 from shopdesk.api.app import create_app
-from shopdesk.server import EmbeddedServer, bind_api_socket, file_logging_config, uvicorn_config
+from shopdesk.serving.server import (
+    EmbeddedServer,
+    bind_api_socket,
+    file_logging_config,
+    uvicorn_config,
+)
 
 
 def test_bind_api_socket_returns_none_when_the_port_is_taken():

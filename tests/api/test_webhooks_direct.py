@@ -179,6 +179,7 @@ async def test_after_an_answer_the_store_is_free_for_the_next_write(client, serv
         body = encode(generic_event(id=f"evt_free_{n}"))
         response = await client.post("/webhooks/shop", content=body, headers=generic_headers(body))
         assert response.status_code == 200, response.text
+        await services.detection.settle()  # its check of the order, after the answer, on that loop
 
         async def write_here(n: int = n) -> None:
             async with services.store.transaction() as conn:

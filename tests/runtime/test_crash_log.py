@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from shopdesk import runtime
 from shopdesk.config import Settings
+from shopdesk.serving import runtime
 from shopdesk.store import open_store
 from shopdesk.tui import i18n
 from shopdesk.tui.app import ShopdeskApp

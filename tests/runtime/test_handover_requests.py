@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from ports import free_port
 
-from shopdesk import handover, logs
+from shopdesk import logs
 from shopdesk.config import ApiSettings, Settings
 from shopdesk.domain.errors import ShopdeskError
-from shopdesk.runtime import adopt_api
-from shopdesk.server import claim_port, serve_api
 from shopdesk.services import Services
+from shopdesk.serving import handover
+from shopdesk.serving.runtime import adopt_api
+from shopdesk.serving.server import claim_port, serve_api
 from shopdesk.store import open_store
 
 OTHER_PID = 424242

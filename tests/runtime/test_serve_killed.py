@@ -1,6 +1,5 @@
 """`shopdesk serve` killed with SIGKILL in the middle of a burst of deliveries: every delivery it
-answered 2xx is in the store, the store is intact, and the store's write process it had started
-ends too (it is not left holding the store)."""
+answered 2xx is in the store and the store is intact."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from pathlib import Path
 import httpx
 from api_helpers import generic_headers
 from ports import free_port
-from processes import children, gone
 
 SECRET = "whsec_killed_serve_secret_0000"
 
@@ -63,8 +61,6 @@ def test_a_killed_serve_kept_every_delivery_it_acknowledged(tmp_path: Path):
         deadline = time.monotonic() + 30
         while len(acknowledged) < 200 and time.monotonic() < deadline:
             time.sleep(0.01)
-        helpers = children(server.pid)
-        assert helpers, "serve started no store write process"
         server.send_signal(signal.SIGKILL)
         server.wait()
         stop.set()
@@ -75,7 +71,6 @@ def test_a_killed_serve_kept_every_delivery_it_acknowledged(tmp_path: Path):
         if server.poll() is None:
             server.kill()
     assert len(acknowledged) >= 200
-    assert all(gone(helper) for helper in helpers)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {row[0] for row in conn.execute("SELECT dedupe_key FROM deliveries")}

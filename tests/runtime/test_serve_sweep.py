@@ -15,8 +15,8 @@ from waiting import eventually, scaled
 from shopdesk import logs
 from shopdesk.config import DetectionSettings, Settings
 from shopdesk.domain.cases import Customer
-from shopdesk.server import serve_api
 from shopdesk.services import Services
+from shopdesk.serving.server import serve_api
 from shopdesk.store import open_store
 
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

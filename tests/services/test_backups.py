@@ -23,7 +23,7 @@ from waiting import eventually, scaled
 from shopdesk import logs
 
 from shopdesk.api.app import create_app
-from shopdesk.server import serve_api
+from shopdesk.serving.server import serve_api
 from shopdesk.config import BackupSettings, Settings
 from shopdesk.domain.errors import ValidationError
 from shopdesk.services import Services

@@ -1,7 +1,6 @@
 """Store.group_writer: items submitted together share one transaction; a bad item fails alone; a
 result is given only once its transaction committed; other writes get their turn while a stream of
-items keeps coming. Each test runs twice: written on the store's writer thread, and in the helper
-process the API uses while it serves (use_process)."""
+items keeps coming."""
 
 from __future__ import annotations
 
@@ -36,16 +35,8 @@ def _forgets_one(db: sqlite3.Connection, names: list[str]) -> list[int]:
     return _add_sources(db, names)[1:]
 
 
-@pytest.fixture(params=["thread", "process"])
-def mode(request) -> str:
-    return request.param
-
-
-def _writer(store, write, mode: str, max_batch: int):
-    writer = store.group_writer(write, max_batch=max_batch)
-    if mode == "process":
-        writer.use_process()
-    return writer
+def _writer(store, write, max_batch: int):
+    return store.group_writer(write, max_batch=max_batch)
 
 
 async def _names(store) -> list[str]:
@@ -53,25 +44,25 @@ async def _names(store) -> list[str]:
         return [row[0] for row in await cursor.fetchall()]
 
 
-async def test_items_submitted_together_share_one_transaction(tmp_path, mode):
+async def test_items_submitted_together_share_one_transaction(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = _writer(store, _add_sources, mode, 100)
+        writer = _writer(store, _add_sources, 100)
         ids = await asyncio.gather(*(writer.submit(f"s{n}") for n in range(10)))
         assert writer.batches == 1 and writer.items == 10
         assert sorted(ids) == list(range(1, 11))
         assert await _names(store) == [f"s{n}" for n in range(10)]
 
 
-async def test_a_result_is_given_once_its_transaction_committed(tmp_path, mode):
+async def test_a_result_is_given_once_its_transaction_committed(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = _writer(store, _add_sources, mode, 100)
+        writer = _writer(store, _add_sources, 100)
         await writer.submit("committed")
         assert await _names(store) == ["committed"]  # the reader connection sees it
 
 
-async def test_a_bad_item_fails_alone(tmp_path, mode):
+async def test_a_bad_item_fails_alone(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = _writer(store, _add_sources, mode, 100)
+        writer = _writer(store, _add_sources, 100)
         outcomes = await asyncio.gather(
             writer.submit("a"), writer.submit("bad one"), writer.submit("b"),
             return_exceptions=True)
@@ -80,26 +71,26 @@ async def test_a_bad_item_fails_alone(tmp_path, mode):
         assert await writer.submit("after") > 0  # the writer goes on
 
 
-async def test_batches_are_at_most_max_batch(tmp_path, mode):
+async def test_batches_are_at_most_max_batch(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = _writer(store, _add_sources, mode, 4)
+        writer = _writer(store, _add_sources, 4)
         await asyncio.gather(*(writer.submit(f"s{n}") for n in range(10)))
         assert writer.batches == 3 and writer.items == 10
 
 
-async def test_a_write_that_returns_too_few_results_fails_instead_of_hanging(tmp_path, mode):
+async def test_a_write_that_returns_too_few_results_fails_instead_of_hanging(tmp_path):
     async with open_store(tmp_path / "s.db") as store:
-        writer = _writer(store, _forgets_one, mode, 100)
+        writer = _writer(store, _forgets_one, 100)
         outcomes = await asyncio.wait_for(asyncio.gather(
             writer.submit("a"), writer.submit("b"), return_exceptions=True), timeout=10)
         assert all(isinstance(outcome, ValueError) for outcome in outcomes)
         assert await _names(store) == []  # nothing of a broken write is kept
 
 
-async def test_other_writes_get_their_turn_while_items_keep_coming(tmp_path, mode):
+async def test_other_writes_get_their_turn_while_items_keep_coming(tmp_path):
     """A stream of items does not keep store.transaction() waiting until the stream ends."""
     async with open_store(tmp_path / "s.db") as store:
-        writer = _writer(store, _slow, mode, 1)
+        writer = _writer(store, _slow, 1)
         stop = asyncio.Event()
 
         async def keep_submitting(prefix: str) -> None:
@@ -125,9 +116,9 @@ async def test_other_writes_get_their_turn_while_items_keep_coming(tmp_path, mod
 
 
 @pytest.mark.parametrize("count", [1, 300])
-async def test_aclose_waits_for_what_was_submitted(tmp_path, mode, count):
+async def test_aclose_waits_for_what_was_submitted(tmp_path, count):
     async with open_store(tmp_path / "s.db") as store:
-        writer = _writer(store, _add_sources, mode, 256)
+        writer = _writer(store, _add_sources, 256)
         tasks = [asyncio.create_task(writer.submit(f"s{n}")) for n in range(count)]
         await asyncio.sleep(0)
         await writer.aclose()

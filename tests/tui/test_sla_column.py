@@ -18,7 +18,7 @@ from queue_world import (
     settle,
 )
 
-from shopdesk.commands.cases import _queue_text
+from shopdesk.cli.cases import _queue_text
 from shopdesk.domain.cases import Actor, Customer
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.sla_policy import format_span

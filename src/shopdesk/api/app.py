@@ -74,10 +74,7 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
     settings = services.settings.api
     intake_routes = webhooks.ROUTES
 
-    def start_intake() -> None:
-        services.intake.write_in_process()
-
-    async def stop_intake() -> None:
+    async def stop_intake() -> None:  # the deliveries accepted are written before the answer
         await services.intake.aclose()
         await services.detection.aclose()
 
@@ -90,7 +87,6 @@ def create_app(services: Services, *, logging_config: BaseLoggingConfig | None =
         middleware=[AllowedHostsMiddleware.factory(settings.allowed_hosts)],
         request_max_body_size=settings.max_body_bytes,
         logging_config=logging_config or _propagating_logging_config(),
-        on_startup=[start_intake],
         on_shutdown=[stop_intake],
         plugins=[StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(

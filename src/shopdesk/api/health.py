@@ -1,6 +1,6 @@
 """GET /healthz: alive, which store this process serves and whether it is `shopdesk serve` or a
 terminal UI (so a second shopdesk can tell whether to attach, or, being the service, to ask for the
-API: see shopdesk.handover)."""
+API: see shopdesk.serving.handover)."""
 
 from __future__ import annotations
 

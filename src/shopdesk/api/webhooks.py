@@ -3,14 +3,15 @@
 The handler reads the raw body (the signature covers those exact bytes) and hands it to the intake
 service; everything else — verification, mapping, storing, deduplication — happens there.
 
-`DirectDeliveries` answers the common case before Litestar routes it: profiled under load
-(bench/intake.py, py-spy), Litestar's per-request machinery — routing, middleware, kwargs, the
-Request and Response objects — cost more per delivery than verifying, mapping and storing it. A
-well-formed delivery (POST /webhooks/{source} with a JSON Content-Type, a Content-Length within
-api.max_body_bytes and an allowed Host) makes the same service call and gets the same answer as
-from `receive_webhook`. Every other request, and every delivery the service refuses (401, 400,
-404, 409, …), goes on to Litestar with its body replayed, so it is routed, refused and worded by
-api/hosts.py and api/errors.py exactly as before; the route stays declared for the OpenAPI schema.
+`DirectDeliveries` answers the common case before Litestar routes it: Litestar's per-request
+machinery — routing, middleware, kwargs, the Request and Response objects — costs more per delivery
+than verifying, mapping and storing it (measured: docs/design.md, where the figures say why this
+second way in is kept). A well-formed delivery (POST /webhooks/{source} with a JSON Content-Type, a
+Content-Length within api.max_body_bytes and an allowed Host) makes the same service call and gets
+the same answer as from `receive_webhook`. Every other request, and every delivery the service
+refuses (401, 400, 404, 409, …), goes on to Litestar with its body replayed, so it is routed,
+refused and worded by api/hosts.py and api/errors.py exactly as before; the route stays declared
+for the OpenAPI schema.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ end. Each area lives in its own module and is reached as an attribute: `services
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from shopdesk.config import Settings
 from shopdesk.domain.cases import Actor
@@ -74,6 +76,35 @@ class Services:
             self.policy = policy
         self.changes.publish(Change(what="settings"))
         return True
+
+    @classmethod
+    async def open(cls, path: str | Path, settings: Settings | None = None, *,
+                   clock: Callable[[], datetime] = utc_now) -> Services:
+        """Services on the store file at `path` (opened, upgraded if it is older); `aclose()`
+        closes it. For a face that owns no store of its own (the TUI opened by a test or a bench)."""
+        services = cls(await Store.open(path), settings, clock=clock)
+        await services.shop.load()  # the shop's settings are the store's
+        return services
+
+    async def aclose(self) -> None:
+        """Close the store (what was accepted is written first)."""
+        await self.store.close()
+
+    async def data_version(self) -> int | None:
+        """A number that changes whenever anyone (another process too) commits to the store, for
+        a face that polls for others' writes; None while the store is closing."""
+        try:
+            return await self.store.data_version()
+        except (sqlite3.Error, ValueError):
+            return None
+
+    async def settings_changed(self) -> bool:
+        """Whether the shop's settings in the store changed since they were last read (from now on
+        they are in use); False while the store is closing."""
+        try:
+            return await self.shop.load()
+        except (sqlite3.Error, ValueError):
+            return False
 
     def now(self) -> datetime:
         return self.clock()

@@ -169,8 +169,7 @@ def _write_jobs(db: sqlite3.Connection,
 class IntakeService:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._writer = services.store.group_writer(
-            _write_jobs, max_batch=MAX_BATCH, item_type=tuple[_Job, delivery_rows.DeliveryIn])
+        self._writer = services.store.group_writer(_write_jobs, max_batch=MAX_BATCH)
         self._sources: dict[str, Source] = {}
         services.changes.subscribe(self._forget_sources)
 
@@ -361,18 +360,8 @@ class IntakeService:
         GroupWriter; a delivery that breaks the shared transaction fails alone)."""
         return await self._writer.submit((job, _delivery_in(job)))
 
-    def write_in_process(self) -> None:
-        """Write deliveries in a helper process of the store's (while the API serves): the event
-        loop and the writes then use a core each instead of sharing one GIL."""
-        self._writer.use_process()
-
-    @property
-    def write_process_pid(self) -> int | None:
-        """The pid of the helper process writing deliveries, while there is one."""
-        return self._writer.process_pid
-
     async def aclose(self) -> None:
-        """Wait for the deliveries already accepted to be written (and stop the helper)."""
+        """Wait for the deliveries already accepted to be written."""
         await self._writer.aclose()
         if self.written_batches:
             log.info("intake wrote %d deliveries in %d transactions", self.written_deliveries,

@@ -161,12 +161,11 @@ class Store:
             return await self._writer._execute(in_transaction, self._writer._conn, write, *args)
 
     def group_writer(self, write: Callable[[sqlite3.Connection, list[T]], list[R]], *,
-                     max_batch: int, item_type: Any = Any) -> GroupWriter[T, R]:
+                     max_batch: int) -> GroupWriter[T, R]:
         """A writer of items many to a transaction (group commit); see GroupWriter. The store
-        closes it (waiting for what was submitted) when it closes. `write` is a module-level
-        function and the items are of `item_type` (what msgspec encodes): a helper process may
-        write them (GroupWriter.use_process)."""
-        writer = GroupWriter(self, write, max_batch=max_batch, item_type=item_type)
+        closes it (waiting for what was submitted) when it closes. `write` runs on the writer
+        connection's thread."""
+        writer = GroupWriter(self._write_lock, self._writer, write, max_batch=max_batch)
         self._group_writers.append(writer)
         return writer
 

@@ -1,14 +1,9 @@
 """Group commit: items submitted at about the same time written many to one transaction.
 
 A batch is written by `write(db, items)` (a plain module-level function returning one result per
-item) with its BEGIN and COMMIT, either on the store's writer thread or, once `use_process()` was
-called (the API does, while it serves), in a helper process with a connection of its own
-(write_process.py). The helper is what lets webhook intake keep up: on the writer thread every
-SQLite step gives up the GIL and must win it back from the event loop, so the loop and the
-writer together never use more than one core; the helper has a GIL of its own.
-
-Either way a submitter gets its result only once the transaction holding its item committed, and
-the store's write lock is held while a batch is written, so the process's other writes
+item) with its BEGIN and COMMIT on the store's writer connection, in one step on its thread. A
+submitter gets its result only once the transaction holding its item committed, and the store's
+write lock is held while a batch is written, so the process's other writes
 (`Store.transaction()`) queue on that lock rather than on SQLite's busy timeout.
 """
 
@@ -20,17 +15,9 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from shopdesk.store.write_process import (
-    HUNG_SECONDS,
-    STOP_SECONDS,
-    WriteProcess,
-    WriteProcessEnded,
-)
-
-if TYPE_CHECKING:
-    from shopdesk.store.db import Store
+import aiosqlite
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +37,15 @@ class GroupWriter(Generic[T, R]):
 
     TURN_SECONDS = 0.05
 
-    def __init__(self, store: Store, write: Callable[[sqlite3.Connection, list[T]], list[R]], *,
-                 max_batch: int, item_type: Any = Any) -> None:
-        self._store = store
+    def __init__(self, lock: asyncio.Lock, writer: aiosqlite.Connection,
+                 write: Callable[[sqlite3.Connection, list[T]], list[R]], *, max_batch: int) -> None:
+        self._lock = lock  # the store's write lock, and its writer connection
+        self._writer = writer
         self._write = write
         self._max_batch = max_batch
-        self._item_type = item_type  # how the helper decodes the items (msgspec types)
         # appended to by the loop, taken from by the writer's thread (deque: both are atomic)
         self._pending: collections.deque[tuple[T, asyncio.Future[R]]] = collections.deque()
         self._drainer: asyncio.Task[None] | None = None
-        self._process: WriteProcess | None = None
-        self._process_wanted = False
-        # during a turn of the helper's: the helper, and the batches sent to it not yet answered
-        self._streaming: WriteProcess | None = None
-        self._in_flight: collections.deque[tuple[list[tuple[T, asyncio.Future[R]]],
-                                                 asyncio.Future[tuple[list, bool]]]] = (
-            collections.deque())
-        self._flush_scheduled = False
         self.batches = 0  # transactions written, and the items they held
         self.items = 0
 
@@ -75,57 +54,25 @@ class GroupWriter(Generic[T, R]):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._pending.append((item, future))
-        streaming = self._streaming
-        if streaming is not None:  # a turn of the helper's is under way: send it along
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                if streaming.loop is loop:
-                    loop.call_soon(self._flush)
-                else:  # a test client's loop; the helper's answers come on its own
-                    streaming.loop.call_soon_threadsafe(self._flush)
-        elif self._drainer is None or self._drainer.done():
+        if self._drainer is None or self._drainer.done():
             self._drainer = loop.create_task(self._drain(), name="group-writer")
         return await future
 
-    def use_process(self) -> None:
-        """Write in a helper process from now on (started here; the first batch waits until it is
-        ready). If it cannot be started, batches are written on the writer thread as before."""
-        self._process_wanted = True
-        if self._process is None:
-            self._process = WriteProcess.start(self._store.path)
-
-    @property
-    def process_pid(self) -> int | None:
-        """The helper process's pid while there is one."""
-        return self._process.pid if self._process is not None else None
-
     async def aclose(self) -> None:
-        """Wait for the items already submitted to be written; stop the helper process."""
+        """Wait for the items already submitted to be written."""
         drainer = self._drainer
         if drainer is not None and not drainer.done():
-            if not await _finished(drainer, STOP_SECONDS) and self._process is not None:
-                self._process_wanted = False  # what still waits is written on the thread
-                self._process.kill(f"has not finished its batches in {STOP_SECONDS:g} s")
-            await _finished(drainer, None)
-        self._process_wanted = False
-        process, self._process = self._process, None
-        if process is not None:
-            await process.stop()
+            await _finished(drainer)
 
     async def _drain(self) -> None:
-        store = self._store
+        writer = self._writer
         try:
             while self._pending:  # submit() appends only on the loop: no wake-up is lost
-                process = await self._ready_process()
-                if process is not None:
-                    last = await self._process_turn(process)
-                else:
-                    async with store._write_lock:
-                        last = [await store._writer._execute(self._turn, store._writer._conn)]
+                async with self._lock:
+                    last = await writer._execute(self._turn, writer._conn)
                 # The last batch of a turn is answered once the lock is free and, if nothing else
                 # waits, this task is done: whoever goes on from that answer finds the store idle.
-                for batch, outcomes in last:
-                    _settle(batch, outcomes)
+                _settle(*last)
         except BaseException as error:  # the writer is gone (store closed, shutdown): say so
             while self._pending:
                 _, future = self._pending.popleft()
@@ -137,88 +84,8 @@ class GroupWriter(Generic[T, R]):
                     future.set_exception(error)
             raise
 
-    async def _ready_process(self) -> WriteProcess | None:
-        """The helper process, started again if it ended; None: write on the thread."""
-        if not self._process_wanted:
-            return None
-        process = self._process
-        if process is not None and process.loop not in (None, asyncio.get_running_loop()):
-            return None  # it talks on another loop (a test client's): the thread writes these
-        if process is None or process.ended:
-            if process is not None:
-                await process.stop()
-            process = self._process = WriteProcess.start(self._store.path)
-        if await process.ready():
-            return process
-        log.error("the store's write process did not start; writing on this process's thread")
-        self._process_wanted = False
-        self._process = None
-        await process.stop()
-        return None
-
     def _take(self) -> list[tuple[T, asyncio.Future[R]]]:
         return [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
-
-    async def _process_turn(self, process: WriteProcess) -> list[tuple[list, list]]:
-        """One turn of the helper's: while it lasts, items are sent as they are submitted (one
-        batch per turn of the loop, `_flush`), so the helper always has the next batch at hand
-        when it commits one and writes all it has in one transaction. Every batch is answered from
-        here but the last, which is returned to be answered once the lock is released."""
-        loop = asyncio.get_running_loop()
-        last: list[tuple[list, list]] = []
-        async with self._store._write_lock:
-            ends = loop.time() + self.TURN_SECONDS
-            self._streaming = process
-            # A turn streams for TURN_SECONDS, then waits for the batches in flight: one that
-            # lasts HUNG_SECONDS waits for a helper that does not answer (killed: they fail).
-            watchdog = loop.call_later(HUNG_SECONDS, process.kill,
-                                       f"has not answered a batch for {HUNG_SECONDS:g} s")
-            try:
-                while True:
-                    if self._streaming is not None:
-                        self._flush()
-                    if not self._in_flight:
-                        break
-                    batch, written = self._in_flight[0]
-                    outcomes, first_of_transaction = await written
-                    self._in_flight.popleft()
-                    self.batches += first_of_transaction
-                    self.items += len(batch)
-                    if loop.time() >= ends:
-                        self._streaming = None  # what comes now waits for the next turn
-                    if self._in_flight or (self._streaming is not None and self._pending):
-                        _settle(batch, outcomes)
-                    else:
-                        last = [(batch, outcomes)]
-            except WriteProcessEnded as error:  # killed? not the items' fault: a new helper
-                self._fail_in_flight(error)  # writes what comes next
-            except BaseException as error:
-                self._fail_in_flight(error)
-                raise
-            finally:
-                watchdog.cancel()
-                self._streaming = None
-        return last
-
-    def _flush(self) -> None:
-        """Send what was submitted to the helper, during its turn."""
-        self._flush_scheduled = False
-        process = self._streaming
-        while process is not None and self._pending:
-            batch = self._take()
-            self._in_flight.append(
-                (batch, process.write(self._write, [item for item, _ in batch], self._max_batch,
-                                      self._item_type)))
-
-    def _fail_in_flight(self, error: BaseException) -> None:
-        while self._in_flight:
-            batch, written = self._in_flight.popleft()
-            if written.done():
-                if not written.cancelled():
-                    written.exception()  # its helper ended: said once, in the log, by WriteProcess
-            else:
-                written.cancel()
-            _settle(batch, [error] * len(batch))
 
     def _turn(self, db: sqlite3.Connection) -> tuple[list[tuple[T, asyncio.Future[R]]], list]:
         """On the writer's thread: batches until nothing waits or the turn is over; every batch
@@ -242,18 +109,16 @@ class GroupWriter(Generic[T, R]):
         return batch, outcomes
 
 
-async def _finished(task: asyncio.Task[Any], timeout: float | None) -> bool:
-    """Wait for the task (a drainer, maybe of another loop: a test client's) to end, at most
-    `timeout` seconds; whether it ended. Its outcome is not raised here."""
+async def _finished(task: asyncio.Task[Any]) -> None:
+    """Wait for the task (a drainer, maybe of another loop: a test client's) to end. Its outcome
+    is not raised here."""
     if task.get_loop() is asyncio.get_running_loop():
-        await asyncio.wait({task}, timeout=timeout)
+        await asyncio.wait({task})
     else:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not task.done() and (deadline is None or time.monotonic() < deadline):
+        while not task.done():
             await asyncio.sleep(0.005)
-    if task.done() and not task.cancelled():
+    if not task.cancelled():
         task.exception()  # its submitters were given it already
-    return task.done()
 
 
 def in_transaction(db: sqlite3.Connection, write: Callable[..., T], *args: Any) -> T:

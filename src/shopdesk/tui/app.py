@@ -12,10 +12,8 @@ cases raise a notification and, if configured, the bell.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -122,12 +120,9 @@ class ShopdeskApp(App[int]):
 
         async def open_services():
             from shopdesk.services import Services, utc_now
-            from shopdesk.store import Store
 
-            store = await Store.open(path)
-            services = Services(store, settings, clock=clock or utc_now)
-            await services.shop.load()  # the shop's settings are the store's
-            return services, store.close
+            services = await Services.open(path, settings, clock=clock or utc_now)
+            return services, services.aclose
 
         lang = lang or (settings.lang if settings is not None else None)
         return cls(None, operator=operator, api_note=api_note, lang=lang,
@@ -145,7 +140,7 @@ class ShopdeskApp(App[int]):
             self.theme = "ansi-dark"  # 16 colours: the terminal's own palette reads best
         self.sub_title = self.services.settings.shop_name
         self._unsubscribe = self.services.changes.subscribe(self._on_change)
-        self._data_version = await self.services.store.data_version()
+        self._data_version = await self.services.data_version()
         await self.push_screen(
             QueueScreen(self.services, operator=self.operator, api_note=self.api_note)
         )
@@ -245,18 +240,16 @@ class ShopdeskApp(App[int]):
     async def _poll_store(self) -> None:
         if self.services is None:
             return
-        try:
-            version = await self.services.store.data_version()
-        except (sqlite3.Error, ValueError):  # the store is closing
+        version = await self.services.data_version()
+        if version is None:  # the store is closing
             return
         if version != self._data_version:
             self._data_version = version
             # Another process committed: perhaps a shop setting (`shopdesk config set`), taken
             # live; the due times follow in batches while the screens go on reading.
-            with contextlib.suppress(sqlite3.Error, ValueError):
-                if await self.services.shop.load():
-                    self.run_worker(self.services.cases.ensure_due_times(), group="recompute",
-                                    exit_on_error=False)
+            if await self.services.settings_changed():
+                self.run_worker(self.services.cases.ensure_due_times(), group="recompute",
+                                exit_on_error=False)
             self.post_message(CasesChanged(whats=frozenset({"store"})))
 
     def _clock_tick(self) -> None:
@@ -297,7 +290,7 @@ class ShopdeskApp(App[int]):
             await self._alert_new_cases(services)
 
     async def _alert_new_cases(self, services: Services) -> None:
-        self._data_version = await services.store.data_version()
+        self._data_version = await services.data_version()
         newest = await services.cases.list(CaseFilter(), sort="newest", limit=NEWEST_CHECKED)
         highest = max((case.id for case in newest), default=0)
         if self._max_seen_id is None:

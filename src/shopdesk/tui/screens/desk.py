@@ -125,11 +125,8 @@ class DeskScreen(Screen[None]):
     # --- actions without a case -------------------------------------------------------------------
 
     def action_incidents(self) -> None:
-        from shopdesk.tui.screens.incidents import IncidentsScreen
-
-        if isinstance(self, IncidentsScreen):
-            return
-        self.app.push_screen(IncidentsScreen(self.services, operator=self.operator))
+        """The incidents board: opened from the queue (QueueScreen); on the board itself, i does
+        nothing."""
 
     def action_outbox(self) -> None:
         from shopdesk.tui.screens.outbox import OutboxScreen

@@ -179,6 +179,11 @@ class QueueScreen(DeskScreen):
         self.api_note = note
         self.query_one("#topbar", TopBar).set_rest(self._top_rest())
 
+    def action_incidents(self) -> None:
+        from shopdesk.tui.screens.incidents import IncidentsScreen
+
+        self.app.push_screen(IncidentsScreen(self.services, operator=self.operator))
+
     async def on_mount(self) -> None:
         self.query_one("#cases", CaseTable).focus()
         self.run_worker(self.first_load(), group="reload", exclusive=True, exit_on_error=False)

@@ -6,7 +6,7 @@ exit code is 2 when any was refused. Progress goes to stderr when it is a termin
 interrupted (Ctrl+C, a kill) is finished by running the same command again: cases already done are
 not done twice.
 
-Only the standard library at module level (see shopdesk.commands.cases).
+Only the standard library at module level (see shopdesk.cli.cases).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def _with_ref(commands, name: str, help_text: str, handler, description: str | N
 
 
 def _run(ctx: Context, work) -> int:
-    from shopdesk.commands.cases import _run_with_services
+    from shopdesk.cli.cases import _run_with_services
 
     return _run_with_services(ctx, work)
 
@@ -119,7 +119,7 @@ def _actor(ctx: Context, services: Services):
 
 
 def _line(incident) -> str:
-    from shopdesk.commands.cases import _terminal_safe
+    from shopdesk.cli.cases import _terminal_safe
 
     incident = _terminal_safe(incident)
     return (f"{incident.ref}  {incident.status:<7} L{incident.level}  {incident.type:<15} "
@@ -127,7 +127,7 @@ def _line(incident) -> str:
 
 
 def declare(ctx: Context) -> int:
-    from shopdesk.commands.cases import _levels
+    from shopdesk.cli.cases import _levels
 
     args = ctx.args
     level = _levels([args.level])
@@ -146,7 +146,7 @@ def list_incidents(ctx: Context) -> int:
     async def work(services: Services) -> int:
         incidents = await services.incidents.list()
         if ctx.args.json:
-            from shopdesk.commands.cases import _print_json
+            from shopdesk.cli.cases import _print_json
 
             import msgspec
 
@@ -168,7 +168,7 @@ def show(ctx: Context) -> int:
     async def work(services: Services) -> int:
         import msgspec
 
-        from shopdesk.commands.cases import _print_json, _terminal_safe
+        from shopdesk.cli.cases import _print_json, _terminal_safe
         from shopdesk.domain import incidents as rules
         from shopdesk.domain.filters import CaseFilter
 
@@ -222,7 +222,7 @@ def team(ctx: Context) -> int:
     args = ctx.args
 
     async def work(services: Services) -> int:
-        from shopdesk.commands.cases import _terminal_safe
+        from shopdesk.cli.cases import _terminal_safe
 
         incident = await services.incidents.find(args.incident)
         actor = _actor(ctx, services)
@@ -367,7 +367,7 @@ def review(ctx: Context) -> int:
             Path(args.output).write_text(text, encoding="utf-8", newline="")
             print(f"review of {incident.ref} written to {args.output}")
         else:
-            from shopdesk.commands.cases import _terminal_safe
+            from shopdesk.cli.cases import _terminal_safe
 
             sys.stdout.write(_terminal_safe(text) if sys.stdout.isatty() else text)
         return 0

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_check(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         import msgspec
@@ -74,7 +74,7 @@ def run_check(ctx: Context) -> int:
 
 
 def list_rules(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         import msgspec
@@ -139,7 +139,7 @@ def read_stock_csv(path: Path) -> dict[str, int]:
 
 
 def import_stock(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     levels = read_stock_csv(ctx.args.file)  # read before the store opens: a bad file changes nothing
 

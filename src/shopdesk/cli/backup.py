@@ -39,7 +39,7 @@ def _size(size: int) -> str:
 
 
 def run_backup(ctx: Context) -> int:
-    from shopdesk.commands.cases import existing_store_path
+    from shopdesk.cli.cases import existing_store_path
     from shopdesk.services import Services
     from shopdesk.store import open_store
 
@@ -101,8 +101,8 @@ async def _served_by(store: Path) -> str | None:
     /healthz agree: "shopdesk serve (pid N) on host:port"; None when nobody does."""
     import json
 
-    from shopdesk.runtime import port_owner, same_store
-    from shopdesk.serving import KEY
+    from shopdesk.serving.port_owner import port_owner, same_store
+    from shopdesk.serving.who_serves import KEY
     from shopdesk.store.backup import read_meta
 
     raw = await asyncio.to_thread(read_meta, store, KEY)

@@ -8,7 +8,7 @@
 - `file_logging_config` is the Litestar logging config that writes to the log file only: Litestar's
   default config installs a console StreamHandler that would write over the TUI.
 - `claim_port` is how `shopdesk serve` gets its port: free -> bound; served by a terminal UI on the
-  same store -> that TUI is asked to hand the API over (shopdesk.handover) and the port is bound once
+  same store -> that TUI is asked to hand the API over (shopdesk.serving.handover) and the port is bound once
   it lets go; anything else -> a ShopdeskError naming who holds it. The service wins over TUIs.
 - `sweep_forever` runs beside every API this process serves (the TUI's or `shopdesk serve`'s): the
   process that serves a store's API is the one that sweeps it (SLA escalation, auto-close).
@@ -136,8 +136,8 @@ async def _bind_within(host: str, port: int, until: float) -> socket.socket | No
 async def claim_port(services: Services, host: str, port: int,
                      announce: Callable[[str], None] | None = None) -> socket.socket:
     """The listening socket for `shopdesk serve` on host:port (see the module docstring)."""
-    from shopdesk import handover
-    from shopdesk.runtime import port_owner, same_store
+    from shopdesk.serving import handover
+    from shopdesk.serving.port_owner import port_owner, same_store
 
     sock = bind_api_socket(host, port)
     if sock is not None:
@@ -196,13 +196,13 @@ async def claim_port(services: Services, host: str, port: int,
 async def ask_elsewhere(services: Services, host: str, port: int,
                         announce: Callable[[str], None] | None = None) -> int | None:
     """Before `shopdesk serve` binds host:port: whoever serves this store at another address
-    (serving.py). Another `serve`: refused. A terminal UI: asked to hand the API over and waited
+    (who_serves.py). Another `serve`: refused. A terminal UI: asked to hand the API over and waited
     for; its pid is returned (the caller withdraws the request once it serves, so that the TUI
     attaches rather than serving again). None when nobody serves elsewhere."""
-    from shopdesk import handover, serving
+    from shopdesk.serving import handover, who_serves
 
     store = services.store
-    found = await serving.elsewhere(store, host, port)
+    found = await who_serves.elsewhere(store, host, port)
     if found is None:
         return None
     other, owner = found
@@ -220,7 +220,7 @@ async def ask_elsewhere(services: Services, host: str, port: int,
     loop = asyncio.get_running_loop()
     deadline = loop.time() + handover.WAIT_SECONDS
     try:
-        while await serving.elsewhere(store, host, port) is not None:
+        while await who_serves.elsewhere(store, host, port) is not None:
             if loop.time() >= deadline:
                 raise ShopdeskError(
                     f"shopdesk pid {other.pid} did not hand the API on {address} over within "
@@ -294,7 +294,7 @@ async def serve_api(
 
     host = host or settings.api.host
     port = settings.api.port if port is None else port
-    from shopdesk import handover, serving
+    from shopdesk.serving import handover, who_serves
 
     loop = asyncio.get_running_loop()
     stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -304,7 +304,7 @@ async def serve_api(
         try:
             sock = await claim_port(services, host, port, announce)
             try:
-                await serving.record(services.store, host, port)
+                await who_serves.record(services.store, host, port)
             except BaseException:
                 sock.close()
                 raise
@@ -373,5 +373,5 @@ async def serve_api(
             loop.remove_signal_handler(signum)
         sock.close()
         with contextlib.suppress(Exception):  # a store closing or busy: the record is checked
-            await serving.forget(services.store)  # against /healthz by whoever reads it
+            await who_serves.forget(services.store)  # against /healthz by whoever reads it
         log.info("stopped serving %s", services.store.path)

@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(ctx: Context, work) -> int:
-    from shopdesk.commands.cases import _run_with_services
+    from shopdesk.cli.cases import _run_with_services
 
     async def with_notes(services) -> int:
         for note in services.shop.file_notes(ctx.config_path(), await services.shop.stored_keys()):

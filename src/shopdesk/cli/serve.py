@@ -36,8 +36,8 @@ def serve_api(ctx: Context) -> int:
     configure_file_logging(paths.log_file())
 
     async def main() -> int:
-        from shopdesk.server import serve_api as serve
         from shopdesk.services import Services
+        from shopdesk.serving.server import serve_api as serve
         from shopdesk.store import open_store
 
         async with open_store(db_path) as store:

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def create_token(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         record, token = await services.tokens.create(ctx.args.name, operator=ctx.args.operator)
@@ -46,7 +46,7 @@ def create_token(ctx: Context) -> int:
 
 
 def list_tokens(ctx: Context) -> int:
-    from shopdesk.commands.sources import _local, run_with_services
+    from shopdesk.cli.sources import _local, run_with_services
 
     async def work(services: Services) -> int:
         def when(moment) -> str:  # in the shop's zone, like every other view
@@ -68,7 +68,7 @@ def list_tokens(ctx: Context) -> int:
 
 
 def revoke_token(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         record = await services.tokens.revoke(ctx.args.id)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from shopdesk.store import meta
 
 if TYPE_CHECKING:
-    from shopdesk.runtime import PortOwner
+    from shopdesk.serving.port_owner import PortOwner
     from shopdesk.store.db import Store
 
 KEY = "api_server"
@@ -52,7 +52,7 @@ async def forget(store: Store) -> None:
 async def elsewhere(store: Store, host: str, port: int) -> tuple[Server, PortOwner] | None:
     """The process that serves this store's API at another address than host:port (not this
     one), as its /healthz confirms; None when there is none."""
-    from shopdesk.runtime import port_owner, same_store
+    from shopdesk.serving.port_owner import port_owner, same_store
 
     found = _parse(await meta.get_value(store.reader, KEY))
     if found is None or found.pid == os.getpid() or (found.host, found.port) == (host, port):

@@ -78,7 +78,7 @@ def show_calendar(ctx: Context) -> int:
             return 0
         if not days:
             print(words["calendar.nothing"].format(start=first, end=last))
-        from shopdesk.commands.cases import display_width
+        from shopdesk.cli.cases import display_width
 
         for day in days:
             hours = " ".join(day.hours) if day.hours else words["calendar.closed"]
@@ -87,7 +87,7 @@ def show_calendar(ctx: Context) -> int:
                   .rstrip())
         return 0
 
-    from shopdesk.commands.cases import _run_with_services
+    from shopdesk.cli.cases import _run_with_services
 
     return _run_with_services(ctx, work)
 

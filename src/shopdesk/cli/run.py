@@ -10,8 +10,8 @@ if TYPE_CHECKING:
 
 
 def run_default(ctx: Context) -> int:
-    from shopdesk import runtime
     from shopdesk.domain.errors import ValidationError
+    from shopdesk.serving import runtime
 
     lang = getattr(ctx.args, "lang", None)
     if lang not in (None, "en", "zh"):

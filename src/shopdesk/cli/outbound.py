@@ -74,7 +74,7 @@ def _id(text: str) -> int:
 def list_outbox(ctx: Context) -> int:
     import msgspec
 
-    from shopdesk.commands.sources import _local, run_with_services
+    from shopdesk.cli.sources import _local, run_with_services
 
     async def work(services: Services) -> int:
         messages = await services.outbound.list(failed=ctx.args.failed, limit=ctx.args.limit)
@@ -99,7 +99,7 @@ def list_outbox(ctx: Context) -> int:
 
 
 def retry_message(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         message = await services.outbound.retry(services.actor(ctx.operator()), _id(ctx.args.id))
@@ -111,7 +111,7 @@ def retry_message(ctx: Context) -> int:
 
 
 def cancel_message(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         message = await services.outbound.cancel(services.actor(ctx.operator()), _id(ctx.args.id))
@@ -122,7 +122,7 @@ def cancel_message(ctx: Context) -> int:
 
 
 def add_hook(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
     from shopdesk.sending.http_post import shown_url
 
     async def work(services: Services) -> int:
@@ -141,7 +141,7 @@ def add_hook(ctx: Context) -> int:
 
 
 def list_hooks(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
     from shopdesk.sending.http_post import shown_url
 
     async def work(services: Services) -> int:
@@ -161,7 +161,7 @@ def list_hooks(ctx: Context) -> int:
 
 
 def remove_hook(ctx: Context) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         cancelled = await services.outbound.remove_hook(
@@ -176,7 +176,7 @@ def remove_hook(ctx: Context) -> int:
 def test_hook(ctx: Context) -> int:
     import sys
 
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
         outcome = await services.outbound.test_hook(ctx.args.name)

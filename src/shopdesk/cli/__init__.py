@@ -1,8 +1,8 @@
 """`shopdesk` and its subcommands.
 
-Each area registers its subcommands from its own module in `shopdesk.commands`; a handler imports
-what it needs when it runs, so `shopdesk --version` and `shopdesk cases list` never load Textual or
-Litestar. Errors: one line on stderr and exit code 2.
+Each area registers its subcommands from its own module in this package (`shopdesk.cli.cases`,
+…); a handler imports what it needs when it runs, so `shopdesk --version` and `shopdesk cases list`
+never load Textual or Litestar. Errors: one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ from shopdesk import __version__
 
 # Modules with `register(subparsers)`; each adds its subcommands and sets `handler` on them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "shopdesk.commands.cases",
-    "shopdesk.commands.incidents",
-    "shopdesk.commands.demo",
-    "shopdesk.commands.init",
-    "shopdesk.commands.export",
-    "shopdesk.commands.sources",
-    "shopdesk.commands.tokens",
-    "shopdesk.commands.serve",
-    "shopdesk.commands.backup",
-    "shopdesk.commands.detection",
-    "shopdesk.commands.config",
-    "shopdesk.commands.calendar",
-    "shopdesk.commands.outbound",
+    "shopdesk.cli.cases",
+    "shopdesk.cli.incidents",
+    "shopdesk.cli.demo",
+    "shopdesk.cli.init",
+    "shopdesk.cli.export",
+    "shopdesk.cli.sources",
+    "shopdesk.cli.tokens",
+    "shopdesk.cli.serve",
+    "shopdesk.cli.backup",
+    "shopdesk.cli.detection",
+    "shopdesk.cli.config",
+    "shopdesk.cli.calendar",
+    "shopdesk.cli.outbound",
 )
 
 EXIT_USAGE = 2
@@ -158,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _default_handler() -> Callable[[Context], int]:
-    """`shopdesk` alone: the TUI and the API in one process (shopdesk.commands.run)."""
+    """`shopdesk` alone: the TUI and the API in one process (shopdesk.cli.run)."""
     try:
-        module = importlib.import_module("shopdesk.commands.run")
+        module = importlib.import_module("shopdesk.cli.run")
     except ModuleNotFoundError:
         def missing(context: Context) -> int:
             print("shopdesk: the terminal UI is not installed in this build", file=sys.stderr)

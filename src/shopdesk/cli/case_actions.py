@@ -2,7 +2,7 @@
 service methods (so the same refusals: one line on stderr, exit 2). Each prints the case's new
 state (`--json`: the case as JSON).
 
-Only the standard library at module level (see shopdesk.commands.cases).
+Only the standard library at module level (see shopdesk.cli.cases).
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _run(ctx: Context, act) -> int:
     """Find the case REF names, run `act(services, actor, ref)` and print the case's new state."""
-    from shopdesk.commands.cases import _run_with_services
+    from shopdesk.cli.cases import _run_with_services
 
     async def work(services: Services) -> int:
         ref = (await services.cases.find_one(ctx.args.ref)).ref
@@ -163,7 +163,7 @@ def _run(ctx: Context, act) -> int:
 
 
 def _print_state(ctx: Context, services: Services, case: Case, result: Any) -> None:
-    from shopdesk.commands.cases import _case_json, _print_json, _terminal_safe
+    from shopdesk.cli.cases import _case_json, _print_json, _terminal_safe
     from shopdesk.domain.cases import Remedy
 
     if ctx.args.json:
@@ -190,7 +190,7 @@ def _version(ctx: Context) -> int | None:
 
 
 def triage(ctx: Context) -> int:
-    from shopdesk.commands.cases import _levels
+    from shopdesk.cli.cases import _levels
 
     args = ctx.args
     levels = _levels([args.level]) if args.level else None

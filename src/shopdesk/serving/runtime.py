@@ -7,7 +7,7 @@ embedded API (uvicorn) and the Textual app.
    If the port is busy, /healthz says who holds it: the same store -> attach ("API: pid N",
    and a notice once); anything else -> run without the API and say so.
    An attached TUI serves the API once its server leaves; a serving TUI hands it over to a
-   `shopdesk serve` that asks for it (shopdesk.handover) and attaches to it: the service wins.
+   `shopdesk serve` that asks for it (shopdesk.serving.handover) and attaches to it: the service wins.
 4. This process owns the signals: SIGTERM and SIGHUP end the app; the server drains in `finally`,
    then the store closes.
 """
@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shopdesk import handover, logs, paths, serving
+from shopdesk import logs, paths
 from shopdesk.domain.errors import ShopdeskError
+from shopdesk.serving import handover, who_serves
+from shopdesk.serving.port_owner import PortOwner, port_owner, same_store
+from shopdesk.serving.port_owner import address as _address
 from shopdesk.tui import i18n
 from shopdesk.tui.i18n import t
 
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEALTH_TIMEOUT_SECONDS = 2.0
 ADOPT_SECONDS = 2.0  # an attached shopdesk checks this often whether the API's port came free
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _STORE_CREATED = {  # said once when the first run created the default store
@@ -60,52 +59,6 @@ _ENDED_ON_ERROR = {  # the one line on the terminal after a crash; the traceback
 }
 
 
-@dataclass
-class PortOwner:
-    """Who answers /healthz on a busy port."""
-
-    shopdesk: bool
-    pid: int | None = None
-    store: str | None = None
-    role: str | None = None  # "serve" or "tui" (None: a shopdesk too old to say)
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
-
-
-_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1", "": "127.0.0.1"}
-
-
-def _fetch_health(host: str, port: int) -> PortOwner:
-    host = _ANY_ADDRESS.get(host, host)  # ask the listener on all addresses over loopback
-    url = f"http://{_address(host, port)}/healthz"
-    try:
-        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_SECONDS) as response:
-            body = json.loads(response.read().decode("utf-8"))
-    except (OSError, ValueError, urllib.error.URLError):
-        return PortOwner(shopdesk=False)
-    if not isinstance(body, dict) or body.get("app") != "shopdesk":
-        return PortOwner(shopdesk=False)
-    pid, store, role = body.get("pid"), body.get("store"), body.get("role")
-    return PortOwner(shopdesk=True, pid=pid if isinstance(pid, int) else None,
-                     store=store if isinstance(store, str) else None,
-                     role=role if isinstance(role, str) else None)
-
-
-async def port_owner(host: str, port: int) -> PortOwner:
-    return await asyncio.to_thread(_fetch_health, host, port)
-
-
-def same_store(owner: PortOwner, store_path: Path) -> bool:
-    if not owner.shopdesk or not owner.store:
-        return False
-    try:
-        return Path(owner.store).resolve() == store_path.resolve()
-    except OSError:
-        return False
-
-
 class ApiHandle:
     """The embedded API while it runs: server, task, socket and the sweep beside it (whoever
     serves the API sweeps the store: a TUI attached to another shopdesk's API does not)."""
@@ -116,7 +69,7 @@ class ApiHandle:
         self.task = task
         self.sock = sock
         self.sweep = sweep
-        self.store = store  # where this process is recorded as serving (serving.py)
+        self.store = store  # where this process is recorded as serving (who_serves.py)
 
     async def stop(self) -> None:
         self.sweep.cancel()
@@ -132,7 +85,7 @@ class ApiHandle:
             self.sock.close()
         if self.store is not None:
             with contextlib.suppress(Exception):  # a closing store: /healthz tells the truth
-                await serving.forget(self.store)
+                await who_serves.forget(self.store)
         log.info("API stopped")
 
 
@@ -150,7 +103,7 @@ class ApiStart:
 def _serve(services: Services, sock, log_path: Path) -> ApiHandle:
     from shopdesk.api.app import create_app
     from shopdesk.api.health import ROLE_STATE_KEY
-    from shopdesk.server import (
+    from shopdesk.serving.server import (
         EmbeddedServer,
         file_logging_config,
         upkeep_forever,
@@ -175,11 +128,11 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
     address = _address(host, port)
     try:
         from shopdesk.api import app as _api_app  # noqa: F401  (is the API in this build?)
-        from shopdesk.server import bind_api_socket
+        from shopdesk.serving.server import bind_api_socket
     except ImportError as error:
         log.warning("API not available: %s", error)
         return ApiStart(None, t("api.unavailable"))
-    elsewhere = await serving.elsewhere(services.store, host, port)
+    elsewhere = await who_serves.elsewhere(services.store, host, port)
     if elsewhere is not None:  # e.g. `shopdesk serve --port P`, this desk configured for another
         other, _ = elsewhere
         log.info("the API of %s is served by pid %s on %s: attaching", services.store.path,
@@ -217,7 +170,7 @@ async def start_api(services: Services, settings: Settings, log_path: Path) -> A
 
 async def _record(services: Services, host: str, port: int) -> None:
     try:
-        await serving.record(services.store, host, port)
+        await who_serves.record(services.store, host, port)
     except Exception:  # a busy store: others still find this API on its port
         log.warning("could not record in the store that this process serves its API",
                     exc_info=True)
@@ -230,7 +183,7 @@ async def adopt_api(services: Services, settings: Settings, log_path: Path,
     unless a `shopdesk serve` has asked for the API and is about to bind it. Meanwhile
     `served_by(owner)` hears of another shopdesk serving this store in place of `serving_pid`
     (a service restarted at once, another desk took over)."""
-    from shopdesk.server import bind_api_socket
+    from shopdesk.serving.server import bind_api_socket
 
     host, port = settings.api.host, settings.api.port
     while True:
@@ -238,11 +191,11 @@ async def adopt_api(services: Services, settings: Settings, log_path: Path,
         try:
             if await handover.pending(services.store) is not None:
                 continue
-            elsewhere = await serving.elsewhere(services.store, host, port)
+            elsewhere = await who_serves.elsewhere(services.store, host, port)
         except Exception:  # a busy or closing store: look again next time
             log.debug("could not read the handover request", exc_info=True)
             continue
-        if elsewhere is not None:  # served at another address (serving.py): stay attached
+        if elsewhere is not None:  # served at another address (who_serves.py): stay attached
             other, owner = elsewhere
             if served_by is not None and other.pid != serving_pid:
                 serving_pid = other.pid

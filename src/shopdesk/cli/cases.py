@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="the order number the customer gives (#10036 or 10036)")
     opening.set_defaults(handler=open_case)
 
-    from shopdesk.commands import case_actions
+    from shopdesk.cli import case_actions
 
     case_actions.register(commands)  # cases ACTION REF: every action of the TUI
 

@@ -85,7 +85,7 @@ def run_with_services(ctx: Context, work, *, create: bool = False) -> int:
             raise ShopdeskError(f"{path} is a directory, not a store file", field="db")
         new = not path.exists()
     else:
-        from shopdesk.commands.cases import existing_store_path
+        from shopdesk.cli.cases import existing_store_path
 
         path = existing_store_path(ctx)
     settings = ctx.settings()
@@ -110,7 +110,7 @@ def _url(services: Services, name: str) -> str:
 async def _url_note(services: Services, config: str | None) -> list[str]:
     """Why the URL printed may not be the one to use, unless a shopdesk answers on that address
     for this very store (then the URL is right): lines to print under it."""
-    from shopdesk.runtime import port_owner, same_store
+    from shopdesk.serving.port_owner import port_owner, same_store
 
     api = services.settings.api
     owner = await port_owner(api.host, api.port)

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_export(ctx: Context) -> int:
     import asyncio
 
-    from shopdesk.commands.cases import existing_store_path
+    from shopdesk.cli.cases import existing_store_path
     from shopdesk.domain.errors import ValidationError
     from shopdesk.services import Services
     from shopdesk.services.exports import ExportService, filter_from_text
