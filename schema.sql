@@ -1,7 +1,7 @@
 -- shopdesk store: the one definition of the tables.
 -- Times are TEXT, ISO-8601 in UTC with seconds ("2026-11-23T06:00:00+00:00"), so they sort as text.
 -- Money is INTEGER minor units with a currency column. Ids from shops are TEXT.
--- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 8.
+-- The store's schema version is PRAGMA user_version (see store/migrations.py); this file is version 12.
 
 CREATE TABLE IF NOT EXISTS sources (
     id          INTEGER PRIMARY KEY,
@@ -222,3 +222,18 @@ CREATE TABLE IF NOT EXISTS store_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- The people who work the desk, each with a role; `unix_user` is the OS account that acts as them
+-- (several operators may share one account: a shop's single login). Disabled ones stay for history.
+CREATE TABLE IF NOT EXISTS operators (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'owner')),
+    unix_user   TEXT NOT NULL DEFAULT '',
+    phone       TEXT NOT NULL DEFAULT '',
+    email       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL DEFAULT '',
+    disabled_at TEXT
+);
+CREATE INDEX IF NOT EXISTS operators_unix_user ON operators (unix_user);

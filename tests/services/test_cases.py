@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from operator_seats import seat_from_settings
+
 from shopdesk.config import Operator, Settings
 from shopdesk.domain import sla
 from shopdesk.domain.cases import Customer, Order
@@ -58,6 +60,7 @@ async def world(tmp_path, settings):
     clock = Clock(MONDAY_10)
     async with open_store(tmp_path / "cases.db") as store:
         services = Services(store, settings, clock=clock)
+        await seat_from_settings(services)
         changes = []
         services.changes.subscribe(changes.append)
         yield services, clock, changes

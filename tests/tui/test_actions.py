@@ -17,6 +17,7 @@ from shopdesk.tui.screens.case import CaseScreen
 from shopdesk.tui.screens.queue import QueueScreen
 
 from case_world import (
+    seated,
     NOW,
     OPERATOR,
     SUPERVISOR,
@@ -37,8 +38,8 @@ from case_world import (
 
 
 @pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
+async def services(store):
+    return await seated(services_for(store, FakeClock()))
 
 
 async def opened(pilot):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 from case_world import (
+    seated,
     OPERATOR,
     SUPERVISOR,
     case_app,
@@ -23,8 +24,8 @@ from shopdesk.tui.screens.case import CaseScreen
 
 
 @pytest.fixture
-def services(store, clock):
-    return services_for(store, clock)
+async def services(store, clock):
+    return await seated(services_for(store, clock))
 
 
 def brief_of(app) -> str:

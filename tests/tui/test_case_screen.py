@@ -18,6 +18,7 @@ from shopdesk.tui.screens.case import CaseScreen
 from shopdesk.tui.screens.queue import QueueScreen
 
 from case_world import (
+    seated,
     NOW,
     OPERATOR,
     case_app,
@@ -34,8 +35,8 @@ from case_world import (
 
 
 @pytest.fixture
-def services(store, clock):
-    return services_for(store, clock)
+async def services(store, clock):
+    return await seated(services_for(store, clock))
 
 
 def text_of(screen: CaseScreen, selector: str) -> str:

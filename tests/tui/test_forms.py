@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from case_world import (
+    seated,
     OPERATOR,
     SUPERVISOR,
     FakeClock,
@@ -29,8 +30,8 @@ NOTE = "fast typist note: the customer asked twice about the parcel"
 
 
 @pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
+async def services(store):
+    return await seated(services_for(store, FakeClock()))
 
 
 async def burst(pilot, text: str, *then: str) -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from case_world import (
+    seated,
     NOW,
     OPERATOR,
     SUPERVISOR,
@@ -54,8 +55,8 @@ FIELDS = ("customer", "phone", "email", "address", "item", "carrier", "tracking"
 
 
 @pytest.fixture
-def services(store):
-    return services_for(store, FakeClock())
+async def services(store):
+    return await seated(services_for(store, FakeClock()))
 
 
 async def hostile_case(services) -> str:

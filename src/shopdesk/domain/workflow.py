@@ -94,6 +94,8 @@ def next_tier(tier: str) -> str:
 
 
 def role_rank(role: str) -> int:
+    if role == "reader":  # an OS account that is no operator: below every role (reads only)
+        return -1
     if role not in ROLES:
         raise ValidationError(
             f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="role",

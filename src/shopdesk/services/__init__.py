@@ -32,6 +32,7 @@ class Services:
         from shopdesk.services.incidents import IncidentService
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.intake_problems import ProblemService
+        from shopdesk.services.operators import OperatorService
         from shopdesk.services.orders import OrderService
         from shopdesk.services.reports import ReportService
         from shopdesk.services.sources import SourceService
@@ -51,13 +52,15 @@ class Services:
         self.tokens = TokenService(self)
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
+        self.operators = OperatorService(self)  # who works the desk, with which role
 
     def now(self) -> datetime:
         return self.clock()
 
     def actor(self, name: str) -> Actor:
-        """The actor `name` with the role config gives them."""
-        return Actor(name=name, role=self.settings.role_of(name))
+        """The actor `name` with the role the store's operators table gives them (a reader when
+        `name` is no active operator). Front ends learn `name` from `operators.identify`."""
+        return Actor(name=name, role=self.operators.role_of(name))
 
 
 __all__ = ["Services", "Change", "Changes", "utc_now"]

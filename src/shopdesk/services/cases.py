@@ -41,6 +41,7 @@ from shopdesk.domain.sla import ClockState
 from shopdesk.domain.sla_policy import clocks, compute_dues, fingerprint
 from shopdesk.domain.workflow import TIERS
 from shopdesk.services.changes import Change
+from shopdesk.services.operators import require_writer
 from shopdesk.store import cases as case_rows
 from shopdesk.store import followups, incidents, meta, orders
 from shopdesk.store import sources as source_rows
@@ -255,6 +256,7 @@ class CaseService:
         now: datetime,
         recompute: bool = False,
     ) -> None:
+        require_writer(actor)
         values = dict(values or {})
         if recompute or "status" in values or "level" in values or "urgent" in values:
             values.update(await self._dues(conn, case, values))
@@ -360,6 +362,7 @@ class CaseService:
         values: dict[str, Any] | None = None,
         event_type: str | None = None,
     ) -> Case:
+        require_writer(actor)
         async with self._editing(ref, expected_version) as (conn, case):
             now = self._services.now()
             status = workflow.next_status(action, case.status)
@@ -440,6 +443,7 @@ class CaseService:
         `order` is a reported copy of the case's order (instead of an `order_id`): an order shopdesk
         already follows is linked, not overwritten; a new one is stored with the case. Either both
         are stored or nothing is."""
+        require_writer(actor)
         kinds.check_kind(kind)
         kinds.check_level(level)
         if department is not None:
@@ -786,6 +790,7 @@ class CaseService:
         expected_version: int | None = None,
     ) -> Remedy:
         """Propose a remedy; within the proposer's approval limit it is approved at once."""
+        require_writer(actor)
         kinds.check_remedy_type(type)
         if amount_minor < 0:
             raise ValidationError(
@@ -841,6 +846,7 @@ class CaseService:
     async def _remedy_move(
         self, actor: Actor, remedy_id: int, action: str, data: dict[str, Any]
     ) -> Remedy:
+        require_writer(actor)
         await self.ensure_due_times()
         async with self._store.transaction() as conn:
             remedy = await followups.get_remedy(conn, remedy_id)

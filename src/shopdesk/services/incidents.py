@@ -10,6 +10,7 @@ from shopdesk.domain.cases import Actor, Incident
 from shopdesk.domain.errors import NotFoundError, ValidationError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.services.changes import Change
+from shopdesk.services.operators import require_writer
 from shopdesk.store import cases as case_rows
 from shopdesk.store import incidents as incident_rows
 
@@ -31,6 +32,7 @@ class IncidentService:
         description: str = "",
         started_at: datetime | None = None,
     ) -> Incident:
+        require_writer(actor)
         title = title.strip()
         if not title:
             raise ValidationError(
@@ -72,6 +74,7 @@ class IncidentService:
         return await incident_rows.count_linked_cases(self._services.store.reader, incident_id)
 
     async def link(self, actor: Actor, incident_id: int, case_filter: CaseFilter) -> int:
+        require_writer(actor)
         """Link every case matching the filter (e.g. open cases of carrier X); returns how many."""
         incident = await self.get(incident_id)
         now = self._services.now()
@@ -98,6 +101,7 @@ class IncidentService:
         changes: str,
         ended_at: datetime | None = None,
     ) -> Incident:
+        require_writer(actor)
         """End the incident with its review (总结与改进): cause, impact, what changes."""
         incident = await self.get(incident_id)
         if incident.status == "ended":

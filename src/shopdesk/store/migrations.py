@@ -11,7 +11,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 12
 
 # version reached -> statements that bring a store from the version before up to it.
 STEPS: dict[int, list[str]] = {
@@ -57,6 +57,20 @@ STEPS: dict[int, list[str]] = {
     9: [
         "CREATE INDEX IF NOT EXISTS order_events_delivery ON order_events (delivery_id)",
     ],
+    12: [
+        """CREATE TABLE IF NOT EXISTS operators (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            role        TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'owner')),
+            unix_user   TEXT NOT NULL DEFAULT '',
+            phone       TEXT NOT NULL DEFAULT '',
+            email       TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL,
+            created_by  TEXT NOT NULL DEFAULT '',
+            disabled_at TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS operators_unix_user ON operators (unix_user)",
+    ],
 }
 
 
@@ -91,7 +105,7 @@ def plan(current_version: int, has_tables: bool) -> list[str]:
         return split_statements(schema_text()) + [f"PRAGMA user_version = {SCHEMA_VERSION}"]
     statements: list[str] = []
     for version in range(current_version + 1, SCHEMA_VERSION + 1):
-        statements.extend(STEPS[version])
+        statements.extend(STEPS.get(version, []))  # numbers other branches own may be gaps
     if statements:
         statements.append(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return statements

@@ -12,6 +12,7 @@ cases raise a notification and, if configured, the bell.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sqlite3
@@ -137,6 +138,7 @@ class ShopdeskApp(App[int]):
             self.theme = "ansi-dark"  # 16 colours: the terminal's own palette reads best
         self.sub_title = self.services.settings.shop_name
         self._unsubscribe = self.services.changes.subscribe(self._on_change)
+        await self.services.operators.load()  # roles live in the store (services/operators.py)
         self._data_version = await self.services.store.data_version()
         await self.push_screen(
             QueueScreen(self.services, operator=self.operator, api_note=self.api_note)
@@ -231,6 +233,8 @@ class ShopdeskApp(App[int]):
             return
         if version != self._data_version:
             self._data_version = version
+            with contextlib.suppress(sqlite3.Error, ValueError):  # an owner changed a role
+                await self.services.operators.load()
             self.post_message(CasesChanged(whats=frozenset({"store"})))
 
     def _clock_tick(self) -> None:
