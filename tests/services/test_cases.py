@@ -340,8 +340,9 @@ async def test_escalation_raises_the_tier_and_a_decision_needs_that_tier(world):
     assert higher.tier == "owner"
     with pytest.raises(PermissionDenied, match="needs the role owner"):
         await services.cases.return_to_operator(supervisor(services), case.ref, "go ahead")
-    with pytest.raises(TransitionError, match="escalated to owner"):
+    with pytest.raises(ValidationError, match="escalated to the owner, the top tier") as top:
         await services.cases.escalate(owner(services), case.ref, "nobody above")
+    assert "final" not in top.value.detail  # it is not: the owner decides it
     decided = await services.cases.return_to_operator(owner(services), case.ref, "refund it")
     assert decided.status == "open"
     assert (await events(services, case.ref))[-1].type == "decided"

@@ -87,8 +87,10 @@ ROLES: tuple[str, ...] = TIERS
 def next_tier(tier: str) -> str:
     index = TIERS.index(tier)
     if index + 1 >= len(TIERS):
-        raise TransitionError(
-            "escalate", f"escalated to {tier}", [], code="top_tier", params={"tier": tier}
+        raise ValidationError(  # not "final": the owner decides it (resolve, return, void)
+            f"the case is already escalated to the {tier}, the top tier: the {tier} decides it "
+            "(resolve, return to work or void)", field="status", code="top_tier",
+            params={"tier": tier},
         )
     return TIERS[index + 1]
 

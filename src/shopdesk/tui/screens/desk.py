@@ -118,9 +118,9 @@ class DeskScreen(Screen[None]):
                         exit_on_error=False)
 
     def action_help(self) -> None:
-        from shopdesk.tui.screens.help import HelpScreen
+        from shopdesk.tui.screens.help import help_for_case
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(help_for_case(self, self.highlighted_case()))
 
     def action_quit(self) -> None:
         self.app.exit()
