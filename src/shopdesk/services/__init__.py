@@ -27,6 +27,7 @@ class Services:
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        from shopdesk.services.activity import ActivityService
         from shopdesk.services.cases import CaseService
         from shopdesk.services.exports import ExportService
         from shopdesk.services.incidents import IncidentService
@@ -53,6 +54,7 @@ class Services:
         self.intake = IntakeService(self)
         self.problems = ProblemService(self)  # intake problems: quarantined, not dismissed
         self.operators = OperatorService(self)  # who works the desk, with which role
+        self.activity = ActivityService(self)  # what changed since you looked
 
     def now(self) -> datetime:
         return self.clock()

@@ -509,3 +509,21 @@ async def set_due_times(
             for case_id, first, resolution, due in dues
         ],
     )
+
+
+async def list_events_after(
+    conn: aiosqlite.Connection, after_id: int, *, limit: int
+) -> list[CaseEvent]:
+    """Timeline lines of every case written after event `after_id`, newest first (the activity)."""
+    async with conn.execute(
+        "SELECT * FROM case_events WHERE id > :after ORDER BY id DESC LIMIT :limit",
+        {"after": after_id, "limit": limit},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [event_from_row(row) for row in rows]
+
+
+async def last_event_id(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT coalesce(max(id), 0) FROM case_events") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0])

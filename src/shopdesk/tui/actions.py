@@ -50,6 +50,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),
     ActionSpec("filter", "slash", "action.filter", "help.filter", footer=True, needs_case=False),
     ActionSpec("goto", "g", "action.goto", "help.goto", needs_case=False),
+    ActionSpec("activity", "L", "action.activity", "help.activity", needs_case=False),
     ActionSpec("sort", "s", "action.sort", "help.sort", needs_case=False),
     ActionSpec("help", "question_mark", "action.help", "help.help", footer=True, needs_case=False),
     ActionSpec("back", "escape", "action.back", "help.back", needs_case=False),
