@@ -155,7 +155,7 @@ async def test_triage_acknowledges_grades_and_recomputes_the_due_time(world):
 async def test_assign_take_note_urgent_responsibility(world):
     services, _clock, _changes = world
     case = await new_case(services)
-    await services.cases.assign(supervisor(services), case.ref, "wang.fang")
+    await services.cases.assign(supervisor(services), case.ref, "lin.feng")
     taken = await services.cases.take(operator(services), case.ref)
     assert taken.assignee == "li.na"
     noted = await services.cases.add_note(operator(services), case.ref, "checked the warehouse log")

@@ -103,3 +103,11 @@ async def test_a_store_without_operators_is_owned_by_the_owner_of_its_file(tmp_p
         me = getpass.getuser()
         assert (await services.operators.identify("someone-else")).role == READER
         assert await services.operators.identify(me) == Actor(me, "owner")
+
+
+async def test_a_case_is_assigned_to_operators_only_no_phantom_from_a_typo(services):
+    owner = await services.operators.identify("boss")
+    case, _ = await services.cases.open(owner, kind="lost", title="parcel gone")
+    with pytest.raises(ValidationError, match="'emma ' is no operator|'emma' is no operator|emmaa"):
+        await services.cases.assign(owner, case.ref, "emmaa")
+    assert (await services.cases.assign(owner, case.ref, "emma")).assignee == "emma"

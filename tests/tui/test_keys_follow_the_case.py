@@ -135,3 +135,28 @@ async def test_help_marks_the_keys_that_do_nothing_on_this_case(services):
         assert app.screen.allowed is not None
         assert "resolve" not in app.screen.allowed and "escalate" in app.screen.allowed
         assert f"On {case.ref} (escalated) as {OPERATOR} (operator)" in app.screen.now
+
+
+async def test_the_resolve_form_marks_remedies_done_and_records_the_survey(services):
+    from case_world import choose
+
+    case = await working_case(services)  # an approved coupon (within olga's limit)
+    [coupon] = (await services.cases.detail(case.ref)).remedies
+    assert coupon.status == "approved"
+    app = case_app(services, case.ref)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await show_case(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        score = next(field for field in form.fields if field.name == "survey")
+        labels = [label for label, _value in score.options]
+        assert "5 = very satisfied" in labels and "1 = very dissatisfied" in labels
+        await pilot.press(*"coupon sent, parcel delivered")
+        await choose(pilot, "survey", "5 =")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    detail = await services.cases.detail(case.ref)
+    assert [remedy.status for remedy in detail.remedies] == ["done"]
+    assert detail.case.status == "closed" and detail.survey.score == 5

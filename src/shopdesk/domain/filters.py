@@ -24,3 +24,14 @@ class CaseFilter(msgspec.Struct, kw_only=True, omit_defaults=True):
     incident_id: int | None = None
     source: str | None = None
     awaiting_approval: bool | None = None  # has a remedy proposed, not yet approved or rejected
+    # What `q` also matches as words on screen name them: kinds and statuses whose label (English
+    # or Chinese) contains the text; q itself also matches the assignee and the carrier.
+    q_kinds: list[str] | None = None
+    q_statuses: list[str] | None = None
+    # `field:value` terms of a typed filter: field -> text contained (MATCH_FIELDS), all must hold.
+    match: dict[str, str] | None = None
+
+
+# The fields a `field:value` term may name, as the store matches them (text contained).
+MATCH_FIELDS: tuple[str, ...] = ("ref", "title", "customer", "phone", "email", "order", "tracking",
+                                 "assignee", "carrier")

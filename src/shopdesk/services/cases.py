@@ -587,6 +587,13 @@ class CaseService:
         self, actor: Actor, ref: str, assignee: str | None, *, expected_version: int | None = None
     ) -> Case:
         assignee = (assignee or "").strip() or None
+        operators = self._services.operators.active_names()
+        if assignee and operators and assignee not in operators:  # a typo is no new assignee
+            raise ValidationError(
+                f"{assignee!r} is no operator of this store; operators: {', '.join(operators)}",
+                field="assignee", code="unknown_assignee",
+                params={"assignee": assignee, "operators": ", ".join(operators)},
+            )
         async with self._editing(ref, expected_version) as (conn, case):
             if case.status in workflow.FINAL_STATUSES:
                 raise TransitionError("assign", case.status, workflow.allowed_actions(case.status))

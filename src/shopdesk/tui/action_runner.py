@@ -282,7 +282,7 @@ def assignee_named(typed: str, operators: list[str], me: str) -> str:
 
 
 async def _assign(ctx: ActionContext) -> None:
-    operators = [operator.name for operator in ctx.services.settings.operators]
+    operators = ctx.services.operators.active_names()  # the store's: no phantom assignee
     intro = t("form.assign.intro")
     if operators:
         intro += "\n" + t("form.assign.operators", names=", ".join(operators))
