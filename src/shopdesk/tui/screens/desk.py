@@ -115,7 +115,8 @@ class DeskScreen(Screen[None]):
         if export is None:
             self.notify(t("desk.not_available", what=t("action.export")), severity="warning")
             return
-        self.run_worker(export(self, self.services, case_filter), group="export",
+        sort = getattr(self, "sort", None)  # the rows in the order on screen
+        self.run_worker(export(self, self.services, case_filter, sort=sort), group="export",
                         exit_on_error=False)
 
     def action_activity(self) -> None:
