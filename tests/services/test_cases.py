@@ -171,7 +171,7 @@ async def test_assign_take_note_urgent_responsibility(world):
     assert [e.type for e in timeline] == [
         "opened", "assigned", "assigned", "note", "urgent_set", "responsibility",
     ]
-    assert timeline[2].data == {"from": "wang.fang", "to": "li.na"}
+    assert timeline[2].data == {"from": "lin.feng", "to": "li.na"}
     assert timeline[3].data == {"text": "checked the warehouse log"}
     assert noted.version == 4 and responsible.version == 6
 
