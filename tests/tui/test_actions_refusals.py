@@ -205,7 +205,7 @@ def service_calls(services, action_id: str, status: str):
     cases = services.cases
     return {
         "triage": lambda ref: cases.triage(BOSS, ref),
-        "assign": lambda ref: cases.assign(BOSS, ref, "wang.fang"),
+        "assign": lambda ref: cases.assign(BOSS, ref, SUPERVISOR),
         "note": lambda ref: cases.add_note(BOSS, ref, "a note"),
         "contact": lambda ref: cases.log_contact(BOSS, ref, channel="phone", summary="called"),
         "remedy": lambda ref: cases.propose_remedy(BOSS, ref, type="coupon", amount_minor=100),
