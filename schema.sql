@@ -341,3 +341,17 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_try);
 CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_id);
+-- The people who work the desk, each with a role; `unix_user` is the OS account that acts as them
+-- (several operators may share one account: a shop's single login). Disabled ones stay for history.
+CREATE TABLE IF NOT EXISTS operators (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'owner')),
+    unix_user   TEXT NOT NULL DEFAULT '',
+    phone       TEXT NOT NULL DEFAULT '',
+    email       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL DEFAULT '',
+    disabled_at TEXT
+);
+CREATE INDEX IF NOT EXISTS operators_unix_user ON operators (unix_user);

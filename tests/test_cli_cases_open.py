@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from operator_seats import seat
+
+from shopdesk.services.operators import os_account
 from shopdesk.cli import main
 from shopdesk.config import Settings
 from shopdesk.domain.cases import Customer, Order
@@ -27,6 +30,7 @@ def store(tmp_path) -> Path:
                 source="demo", external_id="880001", number="#10036",
                 customer=Customer(name="Daniel Evans", email="dan@example.com", phone="+1 555 0100"),
                 total_minor=20880, paid_minor=20880, currency="CAD"))
+            await seat(services, {"emma": "operator"}, unix_user=os_account())  # emma is this login
 
     asyncio.run(seed())
     return path

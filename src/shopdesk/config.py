@@ -194,7 +194,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Targets per level ("L1".."L3"), per kind (a kind name) and for "urgent"."""
     approval_limits: ApprovalLimits = msgspec.field(default_factory=ApprovalLimits)
     operators: list[Operator] = msgspec.field(default_factory=list)
-    """Named operators and their roles; anyone else is an operator."""
+    """No longer read for identity: operators and roles live in the store (`shopdesk operator`);
+    still accepted so an older file loads, with a warning."""
     default_role: str = "operator"
     close_after_days: Positive = 7
     """Resolved cases close by themselves after this many days (at least 1)."""
@@ -227,14 +228,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         targets = {key: (t.first_response, t.resolution) for key, t in self.sla.items()}
         return SlaPolicy(calendar=self.business_calendar(), targets=targets)
 
-    def role_of(self, name: str) -> str:
-        for operator in self.operators:
-            if operator.name == name:
-                return operator.role
-        return self.default_role
-
     def approval_limit(self, role: str) -> int | None:
-        return getattr(self.approval_limits, role)
+        return getattr(self.approval_limits, role, 0)  # a reader (no operator) grants nothing
 
 
 def business_calendar(settings: Settings) -> BusinessCalendar:

@@ -91,7 +91,7 @@ def test_active_statuses():
 def test_escalation_climbs_operator_supervisor_owner_then_stops():
     assert workflow.next_tier("operator") == "supervisor"
     assert workflow.next_tier("supervisor") == "owner"
-    with pytest.raises(TransitionError, match="escalated to owner"):
+    with pytest.raises(ValidationError, match="the owner decides it"):
         workflow.next_tier("owner")
 
 

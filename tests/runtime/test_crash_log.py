@@ -34,7 +34,7 @@ async def run_desk(tmp_path):
     async with open_store(store):
         pass
     log_path = tmp_path / "shopdesk.log"
-    code = await runtime.run(db_path=store, settings=Settings(), operator="alice",
+    code = await runtime.run(db_path=store, settings=Settings(), operator=None,
                              serve_api=False, log_path=log_path, headless=True)
     return code, log_path
 

@@ -40,7 +40,7 @@ class Terminal:
         if db is not None:
             env["SHOPDESK_DB"] = str(db)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shopdesk", "--operator", "alice", *args],
+            [sys.executable, "-m", "shopdesk", *args],
             stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
         )
         os.close(slave)

@@ -13,6 +13,8 @@ from test_cases import (
     world,
 )
 
+from operator_seats import seat_from_settings
+
 from shopdesk.config import ApprovalLimits
 from shopdesk.domain.errors import PermissionDenied, ValidationError
 
@@ -153,6 +155,7 @@ async def test_an_owner_with_a_limit_still_approves(tmp_path):
     )
     async with open_store(tmp_path / "owner.db") as store:
         services = Services(store, limited, clock=Clock(MONDAY_10))
+        await seat_from_settings(services)
         case = await new_case(services)
         await services.cases.triage(operator(services), case.ref)
         own = await services.cases.propose_remedy(

@@ -10,6 +10,8 @@ import msgspec
 import pytest
 from clocks import FakeClock
 
+from operator_seats import seat_from_settings
+
 from shopdesk.config import Operator, Settings
 from shopdesk.domain import sla
 from shopdesk.domain.cases import Customer, Order
@@ -51,6 +53,7 @@ async def world(tmp_path, settings):
     clock = Clock(MONDAY_10)
     async with open_store(tmp_path / "cases.db") as store:
         services = Services(store, settings, clock=clock)
+        await seat_from_settings(services)
         changes = []
         services.changes.subscribe(changes.append)
         yield services, clock, changes
@@ -145,7 +148,7 @@ async def test_triage_acknowledges_grades_and_recomputes_the_due_time(world):
 async def test_assign_take_note_urgent_responsibility(world):
     services, _clock, _changes = world
     case = await new_case(services)
-    await services.cases.assign(supervisor(services), case.ref, "wang.fang")
+    await services.cases.assign(supervisor(services), case.ref, "lin.feng")
     taken = await services.cases.take(operator(services), case.ref)
     assert taken.assignee == "li.na"
     noted = await services.cases.add_note(operator(services), case.ref, "checked the warehouse log")
@@ -161,7 +164,7 @@ async def test_assign_take_note_urgent_responsibility(world):
     assert [e.type for e in timeline] == [
         "opened", "assigned", "assigned", "note", "urgent_set", "responsibility",
     ]
-    assert timeline[2].data == {"from": "wang.fang", "to": "li.na"}
+    assert timeline[2].data == {"from": "lin.feng", "to": "li.na"}
     assert timeline[3].data == {"text": "checked the warehouse log"}
     assert noted.version == 4 and responsible.version == 6
 
@@ -330,8 +333,9 @@ async def test_escalation_raises_the_tier_and_a_decision_needs_that_tier(world):
     assert higher.tier == "owner"
     with pytest.raises(PermissionDenied, match="needs the role owner"):
         await services.cases.return_to_operator(supervisor(services), case.ref, "go ahead")
-    with pytest.raises(TransitionError, match="escalated to owner"):
+    with pytest.raises(ValidationError, match="escalated to the owner, the top tier") as top:
         await services.cases.escalate(owner(services), case.ref, "nobody above")
+    assert "final" not in top.value.detail  # it is not: the owner decides it
     decided = await services.cases.return_to_operator(owner(services), case.ref, "refund it")
     assert decided.status == "open"
     assert (await events(services, case.ref))[-1].type == "decided"

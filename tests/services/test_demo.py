@@ -13,7 +13,7 @@ import pytest
 from shopdesk.domain.errors import ValidationError
 from shopdesk.domain.kinds import KINDS
 from shopdesk.domain.workflow import STATUSES
-from shopdesk.services.demo import fill_demo
+from shopdesk.services.demo import DemoPresent, fill_demo
 from shopdesk.store import open_store
 
 NOW = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)  # a Wednesday, 15:30 in Shanghai
@@ -157,8 +157,22 @@ async def test_a_small_demo_and_bad_sizes(tmp_path):
 async def test_the_demo_fills_only_an_empty_store(demo):
     path, _summary = demo
     before = dump(path)
-    with pytest.raises(ValidationError, match="already has 120 case"):
+    with pytest.raises(DemoPresent, match="already holds the demo"):
+        await make_demo(path)  # the README's first command, run again: said, nothing changed
+    assert dump(path) == before
+
+
+async def test_the_demo_still_refuses_a_real_store(tmp_path):
+    from shopdesk.domain.cases import Actor
+    from shopdesk.services import Services
+
+    path = tmp_path / "shop.db"
+    async with open_store(path) as store:
+        await Services(store).cases.open(Actor("emma"), kind="lost", title="parcel gone")
+    before = dump(path)
+    with pytest.raises(ValidationError, match="already has 1 case") as refused:
         await make_demo(path)
+    assert not isinstance(refused.value, DemoPresent)
     assert dump(path) == before
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import clocks
 
 
+from operator_seats import seat_from_settings
+
 from shopdesk.config import Operator, Settings
 from shopdesk.domain.cases import Actor, Case, Customer, Order, OrderItem
 from shopdesk.services import Services
@@ -38,6 +40,12 @@ def settings() -> Settings:
 
 def services_for(store: Store, clock: FakeClock | None = None) -> Services:
     return Services(store, settings(), clock=clock or FakeClock())
+
+
+async def seated(services: Services) -> Services:
+    """`services` with the world's operators (a supervisor and an operator) in its store."""
+    await seat_from_settings(services)
+    return services
 
 
 async def seed_order(services: Services, number: str = "1001") -> Order:

@@ -10,7 +10,7 @@ A test file says which world it lives in with a module constant `WORLD`:
 from __future__ import annotations
 
 import pytest
-from case_world import FakeClock, services_for
+from case_world import FakeClock, seated, services_for
 from queue_world import FakeClock as QueueClock
 from queue_world import queue_settings, seed_queue
 from report_world import build_week
@@ -45,8 +45,8 @@ async def services(request, store, clock) -> Services:
     """The services of the test file's WORLD on the empty store (see above)."""
     world = getattr(request.module, "WORLD", "case")
     if world == "case":
-        return services_for(store, clock)
-    services = Services(store, queue_settings(), clock=QueueClock())
+        return await seated(services_for(store, clock))  # roles live in the store
+    services = await seated(Services(store, queue_settings(), clock=QueueClock()))
     if world == "seeded queue":
         await seed_queue(services)
     else:

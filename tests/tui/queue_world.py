@@ -16,6 +16,8 @@ from waiting import scaled
 
 from textual.pilot import Pilot
 
+from operator_seats import seat_from_settings
+
 from shopdesk.config import Operator, Settings
 from shopdesk.domain.cases import Actor, Case, Customer, Order
 from shopdesk.services import Services
@@ -54,6 +56,7 @@ class Seeded:
 
 
 async def seed_queue(services: Services) -> Seeded:
+    await seat_from_settings(services)
     me = services.actor(ME)
     bot = Actor("intake")
     order_id = await services.orders.upsert(Order(

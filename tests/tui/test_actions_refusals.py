@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from case_world import (
+    seated,
     OPERATOR,
     SUPERVISOR,
     case_app,
@@ -128,7 +129,7 @@ async def test_a_refusal_judges_the_case_as_it_is_now_not_the_row_on_screen(serv
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await show_case(pilot)
         # Someone triages it in another window; this screen still holds it as new.
-        await services.cases.triage(services.actor("wang.fang"), case.ref)
+        await services.cases.triage(Actor("wang.fang", "operator"), case.ref)
         assert screen.case.status == "new"
         from shopdesk.tui.action_runner import run_action
 
@@ -144,7 +145,7 @@ async def test_a_case_that_moved_on_while_the_form_was_open_is_refused_at_save(s
     async with app.run_test(size=(80, 24)) as pilot:
         await press_on_case(app, pilot, "w")
         assert isinstance(app.screen, FormModal)
-        await services.cases.escalate(services.actor("wang.fang"), case.ref, "angry customer")
+        await services.cases.escalate(Actor("wang.fang", "operator"), case.ref, "angry customer")
         await pilot.press("tab")
         await type_text(pilot, "asked SF")
         await pilot.press("ctrl+s")
@@ -197,7 +198,7 @@ def service_calls(services, action_id: str, status: str):
     cases = services.cases
     return {
         "triage": lambda ref: cases.triage(BOSS, ref),
-        "assign": lambda ref: cases.assign(BOSS, ref, "wang.fang"),
+        "assign": lambda ref: cases.assign(BOSS, ref, SUPERVISOR),
         "note": lambda ref: cases.add_note(BOSS, ref, "a note"),
         "contact": lambda ref: cases.log_contact(BOSS, ref, channel="phone", summary="called"),
         "remedy": lambda ref: cases.propose_remedy(BOSS, ref, type="coupon", amount_minor=100),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import msgspec
 from case_world import (
+    seated,
     OPERATOR,
     SUPERVISOR,
     case_app,

@@ -19,6 +19,7 @@ from shopdesk.tui.screens.case import CaseScreen
 from shopdesk.tui.screens.queue import QueueScreen
 
 from case_world import (
+    seated,
     NOW,
     OPERATOR,
     case_app,

@@ -127,7 +127,7 @@ def test_cli_source_problems_dismiss(tmp_path, capsys):
             return (await services.problems.list())[0].id
 
     delivery_id = asyncio.run(seed())
-    db = ["--db", str(path), "--operator", ME]
+    db = ["--db", str(path)]  # the OS account owning the store file: its first owner
     assert main([*db, "source", "problems"]) == 0
     assert f"#{delivery_id}" in capsys.readouterr().out
     assert main([*db, "source", "problems", "--dismiss", f"#{delivery_id}"]) == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from case_world import (
+    seated,
     OPERATOR,
     case_app,
     field_error,
@@ -22,6 +23,7 @@ from case_world import (
 
 import shopdesk
 from shopdesk.domain import workflow
+from shopdesk.domain.cases import Actor
 from shopdesk.domain.errors import ShopdeskError
 from shopdesk.tui import i18n
 from shopdesk.tui.modals.forms import FormModal
@@ -100,7 +102,7 @@ async def test_a_stale_edit_names_who_changed_it_in_chinese(services):
     app = case_app(services, case.ref)
     async with app.run_test(size=(80, 24)) as pilot:
         await press_on_case(pilot, "n")
-        await services.cases.add_note(services.actor("wang.fang"), case.ref, "called the carrier")
+        await services.cases.add_note(Actor("wang.fang", "operator"), case.ref, "called the carrier")
         await fill(pilot, "text", "客户已确认地址")
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from case_world import (
+    seated,
     NOW,
     OPERATOR,
     SUPERVISOR,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from queue_world import ME, FakeClock, queue_settings, screen_text, settle
 
+from operator_seats import seat_from_settings
+
 from shopdesk.config import Operator
 from shopdesk.domain.cases import Actor, Customer
 from shopdesk.services import Services
@@ -89,6 +91,7 @@ async def test_attached_title_bar_keeps_the_pid_at_80_columns_and_says_so_once(t
     i18n.set_language(lang)
     async with open_store(tmp_path / "desk.db") as store:
         services = Services(store, settings, clock=FakeClock())
+        await seat_from_settings(services)
         app = ShopdeskApp(services, operator="zhou.min", lang=lang,
                           api_note=t("api.attached", pid=24635),
                           notice=t("api.attached_notice", pid=24635))

@@ -255,7 +255,7 @@ async def test_a_change_by_another_process_appears_within_two_seconds(services, 
             case, _ = await other.cases.open(Actor("bob"), kind="damaged", level=3,
                                              customer=Customer(name="From elsewhere"),
                                              opened_at=NOW - timedelta(days=7))
-            await other.cases.escalate(other.actor("bob"), seeded.lost.ref, "needs a decision")
+            await other.cases.escalate(Actor("bob", "operator"), seeded.lost.ref, "needs a decision")
         took = await wait_until(pilot, lambda: case.ref in screen_text(app), 2.0)
         assert took < 2.0
         await wait_until(pilot, lambda: app.screen.query_one(ViewTabs).counts["escalated"] == 2,

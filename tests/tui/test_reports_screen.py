@@ -33,6 +33,24 @@ async def wait_loaded(app, pilot) -> ReportsScreen:
     return app.screen
 
 
+async def answer_export(app, pilot, folder: Path) -> None:
+    """E, s, c, d ask where: write into `folder` (the proposed file name), then wait."""
+    from shopdesk.tui.modals.forms import FormModal
+
+    for _ in range(500):
+        if isinstance(app.screen, FormModal):
+            break
+        await pilot.pause(0.01)
+    assert isinstance(app.screen, FormModal)
+    app.screen.query_one("#field-path").value = str(folder)
+    await pilot.press("ctrl+s")
+    for _ in range(500):
+        if not isinstance(app.screen, FormModal):
+            break
+        await pilot.pause(0.01)
+    await wait_loaded(app, pilot)
+
+
 async def test_week_figures_period_keys_and_exports(week, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     app = ReportsHost(week)
@@ -57,16 +75,16 @@ async def test_week_figures_period_keys_and_exports(week, tmp_path: Path, monkey
         await pilot.press("7")
         await wait_loaded(app, pilot)
         await pilot.press("c")
-        await wait_loaded(app, pilot)
+        await answer_export(app, pilot, tmp_path)
         [carriers] = list(tmp_path.glob("shopdesk-carriers-*.csv"))
         rows = list(csv.DictReader(io.StringIO(carriers.read_text("utf-8-sig"))))
         assert [r["carrier"] for r in rows] == ["SF", "YTO"]
         assert any(str(carriers.name) in n.message for n in app._notifications)
 
         await pilot.press("s")
-        await wait_loaded(app, pilot)
+        await answer_export(app, pilot, tmp_path)
         await pilot.press("d")
-        await wait_loaded(app, pilot)
+        await answer_export(app, pilot, tmp_path)
         assert len(list(tmp_path.glob("shopdesk-summary-*.csv"))) == 1
         assert len(list(tmp_path.glob("shopdesk-departments-*.csv"))) == 1
 
@@ -113,21 +131,45 @@ def test_bars_use_eighth_blocks() -> None:
 
 
 async def test_desk_keys_r_and_e_on_the_queue(week, tmp_path: Path, monkeypatch) -> None:
-    """The queue's R opens the reports screen; E writes the current view to the current directory."""
+    """The queue's R opens the reports screen; E asks where (the home folder here: it has no
+    documents folder, and never the current directory) and writes the view in the order on
+    screen."""
     from shopdesk.tui import i18n
     from shopdesk.tui.app import ShopdeskApp
+    from shopdesk.tui.modals.forms import FormModal
 
-    monkeypatch.chdir(tmp_path)
+    home, elsewhere = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(home / "Documents"))  # none there
+    monkeypatch.chdir(elsewhere)
     app = ShopdeskApp(week, operator="olga", lang="en")
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_loaded(app, pilot)
+            on_screen = [app.screen.query_one("#cases").row_at(i).ref
+                         for i in range(app.screen.query_one("#cases").total)]
             await pilot.press("E")
+            for _ in range(500):
+                if isinstance(app.screen, FormModal):
+                    break
+                await pilot.pause(0.01)
+            form = app.screen
+            assert isinstance(form, FormModal)
+            assert form.values()["path"].startswith(str(home / "shopdesk-cases-"))
+            assert form.values()["bom"] == "no"  # an English UI, no csv_bom in the config
+            await pilot.press("ctrl+s")
+            for _ in range(500):
+                if list(home.glob("shopdesk-cases-*.csv")):
+                    break
+                await pilot.pause(0.01)
             await wait_loaded(app, pilot)
-            exported = list(tmp_path.glob("shopdesk-cases-*.csv"))
+            assert list(elsewhere.iterdir()) == []
+            exported = list(home.glob("shopdesk-cases-*.csv"))
             assert len(exported) == 1
             refs = [r["ref"] for r in csv.DictReader(io.StringIO(exported[0].read_text("utf-8")))]
-            assert refs and set(refs) <= {f"C-{n:06d}" for n in range(1, 8)}
+            assert refs == on_screen  # the order on screen (queue order), not by ref
             await pilot.press("R")
             screen = await wait_loaded(app, pilot)
             assert isinstance(screen, ReportsScreen) and screen.summary is not None

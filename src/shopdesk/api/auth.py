@@ -37,6 +37,7 @@ async def require_token(connection: ASGIConnection, _: BaseRouteHandler) -> None
         raise NotAuthorizedException(
             "unknown or revoked token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
+    await services.operators.refresh()  # an operator disabled or re-roled by the CLI counts
     connection.state.actor = services.actor(record.operator)
 
 

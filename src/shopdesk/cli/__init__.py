@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shopdesk.cli.config",
     "shopdesk.cli.calendar",
     "shopdesk.cli.outbound",
+    "shopdesk.cli.operators",
 )
 
 EXIT_USAGE = 2
@@ -93,14 +94,27 @@ class Context:
         from shopdesk.config import load_settings
 
         if self.args.config:
-            return load_settings(Path(self.args.config), required=True)
-        return load_settings(paths.config_file())
+            settings = load_settings(Path(self.args.config), required=True)
+        else:
+            settings = load_settings(paths.config_file())
+        if settings.operators and not getattr(self, "_warned", False):
+            self._warned = True
+            print(f"shopdesk: warning: [[operators]] in {self.config_name()} is no longer read; "
+                  "operators and their roles live in the store (shopdesk operator list)",
+                  file=sys.stderr)
+        return settings
 
-    def operator(self) -> str:
-        import getpass
+    def requested_operator(self) -> str | None:
+        """--operator or $SHOPDESK_OPERATOR: which of the operators mapped to this OS account."""
         import os
 
-        return self.args.operator or os.environ.get("SHOPDESK_OPERATOR") or getpass.getuser()
+        return self.args.operator or os.environ.get("SHOPDESK_OPERATOR") or None
+
+    async def actor(self, services):
+        """Who runs this command: the operator mapped to the OS account (services/operators.py)."""
+        from shopdesk.services import operators
+
+        return await services.operators.identify(operators.os_account(), self.requested_operator())
 
 
 def no_store_message(path: Path) -> str:
@@ -123,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"shopdesk {__version__}")
     parser.add_argument("--db", help="store file (default: $SHOPDESK_DB or the user data dir)")
     parser.add_argument("--config", help="config TOML (default: $SHOPDESK_CONFIG or the user config dir)")
-    parser.add_argument("--operator", help="who you are (default: $SHOPDESK_OPERATOR or $USER)")
+    parser.add_argument("--operator", help="which of the operators mapped to your OS account you "
+                        "act as (default: $SHOPDESK_OPERATOR, else the one named like the account)")
     parser.add_argument("--lang", help="UI language of the terminal UI: en or zh (default: config, $LANG)")
     parser.add_argument("--no-api", action="store_true", help="run the terminal UI without the API")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -267,7 +267,7 @@ def open_case(ctx: Context) -> int:
 
     async def work(services: Services) -> int:
         case = await open_by_hand(
-            services, services.actor(ctx.operator()), kind=args.kind, title=args.title,
+            services, await ctx.actor(services), kind=args.kind, title=args.title,
             level=args.level, urgent=args.urgent, description=args.description,
             customer_name=args.customer, customer_phone=args.phone, order_number=args.order,
         )

@@ -34,7 +34,8 @@ def run_demo(ctx: Context) -> int:
     import asyncio
 
     from shopdesk.domain.errors import ValidationError
-    from shopdesk.services.demo import MAX_CASES, fill_demo
+    from shopdesk.services.demo import MAX_CASES, DemoPresent, fill_demo
+    from shopdesk.services.operators import os_account
     from shopdesk.store import open_store
 
     count = _whole(ctx.args.cases, "cases")
@@ -46,14 +47,22 @@ def run_demo(ctx: Context) -> int:
 
     async def main():
         async with open_store(path) as store:
-            return await fill_demo(store, settings, cases=count, seed=seed)
+            return await fill_demo(store, settings, cases=count, seed=seed, account=os_account())
 
-    summary = asyncio.run(main())
+    try:
+        summary = asyncio.run(main())
+    except DemoPresent as present:  # the README's first command, run a second time: go on
+        print(f"{present.detail}")
+        print(f"next: shopdesk --db {path}")
+        return 0
     statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items() if count)
     print(f"demo store: {path}")
     print(f"  {summary.cases} cases ({statuses})")
     print(f"  {summary.overdue} overdue, {summary.urgent} urgent and active, "
           f"{summary.pending_remedies} remedies awaiting approval")
     print(f"  {summary.orders} orders, {summary.incidents} past incident(s)")
+    print(f"  operators (all yours, OS account {os_account()}): "
+          "li.na, wang.fang, emma (operator), zhou.min (supervisor), lin.feng and "
+          f"{os_account()} (owner); act as one with --operator NAME")
     print(f"next: shopdesk --db {path} cases list")
     return 0

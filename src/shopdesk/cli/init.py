@@ -21,6 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--calendar", metavar="CODE",
                       help='the country whose public holidays count, e.g. CN (with its make-up '
                       'working days, 调休) or US-CA; `shopdesk calendar --codes` lists them')
+    init.add_argument(
+        "--group", metavar="G",
+        help="share the store with the OS accounts in group G: the store and its folder become "
+        "group-writable, the folder setgid (files made in it, e.g. the WAL, keep the group)")
     init.set_defaults(handler=init_store)
 
 
@@ -28,6 +32,8 @@ def init_store(ctx: Context) -> int:
     import asyncio
 
     from shopdesk.domain.errors import ShopdeskError
+    from shopdesk.services import Services
+    from shopdesk.services.operators import os_account
     from shopdesk.store import open_store
 
     path = ctx.db_path
@@ -42,23 +48,67 @@ def init_store(ctx: Context) -> int:
             raise ShopdeskError("--calendar needs a code like CN or US-CA", field="calendar")
         code = check_code(code)  # refused before anything is created
 
+    group = ctx.args.group
+    gid = _group_id(group) if group else None
+    account = os_account()
+
     async def main() -> None:
         async with open_store(path) as store:  # creates the tables, or checks an existing store
+            services = Services(store, ctx.settings())
+            await services.shop.load()
+            if not existed:
+                await services.operators.ensure_owner(account)  # who creates a store owns it
+            await services.operators.load()
             if code:
-                from shopdesk.services import Services
-
-                services = Services(store, ctx.settings())
-                await services.shop.load()
-                await services.shop.set(services.actor(ctx.operator()), "calendar", code)
+                await services.shop.set(services.actor(account), "calendar", code)
 
     asyncio.run(main())
+    if gid is not None:
+        share_with_group(path, gid)
     if existed:
         print(f"{path} is already a shopdesk store; "
-              + (f"calendar set to {code}" if code else "nothing changed"))
+              + (f"calendar set to {code}" if code else "nothing changed")
+              + (f"; shared with group {group}" if gid is not None else ""))
     else:
-        print(f"created an empty store at {path}")
+        print(f"created an empty store at {path}; its owner is the operator {account} "
+              f"(OS account {account})")
         if code:
             print(f"calendar: {code} (`shopdesk --db {path} calendar` shows its holidays)")
+        if gid is not None:
+            print(f"shared with group {group}: add each person with shopdesk --db {path} "
+                  f"operator add NAME --role operator --unix-user THEIR_LOGIN")
         print(f"next: shopdesk --db {path} source add NAME --kind generic|woocommerce|shopify, "
               f"then shopdesk --db {path}")
     return 0
+
+
+def _group_id(group: str) -> int:
+    import grp
+
+    from shopdesk.domain.errors import ValidationError
+
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise ValidationError(f"--group: no OS group named {group!r}", field="group") from None
+
+
+def share_with_group(path, gid: int) -> None:
+    """Store (and its -wal/-shm) and folder owned by group `gid` and group-writable; the folder
+    setgid, so files SQLite makes there later belong to the group too."""
+    import os
+    import stat
+
+    from shopdesk.domain.errors import ShopdeskError
+
+    folder = path.resolve().parent
+    try:
+        os.chown(folder, -1, gid)
+        os.chmod(folder, stat.S_IMODE(folder.stat().st_mode) | stat.S_IRWXG | stat.S_ISGID)
+        for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if name.exists():
+                os.chown(name, -1, gid)
+                os.chmod(name, stat.S_IMODE(name.stat().st_mode) | stat.S_IRGRP | stat.S_IWGRP)
+    except PermissionError as error:
+        raise ShopdeskError(f"--group: cannot hand {error.filename} to the group (you must own it "
+                            "and belong to the group)", field="group") from None

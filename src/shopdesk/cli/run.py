@@ -22,7 +22,7 @@ def run_default(ctx: Context) -> int:
         runtime.run(
             db_path=db_path,
             settings=settings,
-            operator=ctx.operator(),
+            operator=ctx.requested_operator(),
             lang=lang,
             serve_api=not getattr(ctx.args, "no_api", False),
             new_store=new_store,

@@ -92,10 +92,14 @@ def run_with_services(ctx: Context, work, *, create: bool = False) -> int:
 
     async def main() -> int:
         async with open_store(path) as store:
+            services = Services(store, settings)
             if new:
                 print(f"shopdesk: created a new empty store at {path}", file=sys.stderr)
-            services = Services(store, settings)
+                from shopdesk.services.operators import os_account
+
+                await services.operators.ensure_owner(os_account())  # its creator owns it
             await services.shop.load()  # the shop's settings are the store's
+            await services.operators.load()
             return await work(services) or 0
 
     return asyncio.run(main())
@@ -241,7 +245,7 @@ def dismiss_problem(ctx: Context) -> int:
     delivery_id = int(text)
 
     async def work(services: Services) -> int:
-        await services.problems.dismiss(services.actor(ctx.operator()), delivery_id)
+        await services.problems.dismiss(await ctx.actor(services), delivery_id)
         print(f"dismissed delivery #{delivery_id}; it stays stored")
         return 0
 

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "its hash. Requests with it act as --operator (default api:NAME) in case timelines.",
     )
     create.add_argument("name", metavar="NAME", help="what or who uses it, e.g. woo-plugin")
-    create.add_argument("--operator", help="the actor its requests act as (default: api:NAME)")
+    create.add_argument("--operator", dest="token_operator",
+                        help="the operator its requests act as (default: api:NAME, read only)")
     create.set_defaults(handler=create_token)
 
     listing = commands.add_parser("list", help="tokens (never the tokens themselves)")
@@ -36,7 +37,8 @@ def create_token(ctx: Context) -> int:
     from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
-        record, token = await services.tokens.create(ctx.args.name, operator=ctx.args.operator)
+        record, token = await services.tokens.create(
+            ctx.args.name, operator=ctx.args.token_operator, actor=await ctx.actor(services))
         print(f"token #{record.id} {record.name} (acts as {record.operator}):")
         print(f"  {token}")
         print("  (shown once; send it as: Authorization: Bearer <token>)")

@@ -33,3 +33,14 @@ class CaseFilter(msgspec.Struct, kw_only=True, omit_defaults=True):
         """Whether the filter asks about the case's order (a join to orders is needed)."""
         return bool(self.carrier is not None or self.q or self.shipped_from is not None
                     or self.shipped_to is not None or self.place)
+    # What `q` also matches as words on screen name them: kinds and statuses whose label (English
+    # or Chinese) contains the text; q itself also matches the assignee and the carrier.
+    q_kinds: list[str] | None = None
+    q_statuses: list[str] | None = None
+    # `field:value` terms of a typed filter: field -> text contained (MATCH_FIELDS), all must hold.
+    match: dict[str, str] | None = None
+
+
+# The fields a `field:value` term may name, as the store matches them (text contained).
+MATCH_FIELDS: tuple[str, ...] = ("ref", "title", "customer", "phone", "email", "order", "tracking",
+                                 "assignee", "carrier")

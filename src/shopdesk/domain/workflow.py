@@ -87,13 +87,17 @@ ROLES: tuple[str, ...] = TIERS
 def next_tier(tier: str) -> str:
     index = TIERS.index(tier)
     if index + 1 >= len(TIERS):
-        raise TransitionError(
-            "escalate", f"escalated to {tier}", [], code="top_tier", params={"tier": tier}
+        raise ValidationError(  # not "final": the owner decides it (resolve, return, void)
+            f"the case is already escalated to the {tier}, the top tier: the {tier} decides it "
+            "(resolve, return to work or void)", field="status", code="top_tier",
+            params={"tier": tier},
         )
     return TIERS[index + 1]
 
 
 def role_rank(role: str) -> int:
+    if role == "reader":  # an OS account that is no operator: below every role (reads only)
+        return -1
     if role not in ROLES:
         raise ValidationError(
             f"unknown role {role!r}; expected one of: {', '.join(ROLES)}", field="role",

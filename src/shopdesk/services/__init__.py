@@ -31,12 +31,14 @@ class Services:
     ) -> None:
         from shopdesk.services.backups import BackupService
         from shopdesk.services.calendar import CalendarService
+        from shopdesk.services.activity import ActivityService
         from shopdesk.services.cases import CaseService
         from shopdesk.services.detection import DetectionService
         from shopdesk.services.exports import ExportService
         from shopdesk.services.incidents import IncidentService
         from shopdesk.services.intake import IntakeService
         from shopdesk.services.intake_problems import ProblemService
+        from shopdesk.services.operators import OperatorService
         from shopdesk.services.orders import OrderService
         from shopdesk.services.outbound import OutboundService
         from shopdesk.services.reports import ReportService
@@ -63,6 +65,8 @@ class Services:
         self.shop = ShopSettingsService(self)  # the shop's settings in the store, noticed live
         self.calendar = CalendarService(self)  # the business calendar as people read it
         self.outbound = OutboundService(self)  # hooks, emails, the outbox
+        self.operators = OperatorService(self)  # who works the desk, with which role
+        self.activity = ActivityService(self)  # what changed since you looked
 
     def apply_settings(self, settings: Settings) -> bool:
         """Run with `settings` from now on (the store's shop settings changed); True if they
@@ -110,8 +114,9 @@ class Services:
         return self.clock()
 
     def actor(self, name: str) -> Actor:
-        """The actor `name` with the role config gives them."""
-        return Actor(name=name, role=self.settings.role_of(name))
+        """The actor `name` with the role the store's operators table gives them (a reader when
+        `name` is no active operator). Front ends learn `name` from `operators.identify`."""
+        return Actor(name=name, role=self.operators.role_of(name))
 
 
 __all__ = ["Services", "Change", "Changes", "utc_now"]

@@ -45,6 +45,7 @@ from shopdesk.domain.sla import ClockState
 from shopdesk.domain.sla_policy import clocks, compute_dues, dues_of_many, fingerprint, owner_due
 from shopdesk.domain.workflow import TIERS
 from shopdesk.services.changes import Change
+from shopdesk.services.operators import require_writer
 from shopdesk.store import cases as case_rows
 from shopdesk.store import detection as detection_rows
 from shopdesk.store import followups, incidents, meta, orders
@@ -262,6 +263,7 @@ class CaseService:
         recompute: bool = False,
     ) -> int:
         """Write the change and its timeline event (and what it sends: the outbox); the event's id."""
+        require_writer(actor)
         values = dict(values or {})
         if recompute or "status" in values or "level" in values or "urgent" in values:
             values.update(await self._dues(conn, case, values))
@@ -384,6 +386,7 @@ class CaseService:
         values: dict[str, Any] | None = None,
         event_type: str | None = None,
     ) -> Case:
+        require_writer(actor)
         async with self._editing(ref, expected_version) as (conn, case):
             now = self._services.now()
             status = workflow.next_status(action, case.status)
@@ -472,6 +475,7 @@ class CaseService:
         `order` is a reported copy of the case's order (instead of an `order_id`): an order shopdesk
         already follows is linked, not overwritten; a new one is stored with the case. Either both
         are stored or nothing is."""
+        require_writer(actor)
         kinds.check_kind(kind)
         kinds.check_level(level)
         if department is not None:
@@ -654,6 +658,13 @@ class CaseService:
         self, actor: Actor, ref: str, assignee: str | None, *, expected_version: int | None = None
     ) -> Case:
         assignee = (assignee or "").strip() or None
+        operators = self._services.operators.active_names()
+        if assignee and operators and assignee not in operators:  # a typo is no new assignee
+            raise ValidationError(
+                f"{assignee!r} is no operator of this store; operators: {', '.join(operators)}",
+                field="assignee", code="unknown_assignee",
+                params={"assignee": assignee, "operators": ", ".join(operators)},
+            )
         async with self._editing(ref, expected_version) as (conn, case):
             if case.status in workflow.FINAL_STATUSES:
                 raise TransitionError("assign", case.status, workflow.allowed_actions(case.status))
@@ -867,6 +878,7 @@ class CaseService:
         expected_version: int | None = None,
     ) -> Remedy:
         """Propose a remedy; within the proposer's approval limit it is approved at once."""
+        require_writer(actor)
         kinds.check_remedy_type(type)
         if amount_minor < 0:
             raise ValidationError(
@@ -925,6 +937,7 @@ class CaseService:
     ) -> Remedy:
         """`case_ref`, when given, is the case the caller says the remedy is on (API, CLI): a
         remedy of another case is not found there."""
+        require_writer(actor)
         await self.ensure_due_times()
         async with self._store.transaction() as conn:
             remedy = await followups.get_remedy(conn, remedy_id)

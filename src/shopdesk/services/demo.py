@@ -25,12 +25,15 @@ from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import GROUP_OF_KIND, KINDS
 from shopdesk.domain.remedies import REFUNDS, refundable_minor
 from shopdesk.domain.workflow import needs_approval
+from shopdesk.store import meta
+from shopdesk.store import orders as order_rows
 
 OPERATORS = (Actor("li.na", "operator"), Actor("wang.fang", "operator"), Actor("emma", "operator"))
 SUPERVISOR = Actor("zhou.min", "supervisor")
 OWNER = Actor("lin.feng", "owner")
 SYSTEM = Actor("shopdesk", "owner")
 INTAKE = Actor("intake", "operator")
+STAFF = (*OPERATORS, SUPERVISOR, OWNER)  # operators of a demo store, mapped to who made it
 
 MAX_CASES = 5000
 # The detection showcase (orders that trip every rule) opens this many cases by itself; a demo of
@@ -790,8 +793,24 @@ class DemoBuilder:
         await self.services.detection.sweep()
 
 
+class DemoPresent(ValidationError):
+    """The store already holds the demo: running `demo` again changes nothing (not an error)."""
+
+
+# store_meta key set once a store is filled with the demo.
+DEMO_KEY = "demo"
+
+
+async def holds_demo(store) -> bool:
+    """Whether `store` was filled by `demo` (marked so; or, made before the mark, only demo
+    orders)."""
+    if await meta.get_value(store.reader, DEMO_KEY) is not None:
+        return True
+    return await order_rows.only_demo_orders(store.reader)
+
+
 async def fill_demo(store, settings=None, *, cases: int = 120, seed: int = 7,
-                    now: datetime | None = None) -> DemoSummary:
+                    now: datetime | None = None, account: str | None = None) -> DemoSummary:
     """Fill an empty store with `cases` demo cases, their orders and one past incident."""
     from shopdesk.services import Services, utc_now
 
@@ -801,6 +820,9 @@ async def fill_demo(store, settings=None, *, cases: int = 120, seed: int = 7,
     services = Services(store, settings, clock=DemoClock(now))
     existing = await services.cases.count(CaseFilter())
     if existing:
+        if await holds_demo(store):
+            raise DemoPresent(f"{store.path} already holds the demo ({existing} cases); "
+                              "nothing changed", field="db")
         raise ValidationError(
             f"{store.path} already has {existing} case(s); the demo fills an empty store only "
             "(use --db with a new file)", field="db",
@@ -810,6 +832,10 @@ async def fill_demo(store, settings=None, *, cases: int = 120, seed: int = 7,
                           now=now, showcase=showcase)
     await builder.run()
     services.clock.now = now
+    async with store.transaction() as conn:
+        await meta.set_value(conn, DEMO_KEY, f"cases={cases} seed={seed}")
+    if account:  # the account that made the demo owns it, and may act as every one of its staff
+        await services.operators.ensure_owner(account, staff=[(a.name, a.role) for a in STAFF])
     by_status: dict[str, int] = {}
     for status in ("new", "open", "waiting", "escalated", "resolved", "closed", "void"):
         by_status[status] = await services.cases.count(CaseFilter(statuses=[status]))

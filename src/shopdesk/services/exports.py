@@ -261,7 +261,7 @@ class ExportService:
                 yield chunk
 
     async def _chunks(
-        self, kind: str, case_filter: CaseFilter, bom: bool | None
+        self, kind: str, case_filter: CaseFilter, bom: bool | None, sort: str | None = None
     ) -> AsyncIterator[tuple[bytes, int]]:
         """(bytes, rows in them) — the header line is a chunk of 0 rows."""
         columns = self.check_kind(kind)
@@ -271,7 +271,8 @@ class ExportService:
             await self._services.cases.ensure_due_times()  # due columns as the queue has them
             now = self._services.now()
             derived = DERIVED[kind](now) if kind in DERIVED else None
-            rows_stream = report_rows.stream_rows(self._services.store, kind, case_filter, now)
+            rows_stream = report_rows.stream_rows(self._services.store, kind, case_filter, now,
+                                                  sort=sort)
             try:
                 async for rows in rows_stream:
                     yield render_chunk(columns, rows, times, derived), len(rows)
@@ -289,6 +290,7 @@ class ExportService:
         *,
         bom: bool | None = None,
         progress: Progress | None = None,
+        sort: str | None = None,
     ) -> int:
         """Write the CSV of `kind` to `path` (whole or not at all); returns the rows written.
 
@@ -306,7 +308,8 @@ class ExportService:
         done = 0
         try:
             with partial.open("wb") as handle:
-                async with contextlib.aclosing(self._chunks(kind, case_filter, bom)) as chunks:
+                chunks_of = self._chunks(kind, case_filter, bom, sort)
+                async with contextlib.aclosing(chunks_of) as chunks:
                     async for chunk, rows in chunks:
                         handle.write(chunk)
                         done += rows

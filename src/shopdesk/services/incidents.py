@@ -30,6 +30,7 @@ from shopdesk.domain.incidents import (
     TeamMember,
 )
 from shopdesk.services.changes import Change
+from shopdesk.services.operators import require_writer
 from shopdesk.store import cases as case_rows
 from shopdesk.store import incidents as incident_rows
 
@@ -75,6 +76,7 @@ class IncidentService:
         owner: str | None = None,
         started_at: datetime | None = None,
     ) -> Incident:
+        require_writer(actor)
         title = title.strip()
         if not title:
             raise ValidationError(

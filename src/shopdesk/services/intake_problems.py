@@ -13,6 +13,7 @@ from shopdesk.domain.cases import Actor
 from shopdesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from shopdesk.domain.intake.records import Delivery
 from shopdesk.services.changes import Change
+from shopdesk.services.operators import require_writer
 from shopdesk.store import intake_problems as problem_rows
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class ProblemService:
 
     async def dismiss(self, actor: Actor, delivery_id: int) -> None:
         """Mark a quarantined delivery handled: it leaves the problems, and stays stored."""
+        require_writer(actor)
         if delivery_id < 1:
             raise ValidationError(f"{delivery_id} is not a delivery id", field="delivery_id")
         async with self._services.store.transaction() as conn:

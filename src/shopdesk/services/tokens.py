@@ -6,7 +6,9 @@ import secrets as random_secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from shopdesk.domain.cases import Actor
 from shopdesk.domain.errors import ConflictError, NotFoundError, ValidationError
+from shopdesk.domain.operators import require_owner
 from shopdesk.domain.tokens import TOKEN_PREFIX, ApiToken, token_hash
 from shopdesk.services.changes import Change
 from shopdesk.store import tokens as token_rows
@@ -22,12 +24,25 @@ class TokenService:
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    async def create(self, name: str, *, operator: str | None = None) -> tuple[ApiToken, str]:
-        """A new token; returns (record, the token itself — shown once, never stored)."""
+    async def create(
+        self, name: str, *, operator: str | None = None, actor: Actor | None = None
+    ) -> tuple[ApiToken, str]:
+        """A new token; returns (record, the token itself — shown once, never stored). Its
+        requests act as `operator` (an operator of the store, once it has any; default api:NAME,
+        which reads only unless an operator of that name is added). Given the `actor` asking, a
+        store with operators lets only an owner create tokens."""
         name = name.strip()
         if not name:
             raise ValidationError("a token needs a name (what or who uses it)", field="name")
         operator = (operator or "").strip() or f"api:{name}"
+        known = await self._services.operators.load()
+        if known and actor is not None:
+            require_owner(actor.role)
+        if known and (operator or "").strip() and not operator.startswith("api:"):
+            if operator not in {op.name for op in known if op.active}:
+                raise ValidationError(
+                    f"--operator {operator!r} is no active operator of this store "
+                    f"(shopdesk operator list)", field="operator")
         token = TOKEN_PREFIX + random_secrets.token_urlsafe(32)
         async with self._services.store.transaction() as conn:
             taken = [t for t in await token_rows.list_tokens(conn)

@@ -340,7 +340,7 @@ async def run(
     *,
     db_path: Path,
     settings: Settings,
-    operator: str,
+    operator: str | None,
     lang: str | None = None,
     serve_api: bool = True,
     log_path: Path | None = None,
@@ -384,6 +384,22 @@ async def run(
     return code
 
 
+async def _identify(services, requested: str | None, new_store: bool):
+    """(actor, note): who runs this TUI, from the OS account (services/operators.py). The account
+    that creates the store is its first owner; one mapped to no operator reads, and is told how to
+    be added. A --operator not mapped to this account is refused before anything starts."""
+    from shopdesk.domain.operators import READER
+    from shopdesk.services.operators import os_account
+
+    account = os_account()
+    if new_store:
+        await services.operators.ensure_owner(account)
+    actor = await services.operators.identify(account, requested)
+    if actor.role != READER:
+        return actor, None
+    return actor, t("operators.reader", account=account)
+
+
 async def _run(db_path, settings, operator, lang, serve_api, log_path, headless, stopping,
                requested, new_store, config_path=None) -> int:
     from shopdesk.services import Services
@@ -397,6 +413,8 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
         file_notes = services.shop.file_notes(config_path, await services.shop.stored_keys())
         for note in file_notes:
             log.warning("%s", note)
+        actor, reader_note = await _identify(services, operator, new_store)
+        operator = actor.name
         started = ApiStart(None, t("api.disabled"))
         if serve_api:
             started = await start_api(services, settings, log_path)
@@ -407,6 +425,8 @@ async def _run(db_path, settings, operator, lang, serve_api, log_path, headless,
             notice = f"{created}\n{notice}" if notice else created
         if file_notes:
             notice = "\n".join([*file_notes, *([notice] if notice else [])])
+        if reader_note:
+            notice = f"{reader_note}\n{notice}" if notice else reader_note
         tui = ShopdeskApp(services, operator=operator, api_note=started.note, lang=lang,
                           notice=notice, freeze_heap=True)
 

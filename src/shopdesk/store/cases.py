@@ -259,6 +259,34 @@ def _phone_digits(text: str) -> str | None:
     return None
 
 
+_MATCH_COLUMNS = {
+    "ref": "c.ref", "title": "c.title", "customer": "c.customer_name",
+    "phone": "c.customer_phone", "email": "c.customer_email", "order": "o.number",
+    "tracking": "o.tracking_number", "assignee": "c.assignee", "carrier": "o.carrier",
+}
+
+
+def _needs_orders(case_filter: CaseFilter) -> bool:
+    """Whether the filter reads a column of the case's order (then `orders AS o` is joined)."""
+    return case_filter.carrier is not None or bool(case_filter.q) or any(
+        _MATCH_COLUMNS.get(field, "").startswith("o.") for field in case_filter.match or {})
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _in_list(column: str, values: list[str] | None, prefix: str, params: dict[str, Any]) -> str:
+    """" OR column IN (...)" for the codes a text matched by their labels; "" for none."""
+    if not values:
+        return ""
+    names = []
+    for index, value in enumerate(values):
+        params[f"{prefix}{index}"] = value
+        names.append(f":{prefix}{index}")
+    return f"\n                OR {column} IN ({', '.join(names)})"
+
+
 def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, Any]]:
     """A WHERE clause (with its parameters) for a CaseFilter, on `cases AS c` joined to `orders AS o`."""
     clauses: list[str] = []
@@ -313,9 +341,18 @@ def filter_sql(case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, A
                 OR c.customer_name LIKE :q_like ESCAPE '\\' OR c.customer_phone LIKE :q_like ESCAPE '\\'
                 OR c.customer_email LIKE :q_like ESCAPE '\\' OR o.number LIKE :q_like ESCAPE '\\'
                 OR o.external_id = :q OR o.tracking_number LIKE :q_like ESCAPE '\\'
-                OR c.title LIKE :q_like ESCAPE '\\'"""
-            + (_PHONE_DIGITS_LIKE if digits else "") + ")"
+                OR c.title LIKE :q_like ESCAPE '\\' OR c.assignee LIKE :q_like ESCAPE '\\'
+                OR o.carrier LIKE :q_like ESCAPE '\\'"""
+            + (_PHONE_DIGITS_LIKE if digits else "")
+            + _in_list("c.kind", case_filter.q_kinds, "qkind", params)
+            + _in_list("c.status", case_filter.q_statuses, "qstatus", params) + ")"
         )
+    for index, (field, text) in enumerate(sorted((case_filter.match or {}).items())):
+        column = _MATCH_COLUMNS.get(field)
+        if column is None:
+            continue  # the TUI names only these; an unknown field was refused before
+        params[f"m{index}"] = "%" + _escape_like(text) + "%"
+        clauses.append(f"{column} LIKE :m{index} ESCAPE '\\'")
     for name, column, op in (
         ("opened_from", "c.opened_at", ">="),
         ("opened_to", "c.opened_at", "<"),
@@ -376,7 +413,7 @@ async def list_cases(
         params.update(k0=int(not overdue), k1=-int(urgent), k2=-int(level), k3=int(due is None),
                       k4=to_db(due) or "", k5=int(case_id))
     order = SORTS[sort]
-    join = "" if not case_filter.reads_orders() else (
+    join = "" if not (case_filter.reads_orders() or _needs_orders(case_filter)) else (
         " LEFT JOIN orders AS o ON o.id = c.order_id")
     # Sort and page the ids first (cases_active_order covers the queue's sort keys), then read
     # only the page's rows: 40 ms -> 2 ms for the first page of 10,000 active cases.
@@ -397,7 +434,7 @@ _WALK_CHUNK = 1000
 
 def walks(case_filter: CaseFilter) -> bool:
     """Whether `list_cases_walking` applies: a text filter on a view of active statuses only."""
-    return bool(case_filter.q) and case_filter.statuses is not None and bool(
+    return bool(case_filter.q or case_filter.match) and case_filter.statuses is not None and bool(
         case_filter.statuses) and set(case_filter.statuses) <= _WALK_STATUSES
 
 
@@ -411,13 +448,15 @@ async def list_cases_walking(
     sort: str = "queue",
 ) -> list[Case]:
     """`list_cases` for a filter `walks` accepts: the same cases in the same order."""
-    view = msgspec.structs.replace(case_filter, q=None)
+    view = msgspec.structs.replace(case_filter, q=None, q_kinds=None, q_statuses=None, match=None)
     where, params = filter_sql(view, now)
     join = "" if not view.reads_orders() else " LEFT JOIN orders AS o ON o.id = c.order_id"
     async with conn.execute("SELECT c.id FROM cases AS c" + join + where + SORTS[sort],
                             params) as cursor:
         ordered = [row[0] for row in await cursor.fetchall()]
-    text_where, text_params = filter_sql(CaseFilter(q=case_filter.q), now)
+    text_where, text_params = filter_sql(CaseFilter(
+        q=case_filter.q, q_kinds=case_filter.q_kinds, q_statuses=case_filter.q_statuses,
+        match=case_filter.match), now)
     matching_sql = ("SELECT c.id FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id"
                     " WHERE c.id IN (SELECT value FROM json_each(:ids)) AND "
                     + text_where.removeprefix(" WHERE "))
@@ -441,7 +480,7 @@ async def list_cases_walking(
 
 async def count_cases(conn: aiosqlite.Connection, case_filter: CaseFilter, now: datetime) -> int:
     where, params = filter_sql(case_filter, now)
-    if not case_filter.reads_orders():  # no order column asked: no join
+    if not (case_filter.reads_orders() or _needs_orders(case_filter)):  # no order column asked: no join
         sql = "SELECT count(*) FROM cases AS c" + where
     else:
         sql = "SELECT count(*) FROM cases AS c LEFT JOIN orders AS o ON o.id = c.order_id" + where
@@ -607,3 +646,21 @@ async def set_due_times(
             for case_id, first, resolution, due in dues
         ],
     )
+
+
+async def list_events_after(
+    conn: aiosqlite.Connection, after_id: int, *, limit: int
+) -> list[CaseEvent]:
+    """Timeline lines of every case written after event `after_id`, newest first (the activity)."""
+    async with conn.execute(
+        "SELECT * FROM case_events WHERE id > :after ORDER BY id DESC LIMIT :limit",
+        {"after": after_id, "limit": limit},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [event_from_row(row) for row in rows]
+
+
+async def last_event_id(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT coalesce(max(id), 0) FROM case_events") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0])

@@ -111,6 +111,20 @@ STEPS: dict[int, list[str]] = {
         "CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_id)",
         "ALTER TABLE surveys ADD COLUMN answered_by TEXT NOT NULL DEFAULT 'operator'",
     ],
+    12: [
+        """CREATE TABLE IF NOT EXISTS operators (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            role        TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'owner')),
+            unix_user   TEXT NOT NULL DEFAULT '',
+            phone       TEXT NOT NULL DEFAULT '',
+            email       TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL,
+            created_by  TEXT NOT NULL DEFAULT '',
+            disabled_at TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS operators_unix_user ON operators (unix_user)",
+    ],
     13: [
         # incidents: status active | stable | closed (was active | ended), stable_at and the filter
         # new cases join by. SQLite cannot change a CHECK: both incident tables are made anew

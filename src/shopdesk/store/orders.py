@@ -162,3 +162,12 @@ async def platform_refunded(conn: aiosqlite.Connection, order_id: int) -> dict[s
     ) as cursor:
         rows = await cursor.fetchall()
     return {row["currency"]: int(row["refunded"]) for row in rows}
+
+
+async def only_demo_orders(conn: aiosqlite.Connection) -> bool:
+    """Whether the store holds orders and every one came from `shopdesk demo`."""
+    async with conn.execute(
+        "SELECT count(*), coalesce(sum(source = 'demo'), 0) FROM orders"
+    ) as cursor:
+        total, demo = await cursor.fetchone()
+    return total > 0 and total == demo

@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from shopdesk.domain.filters import CaseFilter
-from shopdesk.store.cases import filter_sql
+from shopdesk.store.cases import SORTS, filter_sql
 from shopdesk.store.codec import to_db
 from shopdesk.store.db import Store, _connect
 
@@ -255,8 +255,13 @@ _ROW_COUNTS: dict[str, str] = {
 ROW_KINDS: tuple[str, ...] = tuple(_ROW_QUERIES)
 
 
-def row_query(kind: str, case_filter: CaseFilter, now: datetime) -> tuple[str, dict[str, Any]]:
+def row_query(kind: str, case_filter: CaseFilter, now: datetime,
+              sort: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The SELECT of `kind`'s rows; cases in a queue sort (`SORTS`: the order on screen) when
+    `sort` is given, else by id."""
     select, from_, order = _ROW_QUERIES[kind]
+    if sort is not None and kind == "cases":
+        order = SORTS[sort]
     where, params = filter_sql(case_filter, now)
     return select + from_ + where + order, params
 
@@ -297,6 +302,7 @@ async def stream_rows(
     now: datetime,
     *,
     chunk_rows: int = CHUNK_ROWS,
+    sort: str | None = None,
 ) -> AsyncIterator[list[tuple]]:
     """The export rows of `kind` ("cases", "events", "remedies") in chunks of `chunk_rows`.
 
@@ -304,7 +310,7 @@ async def stream_rows(
     it steps, and a thread that must win the GIL back from a busy renderer waits out the switch
     interval each time, which is far slower than taking turns.
     """
-    sql, params = row_query(kind, case_filter, now)
+    sql, params = row_query(kind, case_filter, now, sort)
     async with export_connection(store) as conn, conn.execute(sql, params) as cursor:
         while rows := await cursor.fetchmany(chunk_rows):
             yield rows

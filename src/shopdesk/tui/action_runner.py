@@ -282,7 +282,7 @@ def assignee_named(typed: str, operators: list[str], me: str) -> str:
 
 
 async def _assign(ctx: ActionContext) -> None:
-    operators = [operator.name for operator in ctx.services.settings.operators]
+    operators = ctx.services.operators.active_names()  # the store's: no phantom assignee
     intro = t("form.assign.intro")
     if operators:
         intro += "\n" + t("form.assign.operators", names=", ".join(operators))
@@ -466,6 +466,13 @@ async def _approve(ctx: ActionContext) -> None:
     detail = await ctx.services.cases.detail(ctx.ref)
     waiting = [r for r in detail.remedies if r.status in ("proposed", "approved")]
     intro = t("form.approve.intro_case", ref=ctx.ref)
+    deciding = workflow.role_rank(ctx.actor.role) >= workflow.role_rank("supervisor")
+    if not deciding:  # an operator marks approved remedies done; deciding is a supervisor's
+        waiting = [r for r in waiting if r.status == "approved"]
+        if not waiting:
+            ctx.screen.notify(t("refused.approve_operator", ref=ctx.ref), severity="error",
+                              markup=False)
+            return
     if not waiting:
         waiting = await ctx.services.cases.pending_remedies()
         intro = t("form.approve.intro_all", ref=ctx.ref)
@@ -492,7 +499,7 @@ async def _approve(ctx: ActionContext) -> None:
         FormField(
             "decision", t("form.decision"), "select",
             [(t("form.decision.approve"), "approve"), (t("form.decision.reject"), "reject"),
-             (t("form.decision.done"), "done")],
+             (t("form.decision.done"), "done")] if deciding else [(t("form.decision.done"), "done")],
             "done" if waiting[0].status == "approved" else "approve",
             error_fields=("role",),
         ),
@@ -561,9 +568,51 @@ def _one_field_flow(
 _escalate = _one_field_flow(
     "form.escalate.title", "reason", "form.reason", "done.escalate", "escalate"
 )
-_resolve = _one_field_flow(
-    "form.resolve.title", "summary", "form.resolution", "done.resolve", "resolve"
-)
+def _score_options() -> list[tuple[str, str]]:
+    """Satisfaction scores 5..1, the ends saying what they mean."""
+    return [(t(f"form.score.{score}") if score in (5, 1) else str(score), str(score))
+            for score in range(5, 0, -1)]
+
+
+async def _resolve(ctx: ActionContext) -> None:
+    """Resolve, closing out in one form: approved remedies marked done, the survey recorded or
+    requested (a remedy still awaiting a decision blocks it: A)."""
+    detail = await ctx.services.cases.detail(ctx.ref)
+    approved = [r for r in detail.remedies if r.status == "approved"]
+    fields = [FormField("summary", t("form.resolution"), placeholder=t("form.required"))]
+    if approved:
+        listed = ", ".join(f"#{r.id} {remedy_label(r.type)}" for r in approved)
+        fields.append(FormField(
+            "remedies_done", t("form.resolve.remedies"), "select",
+            [(t("form.resolve.mark_done", remedies=listed), "yes"),
+             (t("form.resolve.leave"), "no")], "yes"))
+    fields.append(FormField(
+        "survey", t("form.survey_score"), "select",
+        [(t("form.no_survey"), ""), (t("form.resolve.request_survey"), "request"),
+         *_score_options()], ""))
+
+    async def call(values: Values) -> Case:
+        cases = ctx.services.cases
+        version: int | None = ctx.version
+        for remedy in detail.remedies:  # awaiting a decision: nothing is done, A unblocks it
+            if remedy.status == "proposed":
+                raise ValidationError(
+                    f"remedy #{remedy.id} is proposed", field="remedies", code="remedy_pending",
+                    params={"remedy": remedy.id, "type": remedy.type, "status": remedy.status,
+                            "action": "resolve"})
+        if approved and values.get("remedies_done") == "yes":
+            for remedy in approved:
+                await cases.complete_remedy(ctx.actor, remedy.id)
+            version = None  # marking them done moved the case on: resolve it as it now is
+        case = await cases.resolve(ctx.actor, ctx.ref, values["summary"], expected_version=version)
+        survey = values.get("survey", "")
+        if survey == "request":
+            case = await cases.add_note(ctx.actor, ctx.ref, t("form.resolve.survey_note"))
+        elif survey:
+            case = await cases.record_survey(ctx.actor, ctx.ref, int(survey))
+        return case
+
+    await ctx.form("form.resolve.title", fields, call, "done.resolve", focus="summary")
 _void = _one_field_flow(
     "form.void.title", "reason", "form.reason", "done.void", "void", confirm_key="form.void.confirm"
 )
@@ -586,7 +635,7 @@ async def _close(ctx: ActionContext) -> None:
     fields = [
         FormField(
             "score", t("form.survey_score"), "select",
-            [(t("form.no_survey"), "")] + [(str(score), str(score)) for score in range(5, 0, -1)],
+            [(t("form.no_survey"), ""), *_score_options()],
             "",
         ),
         FormField("comment", t("form.survey_comment")),
@@ -631,8 +680,23 @@ FLOWS: dict[str, Callable[[ActionContext], Awaitable[None]]] = {
 """The actions of the registry that work on a case (`needs_case`), except open."""
 
 
+def refused_for_role(ctx: ActionContext) -> str | None:
+    """Why this operator's role may not use the key at all (its form then does not open)."""
+    spec, actor = ctx.spec, ctx.actor
+    if actor.role == "reader" and spec.needs_case and spec.id != "open_case":
+        return t("refused.reader", name=actor.name)
+    if spec.id != "approve" and workflow.role_rank(actor.role) < workflow.role_rank(spec.role):
+        return t("refused.role", action=t(spec.label), needed=t(f"role.{spec.role}"),
+                 name=actor.name, role=t(f"role.{actor.role}"))
+    return None
+
+
 async def _run(ctx: ActionContext, action_id: str) -> None:
     try:
+        refused = refused_for_role(ctx)
+        if refused:
+            ctx.screen.notify(refused, severity="error", markup=False)
+            return
         if ctx.spec.moves:  # judged on the status as it is now (the row may be a moment old)
             current = await ctx.services.cases.get(ctx.ref)
             check_allowed(ctx.spec, current.status, role=ctx.actor.role, tier=current.tier)

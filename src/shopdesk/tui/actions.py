@@ -65,6 +65,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "E", "action.export", "help.export", needs_case=False),
     ActionSpec("filter", "slash", "action.filter", "help.filter", footer=True, needs_case=False),
     ActionSpec("goto", "g", "action.goto", "help.goto", needs_case=False),
+    ActionSpec("activity", "L", "action.activity", "help.activity", needs_case=False),
     ActionSpec("sort", "s", "action.sort", "help.sort", needs_case=False),
     ActionSpec("help", "question_mark", "action.help", "help.help", footer=True, needs_case=False),
     ActionSpec("back", "escape", "action.back", "help.back", needs_case=False),
@@ -78,3 +79,41 @@ ACTIONS_BY_MOVE: dict[str, ActionSpec] = {move: spec for spec in ACTIONS for mov
 
 MOVE_LABELS: dict[str, str] = {"return": "move.return", "resume": "move.resume"}
 """Catalog keys of a move's name where its key's label does not say it (o on an escalated case)."""
+
+
+def allowed_now(spec: ActionSpec, *, status: str, tier: str | None, role: str) -> bool:
+    """Whether key `spec` does something on a case in `status` (escalated to `tier`) for an
+    operator of `role`: the footer and `?` show these, and only these, for the case at hand. The
+    workflow decides (shopdesk.domain.workflow): a move the status allows, a decision of the
+    case's tier, the lowest role of the key. A reader (no operator) changes nothing."""
+    from shopdesk.domain import workflow
+
+    if not spec.needs_case or spec.id == "open_case":
+        return True
+    if role == "reader":
+        return False
+    if spec.id == "approve":  # deciding remedies: a supervisor's; marking one done is in the form
+        return workflow.role_rank(role) >= workflow.role_rank(spec.role) and (
+            workflow.is_active(status))
+    if workflow.role_rank(role) < workflow.role_rank(spec.role):
+        return False
+    possible = [move for move in spec.moves if workflow.may(move, status)]
+    if not possible:
+        return False
+    if spec.id == "escalate" and status == "escalated" and tier == workflow.TIERS[-1]:
+        return False  # nobody above the owner
+    if status == "escalated" and tier:
+        for move in possible:
+            try:
+                workflow.require_decider(role, move, status, tier)
+                return True
+            except Exception:  # PermissionDenied: a decision of a higher tier
+                continue
+        return False
+    return True
+
+
+def case_keys(status: str, tier: str | None, role: str) -> list[ActionSpec]:
+    """The case keys allowed now, in registry order (for the footer)."""
+    return [spec for spec in ACTIONS
+            if spec.needs_case and allowed_now(spec, status=status, tier=tier, role=role)]

@@ -12,6 +12,7 @@ cases raise a notification and, if configured, the bell.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import time
@@ -24,6 +25,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import Notify, SeverityLevel
 
+from shopdesk.domain.errors import ShopdeskError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.kinds import KIND_LABELS_ZH
 from shopdesk.domain.plain_text import plain as plain_str
@@ -103,6 +105,9 @@ class ShopdeskApp(App[int]):
         self._alerts_again = False
         self.alerts: list[str] = []  # texts of the new-case notifications raised (for tests)
         self._recent_alerts: list[tuple[float, str]] = []  # (monotonic time, text) in the toast
+        self.activity_mark: int | None = None  # the last timeline line looked at (L activity)
+        self._noticed_id: int | None = None  # the last line a desk notice covered
+        self.activity_notices: list[str] = []  # texts of the activity notices raised (for tests)
 
     @classmethod
     def for_store(
@@ -140,6 +145,7 @@ class ShopdeskApp(App[int]):
             self.theme = "ansi-dark"  # 16 colours: the terminal's own palette reads best
         self.sub_title = self.services.settings.shop_name
         self._unsubscribe = self.services.changes.subscribe(self._on_change)
+        await self.services.operators.load()  # roles live in the store (services/operators.py)
         self._data_version = await self.services.data_version()
         await self.push_screen(
             QueueScreen(self.services, operator=self.operator, api_note=self.api_note)
@@ -250,6 +256,8 @@ class ShopdeskApp(App[int]):
             if await self.services.settings_changed():
                 self.run_worker(self.services.cases.ensure_due_times(), group="recompute",
                                 exit_on_error=False)
+            with contextlib.suppress(sqlite3.Error, ValueError):  # an owner changed a role
+                await self.services.operators.load()
             self.post_message(CasesChanged(whats=frozenset({"store"})))
 
     def _clock_tick(self) -> None:
@@ -288,6 +296,39 @@ class ShopdeskApp(App[int]):
         while self._alerts_again:  # a change that came in while this ran is looked at too
             self._alerts_again = False
             await self._alert_new_cases(services)
+            await self._notice_activity(services)
+
+    async def _notice_activity(self, services: Services) -> None:
+        """Nothing changes silently: a notice for lines the desk itself wrote since the last one
+        (escalations by the sweep, cases intake or detection opened, failures to send); urgent
+        and L3 cases opened have their own alert. The first look covers the last session's gap."""
+        from shopdesk.tui.screens.activity import summary
+
+        activity = getattr(services, "activity", None)
+        operator = self.operator if isinstance(self.operator, str) else self.operator.name
+        if activity is None:
+            return
+        if self._noticed_id is None:
+            latest = await activity.latest()
+            seen = await activity.seen(operator)
+            if seen is None:  # the first session: nothing to catch up on
+                with contextlib.suppress(ShopdeskError, sqlite3.Error):  # a read-only file
+                    await activity.mark_seen(operator, latest)
+                seen = latest
+            self.activity_mark = seen
+            self._noticed_id = seen
+        events = await activity.since(self._noticed_id, not_by=operator)
+        if not events:
+            return
+        self._noticed_id = max(event.id for event in events)
+        desk = [event for event in events if activity.by_the_desk(event)
+                and not (event.type == "opened" and (event.data.get("urgent")
+                                                     or int(event.data.get("level") or 1) >= 3))]
+        if not desk:
+            return
+        text = t("activity.notice", what=summary(desk))
+        self.activity_notices.append(text)
+        self.notify(text, title=t("activity.notice_title"), severity="information", timeout=12)
 
     async def _alert_new_cases(self, services: Services) -> None:
         self._data_version = await services.data_version()

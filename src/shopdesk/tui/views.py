@@ -12,8 +12,6 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import msgspec
-
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.workflow import ACTIVE_STATUSES, STATUSES
 
@@ -89,9 +87,10 @@ def view_filter(view_id: str, services: Services, operator: str) -> CaseFilter |
 
 
 def with_query(case_filter: CaseFilter, query: str) -> CaseFilter:
-    """The view's filter narrowed by what was typed after `/`."""
-    query = query.strip()
-    return msgspec.structs.replace(case_filter, q=query or None)
+    """The view's filter narrowed by what was typed after `/` (tui/filter_text.py)."""
+    from shopdesk.tui.filter_text import with_text
+
+    return with_text(case_filter, query.strip())
 
 
 class IntakeProblems:

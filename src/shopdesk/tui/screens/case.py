@@ -30,7 +30,7 @@ from shopdesk.domain.errors import ShopdeskError
 from shopdesk.domain.sla import day_length
 from shopdesk.services.changes import Change
 from shopdesk.tui.action_runner import FLOWS, actor_of, run_action
-from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ActionSpec
+from shopdesk.tui.actions import ACTIONS, ACTIONS_BY_ID, ActionSpec, case_keys
 from shopdesk.tui.commands import install_registry_bindings
 from shopdesk.tui.i18n import language, t
 from shopdesk.tui.messages import CasesChanged
@@ -232,6 +232,9 @@ class CaseScreen(Screen[None]):
         self.detail = detail
         self.case = detail.case
         self._show(presenter)
+        role = actor_of(self, self.services).role
+        self.query_one(KeyBar).follow_case(
+            {spec.id for spec in case_keys(self.case.status, self.case.tier, role)})
 
     def _show(self, presenter: Presenter) -> None:
         self.query_one("#case-header", Static).update(presenter.header())
@@ -277,9 +280,9 @@ class CaseScreen(Screen[None]):
         self.app.push_screen(IncidentsScreen(self.services, operator=operator))
 
     def action_help(self) -> None:
-        from shopdesk.tui.screens.help import HelpScreen
+        from shopdesk.tui.screens.help import help_for_case
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(help_for_case(self, self.case))
 
     def action_quit(self) -> None:
         self.app.exit()

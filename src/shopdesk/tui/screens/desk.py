@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from shopdesk.domain.cases import Case
+from shopdesk.domain.errors import ShopdeskError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.tui.actions import ACTIONS
 from shopdesk.tui.commands import install_registry_bindings
@@ -155,13 +156,45 @@ class DeskScreen(Screen[None]):
         if export is None:
             self.notify(t("desk.not_available", what=t("action.export")), severity="warning")
             return
-        self.run_worker(export(self, self.services, case_filter), group="export",
+        sort = getattr(self, "sort", None)  # the rows in the order on screen
+        self.run_worker(export(self, self.services, case_filter, sort=sort), group="export",
                         exit_on_error=False)
 
-    def action_help(self) -> None:
-        from shopdesk.tui.screens.help import HelpScreen
+    def action_activity(self) -> None:
+        self.run_worker(self._show_activity(), group="activity", exit_on_error=False)
 
-        self.app.push_screen(HelpScreen())
+    async def _show_activity(self) -> None:
+        """L: what changed since you last looked; closing it marks it all seen."""
+        from zoneinfo import ZoneInfo
+
+        from shopdesk.tui.screens.activity import ActivityScreen
+
+        activity = self.services.activity
+        latest = await activity.latest()
+        mark = getattr(self.app, "activity_mark", None)
+        events = await activity.since(mark or 0, not_by=self.operator)
+        since = (t("activity.since", count=len(events)) if events and mark is not None
+                 else t("activity.nothing") if not events else t("activity.recent"))
+        if not events and mark is not None:  # nothing new: the latest lines, to look back
+            events = await activity.since(0, not_by=self.operator)
+        screen = ActivityScreen(events, ZoneInfo(self.services.settings.timezone),
+                                since_text=since)
+        ref = await self.app.push_screen_wait(screen)
+        try:
+            await activity.mark_seen(self.operator, latest)
+        except ShopdeskError as error:  # a store that cannot be written: seen for this session
+            log.info("activity mark not stored: %s", error.detail)
+        if hasattr(self.app, "activity_mark"):
+            self.app.activity_mark = latest
+        if ref:
+            opener = getattr(self, "open_case_ref", None)
+            if opener is not None:
+                opener(ref)
+
+    def action_help(self) -> None:
+        from shopdesk.tui.screens.help import help_for_case
+
+        self.app.push_screen(help_for_case(self, self.highlighted_case()))
 
     def action_quit(self) -> None:
         self.app.exit()

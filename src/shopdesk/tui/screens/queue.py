@@ -25,7 +25,7 @@ from shopdesk.domain.cases import Case, case_ref, parse_case_ref
 from shopdesk.domain.errors import NotFoundError, ShopdeskError
 from shopdesk.domain.filters import CaseFilter
 from shopdesk.domain.intake.records import Delivery
-from shopdesk.tui.actions import ACTIONS_BY_ID
+from shopdesk.tui.actions import ACTIONS_BY_ID, case_keys
 from shopdesk.tui.i18n import t
 from shopdesk.tui.modals.goto import GotoModal
 from shopdesk.tui.screens.delivery import DeliveryScreen, confirm_and_dismiss
@@ -398,6 +398,7 @@ class QueueScreen(DeskScreen):
         if intake:  # d dismisses a problem: shown after enter
             bar.specs.insert(1, ACTIONS_BY_ID["dismiss_problem"])
         bar.refresh()
+        self._follow_case()
 
     # --- status line -----------------------------------------------------------------------------
 
@@ -421,6 +422,20 @@ class QueueScreen(DeskScreen):
     @on(PagedTable.Highlighted)
     def _on_highlighted(self, message: PagedTable.Highlighted) -> None:
         self._update_status()
+        self._follow_case()
+
+    def _follow_case(self) -> None:
+        """The footer shows the keys allowed on the highlighted case for this operator's role."""
+        bar = self.query_one(KeyBar)
+        if self.view_id == INTAKE_VIEW:
+            bar.follow_case(None)
+            return
+        case = self.highlighted_case()
+        if case is None:
+            bar.follow_case(set())
+            return
+        role = self.services.actor(self.operator).role
+        bar.follow_case({spec.id for spec in case_keys(case.status, case.tier, role)})
 
     @on(PagedTable.Selected)
     def _on_selected(self, message: PagedTable.Selected) -> None:
