@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(ctx: Context, work) -> int:
-    from shopdesk.commands.sources import run_with_services
+    from shopdesk.cli.sources import run_with_services
 
     return run_with_services(ctx, work)
 
@@ -95,7 +95,7 @@ def list_operators(ctx: Context) -> int:
 
     import msgspec
 
-    from shopdesk.commands.sources import _local
+    from shopdesk.cli.sources import _local
 
     async def work(services: Services) -> int:
         operators = await services.operators.list()
