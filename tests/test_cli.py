@@ -29,7 +29,6 @@ def run(*args: str, home: Path, timeout: float = 120, **extra_env: str) -> subpr
     env.update(
         SHOPDESK_CONFIG=str(home / "no-config.toml"),
         SHOPDESK_LOG=str(home / "shopdesk.log"),
-        SHOPDESK_OPERATOR="tester",
         **extra_env,
     )
     env.pop("SHOPDESK_DB", None)

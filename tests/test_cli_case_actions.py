@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from operator_seats import seat
 
 from shopdesk.cli import main
 from shopdesk.cli.case_actions import WAIT_ON  # noqa: F401  (the module imports bare)
 from shopdesk.services import Services
+from shopdesk.services.operators import os_account
 from shopdesk.store import open_store
 
 ACTIONS = ("triage", "assign", "note", "contact", "remedy", "approve", "reject", "done", "wait",
@@ -22,7 +24,7 @@ ACTIONS = ("triage", "assign", "note", "contact", "remedy", "approve", "reject",
 @pytest.fixture
 def store(tmp_path, monkeypatch) -> Path:
     config = tmp_path / "config.toml"
-    config.write_text('[[operators]]\nname = "sue"\nrole = "supervisor"\n', encoding="utf-8")
+    config.write_text('', encoding="utf-8")
     monkeypatch.setenv("SHOPDESK_CONFIG", str(config))
     monkeypatch.setenv("SHOPDESK_LOG", str(tmp_path / "log"))
     path = tmp_path / "shop.db"
@@ -30,6 +32,9 @@ def store(tmp_path, monkeypatch) -> Path:
     async def seed() -> None:
         async with open_store(path) as opened:
             services = Services(opened)
+            # roles live in the store: the desk's staff, mapped to the OS account running the tests
+            await seat(services, {"ann": "operator", "sue": "supervisor", "olga": "owner"},
+                       unix_user=os_account())
             await services.cases.open(services.actor("ann"), kind="lost", level=2)
 
     asyncio.run(seed())

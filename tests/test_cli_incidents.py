@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from operator_seats import seat
 
 from shopdesk.cli import main
 from shopdesk.domain.cases import Customer, Order
 from shopdesk.services import Services
+from shopdesk.services.operators import os_account
 from shopdesk.store import open_store
 
 SUBCOMMANDS = ("declare", "list", "show", "team", "link", "unlink", "note", "contact",
@@ -21,7 +23,7 @@ SUBCOMMANDS = ("declare", "list", "show", "team", "link", "unlink", "note", "con
 @pytest.fixture
 def store(tmp_path, monkeypatch) -> Path:
     config = tmp_path / "config.toml"
-    config.write_text('[[operators]]\nname = "sue"\nrole = "supervisor"\n', encoding="utf-8")
+    config.write_text('', encoding="utf-8")
     monkeypatch.setenv("SHOPDESK_CONFIG", str(config))
     monkeypatch.setenv("SHOPDESK_LOG", str(tmp_path / "log"))
     path = tmp_path / "shop.db"
@@ -29,6 +31,9 @@ def store(tmp_path, monkeypatch) -> Path:
     async def seed() -> None:
         async with open_store(path) as opened:
             services = Services(opened)
+            # roles live in the store: the desk's staff, mapped to the OS account running the tests
+            await seat(services, {"ann": "operator", "sue": "supervisor", "olga": "owner"},
+                       unix_user=os_account())
             for number, carrier, address in (("1", "ZTO", "上海市浦东新区"),
                                              ("2", "ZTO", "浙江省杭州市"),
                                              ("3", "SF", "上海市")):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from operator_seats import seat_from_settings
 from api_helpers import BASE_URL
 from litestar.testing import AsyncTestClient
 
@@ -20,7 +21,9 @@ async def services(tmp_path: Path):
     settings = Settings(operators=[Operator(name="sue", role="supervisor"),
                                    Operator(name="olga", role="owner")])
     async with open_store(tmp_path / "shop.db") as store:
-        yield Services(store, settings)
+        services = Services(store, settings)
+        await seat_from_settings(services)  # roles live in the store
+        yield services
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from operator_seats import seat_from_settings
 from api_helpers import BASE_URL
 from litestar.testing import AsyncTestClient
 
@@ -22,6 +23,7 @@ async def services(tmp_path: Path):
     settings = Settings(operators=[Operator(name="sue", role="supervisor")])
     async with open_store(tmp_path / "shop.db") as store:
         services = Services(store, settings)
+        await seat_from_settings(services)  # roles live in the store
         for number, carrier in (("1", "ZTO"), ("2", "ZTO"), ("3", "SF")):
             await services.cases.open(services.actor("ann"), kind="lost", order=Order(
                 source="demo", external_id=number, number=number, carrier=carrier,

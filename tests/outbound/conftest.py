@@ -4,6 +4,7 @@ hundredths of a second (so retries come at once)."""
 from __future__ import annotations
 
 import pytest
+from operator_seats import seat_from_settings
 from outbound_helpers import MONDAY_10, Clock
 
 from shopdesk.config import Operator, Settings
@@ -22,6 +23,7 @@ def settings() -> Settings:
 async def services(tmp_path, settings):
     async with open_store(tmp_path / "out.db") as store:
         services = Services(store, settings, clock=Clock(MONDAY_10))
+        await seat_from_settings(services)  # roles live in the store
         services.outbound.retry_base = 0.01
         services.outbound.retry_cap = 0.05
         services.outbound.jitter = lambda: 0.5

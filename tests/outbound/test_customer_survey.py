@@ -5,6 +5,7 @@ as the customer's own answer, apart from a score an operator types in."""
 from __future__ import annotations
 
 import pytest
+from operator_seats import seat
 from litestar.testing import AsyncTestClient
 from outbound_helpers import open_case
 
@@ -43,6 +44,7 @@ async def test_resolving_asks_the_plugin_and_the_customers_answer_comes_back(ser
     token, path = request["survey"]["token"], request["survey"]["answer_path"]
     assert path == f"/api/v1/cases/{case.ref}/customer-survey"
 
+    await seat(services, {"plugin-bot": "operator"})  # a token acts as an operator of the store
     _, bearer = await services.tokens.create("plugin", operator="plugin-bot")
     auth = {"Authorization": f"Bearer {bearer}"}
     wrong = await client.post(path, json={"token": "0" * 32, "score": 5}, headers=auth)

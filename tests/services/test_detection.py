@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from operator_seats import seat_from_settings
 from test_cases import Clock
 
 from shopdesk.config import DetectionSettings, Operator, Settings
@@ -37,6 +38,7 @@ async def world(tmp_path):
     clock = Clock(MONDAY_10)
     async with open_store(tmp_path / "detect.db") as store:
         services = Services(store, settings(), clock=clock)
+        await seat_from_settings(services)  # roles live in the store
         yield services, clock
         await services.detection.aclose()
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from operator_seats import seat_from_settings
 
 from shopdesk.config import Operator, Settings
 from shopdesk.domain.cases import Customer, Order
@@ -39,10 +40,12 @@ class Clock:
 @pytest.fixture
 async def world(tmp_path):
     settings = Settings(operators=[Operator(name="sue", role="supervisor"),
-                                   Operator(name="olga", role="owner")])
+                                   Operator(name="olga", role="owner"),
+                                   Operator(name="ann", role="operator")])
     clock = Clock()
     async with open_store(tmp_path / "inc.db") as store:
         services = Services(store, settings, clock=clock)
+        await seat_from_settings(services)  # roles live in the store
         services.clock_ = clock
         yield services
 

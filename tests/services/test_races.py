@@ -64,6 +64,7 @@ WORKER = textwrap.dedent(
     async def main():
         async with open_store(path) as store:
             services = Services(store, settings)
+            await services.operators.load()  # seated by the test before the race
             print("ready", flush=True)
             while not go.exists():
                 await asyncio.sleep(0.002)
@@ -117,6 +118,15 @@ async def _orders_with_two_cases(services: Services) -> list[tuple[str, str]]:
     return pairs
 
 
+async def desk(store, settings: Settings | None = None) -> Services:
+    """A Services on the store with the test's operators seated in it (roles live in the store)."""
+    from operator_seats import seat_from_settings
+
+    services = Services(store, settings or Settings(operators=OPERATORS))
+    await seat_from_settings(services)
+    return services
+
+
 async def _live_refunds_per_order(services: Services, pairs) -> list[int]:
     totals = []
     for first, second in pairs:
@@ -132,7 +142,7 @@ async def _live_refunds_per_order(services: Services, pairs) -> list[int]:
 async def test_two_processes_proposing_refunds_on_one_order_never_pass_the_cap(tmp_path):
     path = tmp_path / "race.db"
     async with open_store(path) as store:
-        pairs = await _orders_with_two_cases(Services(store, Settings(operators=OPERATORS)))
+        pairs = await _orders_with_two_cases(await desk(store))
     results = _race(path, "refund", {"alpha": [a for a, _ in pairs], "beta": [b for _, b in pairs]},
                     tmp_path / "go")
     for index in range(ORDERS):
@@ -142,7 +152,7 @@ async def test_two_processes_proposing_refunds_on_one_order_never_pass_the_cap(t
         assert refused["error"] == "ValidationError" and refused["field"] == "amount"
         assert "more than" in refused["detail"]
     async with open_store(path) as store:
-        totals = await _live_refunds_per_order(Services(store, Settings(operators=OPERATORS)), pairs)
+        totals = await _live_refunds_per_order(await desk(store), pairs)
     assert totals == [REFUND] * ORDERS
 
 
@@ -151,7 +161,7 @@ async def test_two_tasks_proposing_refunds_at_once_never_pass_the_cap(tmp_path):
     whatever the interleaving, what is live fits in what was paid."""
     async with open_store(tmp_path / "tasks.db") as store:
         settings = Settings(operators=OPERATORS)
-        alpha, beta = Services(store, settings), Services(store, settings)
+        alpha, beta = await desk(store, settings), await desk(store, settings)
         pairs = await _orders_with_two_cases(alpha)
 
         async def propose(services: Services, name: str, ref: str) -> bool:
@@ -177,7 +187,7 @@ async def test_two_processes_moving_one_case_at_once_one_wins_the_other_is_told(
     other gets the stale-edit refusal naming who changed the case, and the timeline has one move."""
     path = tmp_path / "moves.db"
     async with open_store(path) as store:
-        services = Services(store, Settings(operators=OPERATORS))
+        services = await desk(store)
         refs = []
         for _ in range(ORDERS):
             case, _ = await services.cases.open(services.actor("alpha"), kind="lost", level=2)
@@ -186,7 +196,7 @@ async def test_two_processes_moving_one_case_at_once_one_wins_the_other_is_told(
         before = {ref: (await services.cases.get(ref)).version for ref in refs}
     results = _race(path, "move", {"alpha": refs, "beta": refs}, tmp_path / "go")
     async with open_store(path) as store:
-        services = Services(store, Settings(operators=OPERATORS))
+        services = await desk(store)
         for index, ref in enumerate(refs):
             outcomes = {name: results[name][index] for name in ("alpha", "beta")}
             winners = [name for name, o in outcomes.items() if o["ok"]]
@@ -205,7 +215,7 @@ async def test_two_processes_moving_one_case_at_once_one_wins_the_other_is_told(
 async def test_two_tasks_moving_one_case_at_once_one_wins(tmp_path):
     async with open_store(tmp_path / "task-moves.db") as store:
         settings = Settings(operators=OPERATORS)
-        alpha, beta = Services(store, settings), Services(store, settings)
+        alpha, beta = await desk(store, settings), await desk(store, settings)
         case, _ = await alpha.cases.open(alpha.actor("alpha"), kind="lost", level=2)
         case = await alpha.cases.triage(alpha.actor("alpha"), case.ref)
 

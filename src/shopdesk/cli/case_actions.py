@@ -154,7 +154,7 @@ def _run(ctx: Context, act) -> int:
 
     async def work(services: Services) -> int:
         ref = (await services.cases.find_one(ctx.args.ref)).ref
-        result = await act(services, services.actor(ctx.operator()), ref)
+        result = await act(services, await ctx.actor(services), ref)
         case = await services.cases.get(ref)
         _print_state(ctx, services, case, result)
         return 0

@@ -100,7 +100,7 @@ def set_setting(ctx: Context) -> int:
     from shopdesk.settings_text import parse_value
 
     async def work(services) -> int:
-        actor = services.actor(ctx.operator())
+        actor = await ctx.actor(services)
         now_in_use = await services.shop.set(actor, ctx.args.key, parse_value(ctx.args.value))
         print(f"{ctx.args.key} = {_text(now_in_use)} (running shopdesks take it within a minute)")
         return 0
@@ -125,7 +125,7 @@ def import_settings(ctx: Context) -> int:
     everything = tomllib.loads(text)  # parsed once above already: cannot fail here
 
     async def work(services) -> int:
-        actor = services.actor(ctx.operator())
+        actor = await ctx.actor(services)
         changed = await services.shop.replace(actor, values, whole=False)
         left = sorted(set(everything) - set(SHOP_KEYS))
         print(f"imported from {path}: " + (", ".join(changed) if changed else "nothing changed"))
@@ -177,7 +177,7 @@ def edit_settings(ctx: Context) -> int:
         values = parse_toml(text, "the edited settings")
 
         async def save(services) -> int:
-            actor = services.actor(ctx.operator())
+            actor = await ctx.actor(services)
             changed = await services.shop.replace(actor, values, whole=True)
             print("changed: " + (", ".join(changed) if changed else "nothing"))
             return 0

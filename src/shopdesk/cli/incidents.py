@@ -114,8 +114,8 @@ def _run(ctx: Context, work) -> int:
     return _run_with_services(ctx, work)
 
 
-def _actor(ctx: Context, services: Services):
-    return services.actor(ctx.operator())
+async def _actor(ctx: Context, services: Services):
+    return await ctx.actor(services)
 
 
 def _line(incident) -> str:
@@ -134,7 +134,7 @@ def declare(ctx: Context) -> int:
 
     async def work(services: Services) -> int:
         incident = await services.incidents.declare(
-            _actor(ctx, services), title=args.title, type=args.type.strip(), level=level[0],
+            await _actor(ctx, services), title=args.title, type=args.type.strip(), level=level[0],
             description=args.description, owner=args.owner)
         print(incident.ref)
         return 0
@@ -225,7 +225,7 @@ def team(ctx: Context) -> int:
         from shopdesk.cli.cases import _terminal_safe
 
         incident = await services.incidents.find(args.incident)
-        actor = _actor(ctx, services)
+        actor = await _actor(ctx, services)
         if args.add:
             members = await services.incidents.add_member(
                 actor, incident.id, operator=args.add, role=args.role, phone=args.phone)
@@ -255,7 +255,7 @@ def link(ctx: Context) -> int:
         from shopdesk.services.incidents import link_filter_from_text
 
         incident = await services.incidents.find(args.incident)
-        actor = _actor(ctx, services)
+        actor = await _actor(ctx, services)
         if args.refs:
             if args.preview:
                 print(f"{len(args.refs)} case(s) named")
@@ -288,7 +288,7 @@ def link(ctx: Context) -> int:
 def unlink(ctx: Context) -> int:
     async def work(services: Services) -> int:
         incident = await services.incidents.find(ctx.args.incident)
-        count = await services.incidents.unlink(_actor(ctx, services), incident.id,
+        count = await services.incidents.unlink(await _actor(ctx, services), incident.id,
                                                 ctx.args.refs)
         print(f"{count} case(s) unlinked from {incident.ref}")
         return 0
@@ -310,7 +310,7 @@ def bulk(action: str):
                     sys.stderr.flush()
 
             result = await services.incidents.bulk(
-                _actor(ctx, services), incident.id, action, text=args.text,
+                await _actor(ctx, services), incident.id, action, text=args.text,
                 channel=getattr(args, "channel", "sms"),
                 template=getattr(args, "template", None), progress=progress)
             if show_progress:
@@ -331,7 +331,7 @@ def bulk(action: str):
 def stable(ctx: Context) -> int:
     async def work(services: Services) -> int:
         incident = await services.incidents.find(ctx.args.incident)
-        incident = await services.incidents.stable(_actor(ctx, services), incident.id)
+        incident = await services.incidents.stable(await _actor(ctx, services), incident.id)
         print(_line(incident))
         return 0
 
@@ -344,7 +344,7 @@ def close(ctx: Context) -> int:
     async def work(services: Services) -> int:
         incident = await services.incidents.find(args.incident)
         incident = await services.incidents.close(
-            _actor(ctx, services), incident.id, cause=args.cause, impact=args.impact,
+            await _actor(ctx, services), incident.id, cause=args.cause, impact=args.impact,
             lessons=args.lessons)
         print(_line(incident))
         return 0

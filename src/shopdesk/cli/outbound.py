@@ -102,7 +102,7 @@ def retry_message(ctx: Context) -> int:
     from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
-        message = await services.outbound.retry(services.actor(ctx.operator()), _id(ctx.args.id))
+        message = await services.outbound.retry(await ctx.actor(services), _id(ctx.args.id))
         print(f"outbox #{message.id} ({message.event} to {message.target}) is sent again by the "
               "shopdesk serving this store")
         return 0
@@ -114,7 +114,7 @@ def cancel_message(ctx: Context) -> int:
     from shopdesk.cli.sources import run_with_services
 
     async def work(services: Services) -> int:
-        message = await services.outbound.cancel(services.actor(ctx.operator()), _id(ctx.args.id))
+        message = await services.outbound.cancel(await ctx.actor(services), _id(ctx.args.id))
         print(f"outbox #{message.id} ({message.event} to {message.target}) cancelled")
         return 0
 
@@ -127,7 +127,7 @@ def add_hook(ctx: Context) -> int:
 
     async def work(services: Services) -> int:
         hook = await services.outbound.add_hook(
-            services.actor(ctx.operator()), ctx.args.name, ctx.args.url, format=ctx.args.format,
+            await ctx.actor(services), ctx.args.name, ctx.args.url, format=ctx.args.format,
             events=ctx.args.events, only=ctx.args.only, secret=ctx.args.secret,
         )
         print(f"hook {hook.name}: {hook.format} to {shown_url(hook.url)}, events "
@@ -165,7 +165,7 @@ def remove_hook(ctx: Context) -> int:
 
     async def work(services: Services) -> int:
         cancelled = await services.outbound.remove_hook(
-            services.actor(ctx.operator()), ctx.args.name)
+            await ctx.actor(services), ctx.args.name)
         note = f"; {cancelled} unsent messages cancelled" if cancelled else ""
         print(f"hook {ctx.args.name} removed{note}")
         return 0
