@@ -19,7 +19,9 @@ from shopdesk.store import open_store
 @pytest.fixture
 async def services(tmp_path: Path):
     settings = Settings(operators=[Operator(name="sue", role="supervisor"),
-                                   Operator(name="olga", role="owner")])
+                                   Operator(name="olga", role="owner"),
+                                   Operator(name="ann", role="operator"),
+                                   Operator(name="bo", role="operator")])
     async with open_store(tmp_path / "shop.db") as store:
         services = Services(store, settings)
         await seat_from_settings(services)  # roles live in the store

@@ -20,7 +20,8 @@ from shopdesk.store import open_store
 
 @pytest.fixture
 async def services(tmp_path: Path):
-    settings = Settings(operators=[Operator(name="sue", role="supervisor")])
+    settings = Settings(operators=[Operator(name="sue", role="supervisor"),
+                                   Operator(name="ann", role="operator")])
     async with open_store(tmp_path / "shop.db") as store:
         services = Services(store, settings)
         await seat_from_settings(services)  # roles live in the store

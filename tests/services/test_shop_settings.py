@@ -9,6 +9,7 @@ import sqlite3
 from datetime import date
 
 import pytest
+from operator_seats import seat_from_settings
 from test_cases import Clock, new_case, operator, owner, settings, shanghai
 
 from shopdesk.config import Settings
@@ -43,6 +44,7 @@ async def test_a_setting_is_the_stores_for_every_process_and_each_change_is_reco
     clock = Clock(MONDAY_10)
     async with open_store(path) as store:
         services = Services(store, settings, clock=clock)
+        await seat_from_settings(services)  # roles live in the store
         assert await services.shop.set(owner(services), "calendar", "cn") == "CN"
         assert await services.shop.set(owner(services), "sla.L2.first_response", "2h") == "2h"
         assert services.settings.calendar == "CN"
@@ -64,6 +66,7 @@ async def test_bad_values_and_keys_are_refused_naming_them_and_nothing_is_stored
     path = tmp_path / "desk.db"
     async with open_store(path) as store:
         services = Services(store, settings, clock=Clock(MONDAY_10))
+        await seat_from_settings(services)  # roles live in the store
         for key, value, named in [
             ("calendar", "XX", "calendar"),
             ("sla.L2.first_response", "4x", "sla.L2.first_response"),
@@ -86,6 +89,7 @@ async def test_bad_values_and_keys_are_refused_naming_them_and_nothing_is_stored
 async def test_only_owners_change_them_once_operators_exist(tmp_path, settings):
     async with open_store(tmp_path / "desk.db") as store:
         services = Services(store, settings, clock=Clock(MONDAY_10))
+        await seat_from_settings(services)  # roles live in the store
         with pytest.raises(PermissionDenied):
             await services.shop.set(operator(services), "shop_name", "Tea")
         assert (await services.shop.values())["shop_name"] == "My shop"
@@ -99,6 +103,7 @@ async def test_a_shop_key_in_a_personal_file_is_named_with_where_it_belongs(tmp_
                         encoding="utf-8")
     async with open_store(tmp_path / "desk.db") as store:
         services = Services(store, settings, clock=Clock(MONDAY_10))
+        await seat_from_settings(services)  # roles live in the store
         await services.shop.set(owner(services), "timezone", "Asia/Shanghai")
         notes = services.shop.file_notes(personal, await services.shop.stored_keys())
     assert len(notes) == 2
@@ -113,6 +118,7 @@ async def test_a_change_made_elsewhere_reaches_a_running_process_and_its_sweep(t
     clock = Clock(MONDAY_10)
     async with open_store(path) as serve_store, open_store(path) as cli_store:
         serving = Services(serve_store, settings, clock=clock)
+        await seat_from_settings(serving)  # roles live in the store
         case = await new_case(serving)  # L2: first response due Monday 15:00 (lunch between)
         assert (await serving.cases.get(case.ref)).due_at == shanghai(23, 15)
         changes = []
@@ -120,6 +126,7 @@ async def test_a_change_made_elsewhere_reaches_a_running_process_and_its_sweep(t
         watch = asyncio.create_task(serving.shop.watch(interval=0.05))
         try:
             cli = Services(cli_store, settings, clock=clock)
+            await seat_from_settings(cli)  # roles live in the store
             await cli.shop.set(owner(cli), "holidays", ["2026-11-23"])  # Monday off after all
             await until(lambda: date(2026, 11, 23) in serving.policy.calendar.holidays)
             assert any(change.what == "settings" for change in changes)
@@ -140,6 +147,7 @@ async def test_recompute_goes_in_batches_each_its_own_transaction(tmp_path, sett
     clock = Clock(MONDAY_10)
     async with open_store(path) as store:
         services = Services(store, settings, clock=clock)
+        await seat_from_settings(services)  # roles live in the store
         refs = [(await new_case(services)).ref for _ in range(8)]
         transactions = []
         real = store.transaction

@@ -45,7 +45,7 @@ async def test_an_escalation_by_the_sweep_raises_a_notice(services):
         assert app.activity_notices == []  # the first session: nothing to catch up on
         await services.cases.escalate(SWEEP, case.ref, "SLA breached")
         await wait_for(pilot, lambda: app.activity_notices)
-        assert app.activity_notices == ["Changed by the desk: 1 Escalated (L: activity)"]
+        assert app.activity_notices == ["Changed by the desk: 1 Escalated (H: activity)"]
         # an operator's own or a colleague's edit is in the list, not a toast
         await services.cases.add_note(services.actor(SUPERVISOR), case.ref, "on it")
         await settle(pilot)
@@ -61,7 +61,7 @@ async def test_the_activity_lists_changes_since_you_looked_and_opens_the_case(se
         await services.cases.add_note(services.actor(SUPERVISOR), case.ref, "called the carrier")
         await services.cases.add_note(services.actor(OPERATOR), case.ref, "my own note")
         await settle(pilot)
-        await pilot.press("L")
+        await pilot.press("H")
         await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen))
         screen = app.screen
         assert [event.type for event in screen.events] == ["note", "escalated"]  # not mine

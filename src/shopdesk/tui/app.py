@@ -256,7 +256,7 @@ class ShopdeskApp(App[int]):
             if await self.services.settings_changed():
                 self.run_worker(self.services.cases.ensure_due_times(), group="recompute",
                                 exit_on_error=False)
-            with contextlib.suppress(sqlite3.Error, ValueError):  # an owner changed a role
+            with contextlib.suppress(Exception):  # an owner changed a role (or the store is closing)
                 await self.services.operators.load()
             self.post_message(CasesChanged(whats=frozenset({"store"})))
 
@@ -312,7 +312,7 @@ class ShopdeskApp(App[int]):
             latest = await activity.latest()
             seen = await activity.seen(operator)
             if seen is None:  # the first session: nothing to catch up on
-                with contextlib.suppress(ShopdeskError, sqlite3.Error):  # a read-only file
+                with contextlib.suppress(Exception):  # a read-only file
                     await activity.mark_seen(operator, latest)
                 seen = latest
             self.activity_mark = seen

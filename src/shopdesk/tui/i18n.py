@@ -75,7 +75,7 @@ EN: dict[str, str] = {
     "activity.since": "{count} change(s) by others since you last looked, newest first",
     "activity.nothing": "Nothing changed since you last looked",
     "activity.recent": "The latest changes by others, newest first",
-    "activity.notice": "Changed by the desk: {what} (L: activity)",
+    "activity.notice": "Changed by the desk: {what} (H: activity)",
     "activity.notice_title": "Activity",
     "help.goto": "Go to any case, resolved or closed too: ref (C-000036, c-36, 36), order number, "
     "phone or tracking number",
@@ -869,7 +869,7 @@ ZH: dict[str, str] = {
     "activity.since": "自上次查看以来他人的 {count} 项变化，最新在前",
     "activity.nothing": "自上次查看以来没有变化",
     "activity.recent": "他人最近的变化，最新在前",
-    "activity.notice": "系统变更：{what}（L：动态）",
+    "activity.notice": "系统变更：{what}（H：动态）",
     "activity.notice_title": "动态",
     "help.goto": "转到任意处理单（含已解决、已关闭）： 单号 C-000036、c-36、36， 订单号、电话或运单号",
     "goto.title": "转到处理单",
