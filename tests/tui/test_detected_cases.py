@@ -29,7 +29,7 @@ async def services(store):
 
 async def test_the_detected_view_and_the_case_screen_show_the_rule_and_its_evidence(services):
     app = ShopdeskApp(services, operator=ME, lang="en")
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:  # evidence on one line
         await settle(pilot)
         report = await services.detection.run_sweep()
         services.detection.announce(report)
