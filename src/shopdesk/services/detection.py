@@ -132,19 +132,10 @@ class DetectionService:
     # --- configuration ---------------------------------------------------------------------------
 
     def thresholds(self) -> Thresholds:
+        """The rules' thresholds from config `[detection]` (same names as Thresholds' fields)."""
         config = self._services.settings.detection
-        return Thresholds(
-            payment_timeout_minutes=config.payment_timeout_minutes,
-            payment_tolerance_minor=config.payment_tolerance_minor,
-            duplicate_window_minutes=config.duplicate_window_minutes,
-            bulk_unpaid_count=config.bulk_unpaid_count,
-            bulk_unpaid_window_hours=config.bulk_unpaid_window_hours,
-            tracking_stall_days=config.tracking_stall_days,
-            refund_overdue_days=config.refund_overdue_days,
-            urgent_amount_minor=config.urgent_amount_minor,
-            urgent_tags=tuple(config.urgent_tags),
-            lead_time_hours=config.lead_time_hours,
-        )
+        values = {name: getattr(config, name) for name in Thresholds.__struct_fields__}
+        return Thresholds(**{**values, "urgent_tags": tuple(config.urgent_tags)})
 
     def rules(self) -> list[Rule]:
         """The rules with this shop's switches and levels (config `[detection]` disabled, levels)."""
